@@ -1,0 +1,41 @@
+# The two commands of the README: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON3 ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MIRROR := tests/fixtures/site
+
+.PHONY: demo test install lint mirror fixtures clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON3) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Serve the offline mirror on loopback, crawl all of it, write output/cnis-<time>.jsonl.
+demo: $(STAMP)
+	$(BIN)/python -m cnis_crawler.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
+	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
+	  echo "$$(wc -l < $$latest) records in $$latest"; head -c 600 $$latest; echo " ..."
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check cnis_crawler tests benchmarks
+
+# Serve the mirror until Ctrl-C (prints its base URL).
+mirror: $(STAMP)
+	$(BIN)/python -m cnis_crawler.mirror $(MIRROR)
+
+# Regenerate the mirror from tests/fixtures/source/*.json.
+fixtures: $(STAMP)
+	$(BIN)/python tests/fixtures/build_mirror.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,339 @@
+"""Title, date, source, section and body of an article page, each an ordered cascade of rungs.
+
+The first rungs read signals that survive a redesign: the labels of the date line (``Date:``,
+``时间：``), the breadcrumb text, the lines around the date line, standard meta tags. Known
+container classes and text density come later. Every field reports the rung that produced it,
+so a template change shows up in the data as a shift of rungs rather than as silent damage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from cnis_crawler.extraction.document import Document, Line, collapse_whitespace
+from cnis_crawler.site import (
+    BODY_CONTAINER_XPATHS,
+    BODY_END_RE,
+    BREADCRUMB_LABELS,
+    BREADCRUMB_SEPARATORS,
+    COLON,
+    DATE_LABELS,
+    HOME_CRUMBS,
+    META_DATE,
+    META_SOURCE,
+    META_TITLE,
+    NOISE_LINE_RE,
+    OTHER_META_LABELS,
+    SOURCE_LABELS,
+    SOURCE_NOTE_RE,
+    TITLE_SITE_SUFFIXES,
+    TITLE_SUFFIX_SEPARATORS_RE,
+)
+from cnis_crawler.urls import ArticleUrl, is_attachment, parse_article_url
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    """A regex alternation that tries longer words first, so 发布时间 wins over 时间."""
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+# A label is not the tail of a longer word ("Update:" holds "date:").
+_LABEL_START = r"(?<![A-Za-z])"
+DATE_VALUE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})"
+DATE_FIELD_RE = re.compile(
+    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*{DATE_VALUE}", re.IGNORECASE
+)
+SOURCE_FIELD_RE = re.compile(
+    rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)", re.IGNORECASE
+)
+ANY_LABEL_RE = re.compile(
+    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)})\s*{COLON}",
+    re.IGNORECASE,
+)
+ISO_DATE_RE = re.compile(DATE_VALUE)
+BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{_alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
+BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})\s*")
+HOME_CRUMB_RE = re.compile(rf"^(?:{_alternation(HOME_CRUMBS)})\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})")
+TITLE_SUFFIX_RE = re.compile(
+    rf"(?:{TITLE_SUFFIX_SEPARATORS_RE.pattern})(?:{_alternation(TITLE_SITE_SUFFIXES)})\s*$", re.IGNORECASE
+)
+# A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
+VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
+
+# A line whose text is mostly link text is navigation or a related-article list, not prose.
+# 0.5: nav bars and related links score ~1.0; body paragraphs that cite a URL stay under 0.3.
+LINK_DENSE = 0.5
+# Title plus subtitle: the most lines above the date line that can belong to the headline.
+MAX_HEADLINE_LINES = 2
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    title: str | None
+    subtitle: str | None
+    date: str | None
+    date_source: str | None
+    source: str | None
+    section: str | None
+    body: str
+    attachments: list[dict[str, str]]
+    extracted_by: dict[str, str] = field(default_factory=dict)
+
+
+def extract_article(html: str, url: str, listing_title: str | None = None) -> ArticleFields:
+    """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it."""
+    doc = Document(html, url)
+    article_url = parse_article_url(url)
+    page = _Layout(doc)
+    rungs: dict[str, str] = {}
+
+    title, subtitle = page.headline(rungs)
+    if title is None:
+        title = _first_rung(rungs, "title", _title_fallbacks(doc, listing_title))
+    day, date_source = _date(doc, page.date_match, article_url, rungs)
+    body_lines, source_note = page.body(rungs)
+    source = _first_rung(
+        rungs,
+        "source",
+        (
+            ("source-label", page.source_value()),
+            ("source-note", source_note),
+            ("meta", doc.meta_value(META_SOURCE)),
+        ),
+    )
+    section = _first_rung(
+        rungs,
+        "section",
+        (
+            ("breadcrumb", page.breadcrumb_trail()),
+            ("url-section", article_url.section.trail if article_url else None),
+        ),
+    )
+    return ArticleFields(
+        title=title,
+        subtitle=subtitle,
+        date=day,
+        date_source=date_source,
+        source=source,
+        section=section,
+        body="\n\n".join(line.text for line in body_lines if line.text != title),
+        attachments=_attachments(doc, article_url),
+        extracted_by=rungs,
+    )
+
+
+def _first_rung(
+    rungs: dict[str, str], name: str, candidates: tuple[tuple[str, str | None], ...]
+) -> str | None:
+    for rung, value in candidates:
+        if value:
+            rungs[name] = rung
+            return value
+    return None
+
+
+def is_noise(line: Line) -> bool:
+    return line.link_density > LINK_DENSE or bool(NOISE_LINE_RE.match(line.text))
+
+
+def is_breadcrumb(line: Line) -> bool:
+    return bool(BREADCRUMB_LABEL_RE.match(line.text) or HOME_CRUMB_RE.match(line.text))
+
+
+class _Layout:
+    """Where the date line, breadcrumb and headline sit among the page's visible lines."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.lines = doc.lines
+        self.date_index, self.date_match = self._find_date_line()
+        self.breadcrumb = next((line for line in self.lines if is_breadcrumb(line)), None)
+
+    def _find_date_line(self) -> tuple[int | None, re.Match[str] | None]:
+        for index, line in enumerate(self.lines):
+            if line.link_density <= LINK_DENSE and (match := DATE_FIELD_RE.search(line.text)):
+                return index, match
+        return None, None
+
+    def breadcrumb_trail(self) -> str | None:
+        if self.breadcrumb is None:
+            return None
+        crumbs = [
+            crumb
+            for crumb in BREADCRUMB_SPLIT_RE.split(BREADCRUMB_LABEL_RE.sub("", self.breadcrumb.text))
+            if crumb
+        ]
+        if crumbs and crumbs[0] in HOME_CRUMBS:
+            crumbs = crumbs[1:]
+        return " > ".join(crumbs) or None
+
+    def headline(self, rungs: dict[str, str]) -> tuple[str | None, str | None]:
+        """Title and subtitle from the lines just above the date line, or the text before it."""
+        if self.date_index is None or self.date_match is None:
+            return None, None
+        line = self.lines[self.date_index]
+        before_label = line.text[: self.date_match.start()].strip()
+        if before_label and not is_breadcrumb(line):
+            rungs["title"] = "title-on-date-line"
+            return before_label, None
+        above = self._lines_above_date()
+        if not above:
+            return None, None
+        rungs["title"] = "line-above-date"
+        if len(above) == 1:
+            return above[0].text, None
+        first, second = above
+        references = _reference_titles(self.doc)
+        if _matches_any(second.text, references) and not _matches_any(first.text, references):
+            return second.text, None
+        rungs["subtitle"] = "line-under-title"
+        return first.text, second.text
+
+    def _lines_above_date(self) -> list[Line]:
+        crumbs = set((self.breadcrumb_trail() or "").split(" > "))
+        above: list[Line] = []
+        for line in reversed(self.lines[: self.date_index]):
+            if is_breadcrumb(line) or is_noise(line) or line.text in crumbs:
+                break
+            above.insert(0, line)
+            if len(above) == MAX_HEADLINE_LINES:
+                break
+        return above
+
+    def source_value(self) -> str | None:
+        if self.date_index is None:
+            return None
+        for line in self.lines[self.date_index : self.date_index + 2]:
+            if match := SOURCE_FIELD_RE.search(line.text):
+                value = match["value"]
+                if next_label := ANY_LABEL_RE.search(value):
+                    value = value[: next_label.start()]
+                value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
+                if value:
+                    return value
+        return None
+
+    def body(self, rungs: dict[str, str]) -> tuple[list[Line], str | None]:
+        """Body lines and a trailing ``(Source: X)`` note, from the first rung that finds prose."""
+        if self.date_index is not None:
+            lines, note = _prose(self.lines[self.date_index + 1 :])
+            if lines:
+                rungs["body"] = "after-date-line"
+                return lines, note
+        for xpath in BODY_CONTAINER_XPATHS:
+            for container in self.doc.selector.xpath(xpath):
+                lines, note = _prose(_lines_inside(self.lines, container.root))
+                if lines:
+                    rungs["body"] = "known-container"
+                    return lines, note
+        lines, note = _prose(_densest_block(self.lines))
+        if lines:
+            rungs["body"] = "density"
+        return lines, note
+
+
+def _prose(lines: list[Line]) -> tuple[list[Line], str | None]:
+    """Keep the article's own lines: stop at the first footer marker, skip furniture."""
+    kept: list[Line] = []
+    note: str | None = None
+    for line in lines:
+        if BODY_END_RE.match(line.text):
+            break
+        if match := SOURCE_NOTE_RE.match(line.text):
+            note = match["value"]
+            continue
+        if is_noise(line) or is_breadcrumb(line) or DATE_FIELD_RE.search(line.text):
+            continue
+        kept.append(line)
+    return kept, note
+
+
+def _lines_inside(lines: list[Line], container: object) -> list[Line]:
+    return [
+        line
+        for line in lines
+        if line.block is container or any(a is container for a in line.block.iterancestors())
+    ]
+
+
+def _densest_block(lines: list[Line]) -> list[Line]:
+    """The lines of the element whose paragraphs hold the most non-link text."""
+    scores: dict[object, int] = {}
+    for line in lines:
+        if not is_noise(line):
+            parent = line.block.getparent()
+            container = parent if parent is not None else line.block
+            scores[container] = scores.get(container, 0) + len(line.text) - line.link_chars
+    if not scores:
+        return []
+    return _lines_inside(lines, max(scores, key=scores.__getitem__))
+
+
+def _reference_titles(doc: Document) -> list[str]:
+    titles = [doc.meta_value(META_TITLE), _html_title(doc)]
+    titles += doc.selector.xpath("//h1//text()").getall()
+    return [collapse_whitespace(title).casefold() for title in titles if title and title.strip()]
+
+
+def _matches_any(text: str, references: list[str]) -> bool:
+    folded = text.casefold()
+    return any(folded == ref or ref.startswith(folded) for ref in references)
+
+
+def _html_title(doc: Document) -> str | None:
+    return TITLE_SUFFIX_RE.sub("", doc.html_title).strip() or None
+
+
+def _title_fallbacks(doc: Document, listing_title: str | None) -> tuple[tuple[str, str | None], ...]:
+    h1 = collapse_whitespace(doc.selector.xpath("string(//h1)").get() or "")
+    return (
+        ("meta", doc.meta_value(META_TITLE)),
+        ("h1", h1),
+        ("html-title", _html_title(doc)),
+        ("listing-link", collapse_whitespace(listing_title or "")),
+    )
+
+
+def _parse_day(text: str | None) -> str | None:
+    if not text or not (match := ISO_DATE_RE.search(text)):
+        return None
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"])).isoformat()
+    except ValueError:
+        return None
+
+
+def _date(
+    doc: Document,
+    date_match: re.Match[str] | None,
+    article_url: ArticleUrl | None,
+    rungs: dict[str, str],
+) -> tuple[str | None, str | None]:
+    """The date the page shows; the URL's date only as a fallback marked ``url``."""
+    shown = _first_rung(
+        rungs,
+        "date",
+        (
+            ("date-label", _parse_day(date_match.group(0)) if date_match else None),
+            ("meta", _parse_day(doc.meta_value(META_DATE))),
+        ),
+    )
+    if shown:
+        return shown, "page"
+    if article_url is not None:
+        rungs["date"] = "url"
+        return article_url.url_date.isoformat(), "url"
+    return None, None
+
+
+def _attachments(doc: Document, article_url: ArticleUrl | None) -> list[dict[str, str]]:
+    if article_url is None:
+        return []
+    found: dict[str, str] = {}
+    for link in doc.links():
+        if is_attachment(link.url, article_url):
+            url = link.url.split("#", 1)[0]
+            found.setdefault(url, link.text or url.rsplit("/", 1)[-1])
+    return [{"name": name, "url": url} for url, name in found.items()]

@@ -1,0 +1,225 @@
+"""Parse a page once into what every extraction rung reads: visible text lines, links, meta tags.
+
+A *line* is what a browser shows as one line of text: the inline content between two block
+boundaries (a block element's start or end, or a ``<br>``). Text inside links is counted per
+line, so link-dense lines (navigation, related articles) can be told from prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lxml.html import HtmlElement
+
+# Elements whose text a reader never sees as page content.
+INVISIBLE_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "object",
+        "embed",
+        "iframe",
+        "select",
+        "option",
+        "button",
+        "head",
+        "title",
+        "svg",
+        "canvas",
+        "audio",
+        "video",
+        "map",
+    ]
+)
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "caption",
+    ]
+)
+HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+
+
+@dataclass
+class Line:
+    """One visible line of text, with the block element that holds it."""
+
+    text: str
+    block: HtmlElement = field(repr=False)
+    link_chars: int = 0
+    links: list[Link] = field(default_factory=list)
+    in_heading: bool = False
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / len(self.text) if self.text else 0.0
+
+
+def collapse_whitespace(text: str) -> str:
+    """Fold every run of whitespace (``&nbsp;`` and the ideographic space too) into one space."""
+    return " ".join(text.split())
+
+
+class _LineBuilder:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.lines: list[Line] = []
+        self._parts: list[str] = []
+        self._link_chars = 0
+        self._links: list[Link] = []
+        self._block: HtmlElement | None = None
+        self._heading = False
+
+    def add_text(self, text: str | None, *, in_link: bool) -> None:
+        if not text:
+            return
+        self._parts.append(text)
+        if in_link:
+            self._link_chars += len(collapse_whitespace(text))
+
+    def flush(self) -> None:
+        text = collapse_whitespace("".join(self._parts))
+        if text and self._block is not None:
+            line = Line(text, self._block, min(self._link_chars, len(text)), self._links, self._heading)
+            self.lines.append(line)
+        self._parts, self._link_chars, self._links, self._heading = [], 0, [], False
+
+    def walk(self, element: HtmlElement, block: HtmlElement, *, in_link: bool, in_heading: bool) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.lower() in INVISIBLE_TAGS or not tag:
+            return
+        tag = tag.lower()
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            self.flush()
+            block = element
+        if tag == "br":
+            self.flush()
+        self._block = block
+        in_heading = in_heading or tag in HEADING_TAGS
+        self._heading = self._heading or in_heading
+        if tag == "a" and element.get("href"):
+            href = element.get("href", "").strip()
+            self._links.append(
+                Link(urljoin(self.base_url, href), collapse_whitespace(element.text_content()))
+            )
+            in_link = True
+        self.add_text(element.text, in_link=in_link)
+        for child in element:
+            self.walk(child, block, in_link=in_link, in_heading=in_heading)
+            self._block = block
+            self.add_text(child.tail, in_link=in_link)
+        if is_block:
+            self.flush()
+
+
+class Document:
+    """A parsed page: selector, visible lines, meta tags and links, each computed once."""
+
+    def __init__(self, html: str, url: str) -> None:
+        self.url = url
+        self.selector = Selector(text=html or "<html></html>")
+        base = self.selector.xpath("//base/@href").get()
+        self.base_url = urljoin(url, base.strip()) if base else url
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        return lines_of(self.selector.root, self.base_url)
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``<meta name|property=... content=...>``, keys lower-cased; the first value wins."""
+        found: dict[str, str] = {}
+        for node in self.selector.xpath("//meta[@content]"):
+            key = (node.attrib.get("name") or node.attrib.get("property") or "").strip().lower()
+            value = collapse_whitespace(node.attrib.get("content", ""))
+            if key and value:
+                found.setdefault(key, value)
+        return found
+
+    def meta_value(self, names: tuple[str, ...]) -> str | None:
+        for name in names:
+            if value := self.meta.get(name.lower()):
+                return value
+        return None
+
+    @cached_property
+    def html_title(self) -> str:
+        return collapse_whitespace(self.selector.xpath("string(//title)").get() or "")
+
+    def links(self) -> Iterator[Link]:
+        for node in self.selector.xpath("//a[@href]"):
+            href = node.attrib["href"].strip()
+            if href and not href.lower().startswith(("javascript:", "mailto:", "#")):
+                text = collapse_whitespace(node.attrib.get("title") or node.xpath("string()").get() or "")
+                yield Link(urljoin(self.base_url, href), text)
+
+    def inline_scripts(self) -> list[str]:
+        return self.selector.xpath("//script[not(@src)]/text()").getall()
+
+
+def lines_of(root: HtmlElement, base_url: str) -> list[Line]:
+    builder = _LineBuilder(base_url)
+    builder.walk(root, root, in_link=False, in_heading=False)
+    builder.flush()
+    return builder.lines

@@ -1,0 +1,45 @@
+"""What the spider yields (:class:`FetchedPage`) and what the crawl exports (:class:`Article`)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FetchedPage:
+    """An article page as fetched, or the reason it could not be; pipelines turn it into an Article."""
+
+    url: str
+    """The live URL the page stands for, also when it was fetched from a mirror."""
+    section: str
+    fetched_at: str
+    html: str = field(default="", repr=False)
+    status: int | None = None
+    listing_title: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Article:
+    url: str
+    site: str
+    lang: str
+    section: str
+    title: str
+    subtitle: str | None
+    date: str
+    date_source: str
+    url_date: str
+    source: str | None
+    body: str = field(repr=False)
+    attachments: list[dict[str, str]] = field(repr=False)
+    doc_id: int
+    fetched_at: str
+    content_hash: str = field(repr=False)
+
+
+def content_hash(title: str, body: str) -> str:
+    """sha256 of title and body with every whitespace run folded to one space."""
+    normalised = " ".join(f"{title}\n{body}".split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()

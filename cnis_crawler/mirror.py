@@ -1,0 +1,102 @@
+"""Serve an offline mirror of the CNIS sites on loopback, each host under ``/<host>/``.
+
+    python -m cnis_crawler.mirror tests/fixtures/site              # serve until Ctrl-C
+    python -m cnis_crawler.mirror tests/fixtures/site --port 8080
+    python -m cnis_crawler.mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
+
+The first line printed is the base URL. With a command after ``--``, the mirror serves while the
+command runs (``{url}`` in it is replaced by the base URL) and the exit status is the command's.
+Directory URLs answer with their ``index.html``/``index.shtml``, as the TRS sites do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from twisted.web.resource import IResource
+
+INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
+CONTENT_TYPES = {".shtml": "text/html", ".html": "text/html", ".htm": "text/html"}
+
+
+def serve(root: Path, host: str, port: int) -> None:
+    from twisted.internet import reactor
+    from twisted.web.pages import forbidden
+    from twisted.web.server import Site
+    from twisted.web.static import File
+
+    class MirrorFile(File):
+        indexNames = list(INDEX_NAMES)  # noqa: N815, RUF012 (Twisted's attribute)
+        contentTypes = {**File.contentTypes, **CONTENT_TYPES}  # noqa: N815, RUF012
+
+        def directoryListing(self) -> IResource:  # noqa: N802 (Twisted's method)
+            # A web server of the live site never lists a folder; a listing would also expose
+            # the .expected.json files to the crawler.
+            return forbidden()
+
+    listening = reactor.listenTCP(port, Site(MirrorFile(str(root))), interface=host)  # type: ignore[attr-defined]
+    address = listening.getHost()
+    print(f"http://{address.host}:{address.port}", flush=True)
+    reactor.run()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def running_mirror(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``root`` in a child process for the duration of the block; yields the base URL."""
+    command = [
+        sys.executable,
+        "-u",
+        "-m",
+        "cnis_crawler.mirror",
+        str(root),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"mirror server did not start (exit code {process.wait()})")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    # Everything after "--" is the command, split off before argparse sees it, so that options
+    # of the command are never read as the server's own.
+    split = arguments.index("--") if "--" in arguments else len(arguments)
+    own, command = arguments[:split], arguments[split + 1 :]
+    parser = argparse.ArgumentParser(prog="python -m cnis_crawler.mirror", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(own)
+    if not args.root.is_dir():
+        parser.error(f"not a directory: {args.root}")
+    if not command:
+        serve(args.root, args.host, args.port)
+        return 0
+    with running_mirror(args.root, args.host, args.port) as url:
+        print(f"Mirror of {args.root} served at {url}", flush=True)
+        return subprocess.call([part.replace("{url}", url) for part in command])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

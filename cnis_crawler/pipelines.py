@@ -1,0 +1,108 @@
+"""Item pipelines: FetchedPage -> Article (extract), then validate, then de-duplicate.
+
+Every page that does not become a record is dropped with a :class:`DropItem` subclass named for
+the reason, so Scrapy's core stats count it as ``item_dropped_reasons_count/<Reason>`` and the
+log names the URL. Nothing leaves the crawl silently.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scrapy.exceptions import DropItem
+
+from cnis_crawler.extraction import extract_article
+from cnis_crawler.items import Article, FetchedPage, content_hash
+from cnis_crawler.site import HOSTS
+from cnis_crawler.urls import parse_article_url
+
+
+class FetchFailed(DropItem):
+    """The page could not be fetched (HTTP error, timeout, not HTML)."""
+
+
+class NotNewsArticle(DropItem):
+    """The URL is not an article of a news section (e.g. a department profile)."""
+
+
+class MissingTitle(DropItem):
+    pass
+
+
+class MissingDate(DropItem):
+    pass
+
+
+class EmptyBody(DropItem):
+    pass
+
+
+class DuplicateUrl(DropItem):
+    pass
+
+
+class DuplicateContent(DropItem):
+    """Same site, same normalised title and body as a record already written under another URL."""
+
+
+ISO_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ExtractArticlePipeline:
+    def process_item(self, item: object) -> object:
+        if not isinstance(item, FetchedPage):
+            return item
+        if item.error:
+            raise FetchFailed(f"{item.error}: {item.url}")
+        article_url = parse_article_url(item.url)
+        if article_url is None:
+            raise NotNewsArticle(f"not a news article URL: {item.url}")
+        fields = extract_article(item.html, item.url, item.listing_title)
+        title, body = fields.title or "", fields.body
+        return Article(
+            url=article_url.url,
+            site=article_url.host,
+            lang=HOSTS[article_url.host].lang,
+            section=fields.section or article_url.section.trail,
+            title=title,
+            subtitle=fields.subtitle,
+            date=fields.date or "",
+            date_source=fields.date_source or "",
+            url_date=article_url.url_date.isoformat(),
+            source=fields.source,
+            body=body,
+            attachments=fields.attachments,
+            doc_id=article_url.doc_id,
+            fetched_at=item.fetched_at,
+            content_hash=content_hash(title, body),
+        )
+
+
+class ValidateArticlePipeline:
+    def process_item(self, item: object) -> object:
+        if isinstance(item, Article):
+            if not item.title:
+                raise MissingTitle(f"no title found: {item.url}")
+            if not ISO_DAY_RE.match(item.date):
+                raise MissingDate(f"no date found: {item.url}")
+            if not item.body:
+                raise EmptyBody(f"no body text found: {item.url}")
+        return item
+
+
+class DeduplicateArticlePipeline:
+    def __init__(self) -> None:
+        self.seen_urls: set[str] = set()
+        self.seen_content: dict[tuple[str, str], str] = {}
+
+    def process_item(self, item: object) -> object:
+        if not isinstance(item, Article):
+            return item
+        if item.url in self.seen_urls:
+            raise DuplicateUrl(f"already written: {item.url}")
+        key = (item.site, item.content_hash)
+        if first := self.seen_content.get(key):
+            raise DuplicateContent(f"same content as {first}: {item.url}")
+        self.seen_urls.add(item.url)
+        self.seen_content[key] = item.url
+        return item

@@ -1,0 +1,149 @@
+"""What is known of the CNIS sites, as data: hosts, sections, labels, URL shapes, boilerplate.
+
+Nothing here runs; extraction, URL routing and the spider read these tables. Patterns are
+ordered from specific to generic and compiled once. Every label accepts the half-width and the
+full-width colon, because the TRS editor writes either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    scheme: str
+    extension: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Section:
+    host: str
+    path: str
+    trail: str
+    """The breadcrumb as the site shows it, minus the home crumb; used when a page has none."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}/{self.path}"
+
+
+HOSTS: dict[str, Host] = {
+    host.name: host
+    for host in (
+        Host("en.cnis.ac.cn", "https", "shtml", "en"),
+        Host("www.cnis.ac.cn", "https", "html", "zh"),
+        Host("en.cnis.gov.cn", "http", "shtml", "en"),
+    )
+}
+
+SECTIONS: tuple[Section, ...] = (
+    Section("en.cnis.ac.cn", "xwdt/bydt", "News > CNIS news"),
+    Section("en.cnis.ac.cn", "xwdt/bzhdt", "News > Global vision"),
+    Section("en.cnis.ac.cn", "kycg", "Research"),
+    Section("en.cnis.ac.cn", "zdxw", "Photo News"),
+    Section("www.cnis.ac.cn", "bydt/zhxw", "本院动态 > 标院新闻"),
+    Section("www.cnis.ac.cn", "bydt/kydt", "本院动态 > 科研动态"),
+    Section("www.cnis.ac.cn", "tzgg", "通知公告"),
+    Section("en.cnis.gov.cn", "xwdt/bydt", "News > CNIS news"),
+)
+
+# --- URL shapes (paths on any host; the TRS WCM scheme) -------------------------------------
+# /<section>/<YYYYMM>/t<YYYYMMDD>_<id>[_<part>].<ext>; parts are pages 2.. of a long article.
+ARTICLE_PATH_RE = re.compile(
+    r"^/(?P<section>[\w/-]+?)/(?P<month>\d{6})/t(?P<date>\d{8})_(?P<doc_id>\d+)"
+    r"(?:_(?P<part>\d+))?\.(?P<ext>s?html?)$"
+)
+# /<section>/, /<section>/index.<ext>, /<section>/index_<k>.<ext> (page k+1).
+LISTING_PATH_RE = re.compile(r"^/(?P<section>[\w/-]+?)/(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
+LISTING_FILE_STEM = "index"
+# Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.
+ATTACHMENT_NAME_RE = re.compile(r"^P0\d{8}\d+\.\w{2,5}$")
+ATTACHMENT_EXTENSIONS = frozenset(
+    [
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "rar",
+        "zip",
+        "7z",
+        "wps",
+        "et",
+        "ofd",
+        "txt",
+        "csv",
+        "jpg",
+        "png",
+    ]
+)
+
+# --- Pager scripts (the links are written by inline JavaScript, never plain HTML) ----------
+# createPageHTML(12, 0, "index", "shtml") and createPageHTML('page_div', 12, 1, 'index', 'shtml', 20)
+PAGER_CALL_RE = re.compile(
+    r"createPageHTML\s*\(\s*(?:(?P<q>['\"])[^'\"]*(?P=q)\s*,\s*)?(?P<count>\d+)\s*,\s*\d+\s*,"
+    r"\s*['\"](?P<stem>[\w-]+)['\"]\s*,\s*['\"](?P<ext>\w+)['\"]"
+)
+# var countPage = 12//共多少页  (the real sites often omit the semicolon)
+PAGER_COUNT_RE = re.compile(r"\bcountPage\s*=\s*(?P<count>\d+)")
+
+# --- Labels -----------------------------------------------------------------------------
+COLON = "[:：]"
+DATE_LABELS = ("Date", "Published", "发布时间", "发布日期", "时间", "日期")
+SOURCE_LABELS = ("Source", "From", "来源", "部门", "作者", "发布单位")
+# Labels that may share the date line and end the value before them.
+OTHER_META_LABELS = ("Views", "Hits", "Author", "浏览次数", "点击数", "阅读次数", "字号", "Font size")
+BREADCRUMB_LABELS = ("Your Location", "Your Position", "Location", "当前位置", "您现在的位置", "您的位置")
+BREADCRUMB_SEPARATORS = ("->", "＞", ">", "»", "›")
+HOME_CRUMBS = ("CNIS Home", "Home", "首页", "网站首页")
+
+# Suffixes of the HTML <title> that name the site, not the article.
+TITLE_SITE_SUFFIXES = ("中国标准化研究院", "China National Institute of Standardization", "CNIS")
+TITLE_SUFFIX_SEPARATORS_RE = re.compile(r"\s*(?:--|——|-|_|\||｜)\s*")
+
+# --- Standard meta tags, strongest first (trafilatura's METANAME_* idea) ------------------
+META_TITLE = ("ArticleTitle", "og:title", "twitter:title", "dc.title")
+META_DATE = ("PubDate", "article:published_time", "og:published_time", "dc.date", "publishdate")
+META_SOURCE = ("ContentSource", "source", "dc.publisher")
+
+# Containers known from TRS sites: one rung of the body cascade, never the only one.
+BODY_CONTAINER_XPATHS = (
+    "//div[contains(@class, 'TRS_Editor')]",
+    "//div[contains(@class, 'TRS_UEDITOR')]",
+    "//*[@id='zoom']",
+    "//div[contains(@class, 'pages_content')]",
+    "//article",
+)
+
+# --- Boilerplate ---------------------------------------------------------------------------
+# A line that starts with one of these ends the article body: what follows is page furniture.
+BODY_END_RE = re.compile(
+    r"^(?:(?:Attachments?|附件|相关附件)\s*(?:" + COLON + r"|$)"
+    r"|(?:Related (?:news|articles|links)|相关(?:新闻|文章|链接|阅读)|More news)\b"
+    r"|About CNIS$|©|Copyright\b|版权所有|地址"
+    + COLON
+    + r"|Support"
+    + COLON
+    + r"|技术支持|京ICP备|Privacy Policy)",
+    re.IGNORECASE,
+)
+# Lines dropped wherever they stand: banners, header links, share/print/close widgets.
+NOISE_LINE_RE = re.compile(
+    r"^(?:此页面上的内容需要较新版本的\s*Adobe Flash Player。?|获取\s*Adobe Flash Player"
+    r"|Mail\s*\|?\s*Chinese|Mail|Chinese|English|设为首页\s*收藏本站|设为首页|收藏本站|加入收藏"
+    r"|(?:Share(?: to)?|分享到)\s*" + COLON + r"?.*"
+    r"|[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】]"
+    r"(?:\s*[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】])*"
+    r"|Print|Close|打印本页|关闭窗口)$",
+    re.IGNORECASE,
+)
+# A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
+SOURCE_NOTE_RE = re.compile(
+    r"^[(（]\s*(?:Source|来源)\s*" + COLON + r"\s*(?P<value>[^)）]+?)\s*[)）]$", re.IGNORECASE
+)

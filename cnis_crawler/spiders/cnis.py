@@ -1,0 +1,167 @@
+"""The ``cnis`` spider: discovers and fetches listing and article pages, and parses nothing.
+
+Link discovery lives in :mod:`cnis_crawler.extraction.listing`, field extraction in the item
+pipelines. The spider works on live URLs throughout; with ``-a mirror=URL`` it only fetches them
+from the mirror instead (see :class:`cnis_crawler.urls.Addressing`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, Spider
+from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from cnis_crawler.extraction import extract_article_links, extract_listing
+from cnis_crawler.items import FetchedPage
+from cnis_crawler.site import HOSTS, SECTIONS
+from cnis_crawler.urls import Addressing, listing_page_url, parse_article_url, section_of
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+    from cnis_crawler.extraction.document import Link
+    from cnis_crawler.site import Section
+
+# A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
+MIRROR_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+}
+# Articles before further listing pages keeps the request queue short.
+ARTICLE_PRIORITY = 10
+LISTING_PRIORITY = 0
+
+
+def stat_key(section: Section, name: str) -> str:
+    return f"cnis/{section.key}/{name}"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class CnisSpider(Spider):
+    name = "cnis"
+
+    def __init__(self, sites: str | None = None, mirror: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sites = parse_sites(sites)
+        self.addressing = Addressing(mirror or None)
+        self.sections = [section for section in SECTIONS if section.host in self.sites]
+        self.linked: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CnisSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.addressing.mirror:
+            crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for section in self.sections:
+            yield self.listing_request(listing_page_url(section, 0))
+
+    def listing_request(self, live_url: str) -> Request:
+        return Request(
+            self.addressing.fetch_url(live_url),
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            cb_kwargs={"live_url": live_url},
+            priority=LISTING_PRIORITY,
+        )
+
+    def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
+        for link in links:
+            article = parse_article_url(link.url)
+            if article is None or article.host not in self.sites:
+                continue
+            if link.url not in self.linked:
+                self.linked.add(link.url)
+                self.crawler.stats.inc_value(stat_key(article.section, "articles_linked"))
+            yield Request(
+                self.addressing.fetch_url(link.url),
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"live_url": link.url, "listing_title": link.text or None},
+                priority=ARTICLE_PRIORITY,
+            )
+
+    def parse_listing(self, response: Response, live_url: str) -> Iterator[Request]:
+        section = section_of(live_url)
+        assert section is not None, live_url  # only section listing URLs are ever requested
+        stats = self.crawler.stats
+        stats.inc_value(stat_key(section, "listing_pages_fetched"))
+        if not isinstance(response, TextResponse):
+            self.logger.warning("Listing page is not HTML: %s", live_url)
+            return
+        listing = extract_listing(response.text, live_url)
+        if listing.declared_pages is not None:
+            stats.max_value(stat_key(section, "listing_pages_declared"), listing.declared_pages)
+        yield from self.article_requests(listing.article_links)
+        for page_url in listing.page_urls:
+            yield self.listing_request(page_url)
+
+    def parse_article(
+        self, response: Response, live_url: str, listing_title: str | None
+    ) -> Iterator[FetchedPage | Request]:
+        section = section_of(live_url)
+        assert section is not None, live_url  # article_requests only lets news articles through
+        page = FetchedPage(
+            url=live_url,
+            section=section.key,
+            fetched_at=utc_now(),
+            status=response.status,
+            listing_title=listing_title,
+        )
+        if not isinstance(response, TextResponse):
+            page.error = f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})"
+            yield page
+            return
+        page.html = response.text
+        yield page
+        yield from self.article_requests(extract_article_links(response.text, live_url))
+
+    def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
+        request = failure.request  # type: ignore[attr-defined]
+        live_url = request.cb_kwargs["live_url"]
+        section = section_of(live_url)
+        assert section is not None, live_url
+        yield FetchedPage(
+            url=live_url,
+            section=section.key,
+            fetched_at=utc_now(),
+            status=getattr(getattr(failure.value, "response", None), "status", None),
+            listing_title=request.cb_kwargs.get("listing_title"),
+            error=describe_failure(failure),
+        )
+
+    def listing_failed(self, failure: Failure) -> None:
+        live_url = failure.request.cb_kwargs["live_url"]  # type: ignore[attr-defined]
+        section = section_of(live_url)
+        if section is not None:
+            self.crawler.stats.inc_value(stat_key(section, "listing_pages_failed"))
+        self.logger.error("Listing page failed (%s): %s", describe_failure(failure), live_url)
+
+
+def describe_failure(failure: Failure) -> str:
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def parse_sites(sites: str | None) -> list[str]:
+    if not sites:
+        return list(HOSTS)
+    chosen = [site.strip().lower() for site in sites.split(",") if site.strip()]
+    unknown = [site for site in chosen if site not in HOSTS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown site(s) {unknown or sites!r}; known sites: {', '.join(HOSTS)}")
+    return chosen

@@ -1,0 +1,127 @@
+"""What a URL means on the CNIS sites, and where to fetch it from.
+
+Records always carry the *live* URL a page stands for. When crawling a mirror, pages are fetched
+from ``<mirror>/<host>/<path>`` instead; :class:`Addressing` maps between the two, so everything
+else in the crawler only ever sees live URLs.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit, urlunsplit
+
+from cnis_crawler.site import (
+    ARTICLE_PATH_RE,
+    ATTACHMENT_EXTENSIONS,
+    ATTACHMENT_NAME_RE,
+    HOSTS,
+    LISTING_FILE_STEM,
+    LISTING_PATH_RE,
+    SECTIONS,
+    Section,
+)
+
+
+@dataclass(frozen=True)
+class ArticleUrl:
+    url: str
+    host: str
+    section: Section
+    url_date: date
+    doc_id: int
+    part: int
+    """0 for the first page of an article, k for its ``_k`` continuation page."""
+
+    @property
+    def directory(self) -> str:
+        return self.url.rsplit("/", 1)[0] + "/"
+
+
+def section_of(url: str) -> Section | None:
+    """The news section a live URL belongs to (longest path prefix wins), or None."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    best: Section | None = None
+    for section in SECTIONS:
+        inside = section.host == host and parts.path.startswith(f"/{section.path}/")
+        if inside and (best is None or len(section.path) > len(best.path)):
+            best = section
+    return best
+
+
+def parse_article_url(url: str) -> ArticleUrl | None:
+    """The parts of a news article URL, or None for anything else (listings, profiles, files)."""
+    parts = urlsplit(url)
+    match = ARTICLE_PATH_RE.match(parts.path)
+    section = section_of(url)
+    if not match or section is None or match["section"] != section.path:
+        return None
+    try:
+        url_date = date(int(match["date"][:4]), int(match["date"][4:6]), int(match["date"][6:]))
+    except ValueError:
+        return None
+    if match["month"] != match["date"][:6]:
+        return None
+    return ArticleUrl(
+        url=canonical_url(url),
+        host=section.host,
+        section=section,
+        url_date=url_date,
+        doc_id=int(match["doc_id"]),
+        part=int(match["part"] or 0),
+    )
+
+
+def listing_page_number(url: str) -> int | None:
+    """0 for a section's first listing page, k for ``index_k``; None if not a listing page."""
+    match = LISTING_PATH_RE.match(urlsplit(url).path)
+    section = section_of(url)
+    if not match or section is None or match["section"] != section.path:
+        return None
+    return int(match["page"] or 0)
+
+
+def listing_page_url(section: Section, page: int) -> str:
+    host = HOSTS[section.host]
+    name = LISTING_FILE_STEM if page == 0 else f"{LISTING_FILE_STEM}_{page}"
+    return f"{host.scheme}://{host.name}/{section.path}/{name}.{host.extension}"
+
+
+def canonical_url(url: str) -> str:
+    """The form a live URL is recorded under: the host's own scheme, no fragment, no query."""
+    parts = urlsplit(url)
+    host = HOSTS.get((parts.hostname or "").lower())
+    scheme = host.scheme if host else parts.scheme
+    return urlunsplit((scheme, parts.netloc.lower(), parts.path, "", ""))
+
+
+def is_attachment(url: str, article: ArticleUrl) -> bool:
+    """A file stored beside the article (its month folder), by TRS name or file extension."""
+    if not canonical_url(url).startswith(article.directory):
+        return False
+    name = posixpath.basename(urlsplit(url).path)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return bool(ATTACHMENT_NAME_RE.match(name)) or extension in ATTACHMENT_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """Maps live URLs to the URLs actually fetched: the live site itself, or a mirror of it."""
+
+    mirror: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mirror is not None:
+            parts = urlsplit(self.mirror)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"mirror must be an http(s) base URL, got {self.mirror!r}")
+            object.__setattr__(self, "mirror", self.mirror.rstrip("/"))
+
+    def fetch_url(self, live_url: str) -> str:
+        if self.mirror is None:
+            return live_url
+        parts = urlsplit(live_url)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.mirror}/{parts.netloc}{parts.path or '/'}{query}"

@@ -1,0 +1,72 @@
+"""Every fixture article, every field: the extracted record against its hand-checked expectation.
+
+Pages are decoded from their bytes by Scrapy (as on the wire) and turned into records by the
+extraction pipeline, without a crawl. A failure names the page and the field.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from itemadapter import ItemAdapter
+
+from cnis_crawler.extraction import extract_listing
+from cnis_crawler.items import FetchedPage
+from cnis_crawler.pipelines import ExtractArticlePipeline
+from cnis_crawler.urls import section_of
+from tests.conftest import SITE, article_pages, expected_record, page_id, response_for
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PAGES = article_pages()
+# Every exported field but fetched_at, which is the moment of the crawl.
+FIELDS = (
+    "url", "site", "lang", "section", "title", "subtitle", "date", "date_source", "url_date",
+    "source", "body", "attachments", "doc_id", "content_hash",
+)  # fmt: skip
+
+
+@cache
+def listing_titles() -> dict[str, str]:
+    """The link text each article gets on its listing page, as the spider passes it on."""
+    titles: dict[str, str] = {}
+    for listing in sorted(SITE.rglob("index*.*html")):
+        response = response_for(listing)
+        for link in extract_listing(response.text, response.url).article_links:
+            titles.setdefault(link.url, link.text)
+    return titles
+
+
+@cache
+def extracted_record(page: Path) -> dict[str, Any]:
+    response = response_for(page)
+    section = section_of(response.url)
+    assert section is not None, f"{page_id(page)} is not under a known news section"
+    fetched = FetchedPage(
+        url=response.url,
+        section=section.key,
+        fetched_at="2026-01-01T00:00:00Z",
+        html=response.text,
+        listing_title=listing_titles().get(response.url),
+    )
+    return ItemAdapter(ExtractArticlePipeline().process_item(fetched)).asdict()
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_field(page: Path, field: str) -> None:
+    expected = expected_record(page)
+    assert field in expected, f"{page_id(page)}: expected record has no {field!r}; run `make fixtures`"
+    got = extracted_record(page)[field]
+    assert got == expected[field], f"{page_id(page)}: field {field!r} differs from its .expected.json"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_no_missing_or_extra_fields(page: Path) -> None:
+    record = extracted_record(page)
+    assert set(record) - {"fetched_at"} == set(expected_record(page)), (
+        f"{page_id(page)}: record fields and expected fields differ"
+    )

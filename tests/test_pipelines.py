@@ -1,0 +1,99 @@
+"""The pipelines, built the way Scrapy builds them: every non-record ends as a named drop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pytest
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from cnis_crawler import settings
+from cnis_crawler.items import Article, FetchedPage, content_hash
+from cnis_crawler.pipelines import (
+    DeduplicateArticlePipeline,
+    DuplicateContent,
+    DuplicateUrl,
+    EmptyBody,
+    ExtractArticlePipeline,
+    FetchFailed,
+    MissingTitle,
+    NotNewsArticle,
+    ValidateArticlePipeline,
+)
+from cnis_crawler.spiders.cnis import CnisSpider
+
+if TYPE_CHECKING:
+    from scrapy.exceptions import DropItem
+
+URL = "https://en.cnis.ac.cn/kycg/202001/t20200115_40001.shtml"
+PAGE_HTML = """<div>Your Location:CNIS Home-&gt;Research</div><h2>Report released</h2>
+<div>Date: 2020-01-10&nbsp;&nbsp;Source:CNIS</div><p>The report maps 120 national standards.</p>"""
+
+
+def pipeline_chain() -> list[object]:
+    crawler = get_crawler(CnisSpider, settings_dict={"ITEM_PIPELINES": settings.ITEM_PIPELINES})
+    return [build_from_crawler(path_to_class(path), crawler) for path in settings.ITEM_PIPELINES]
+
+
+def path_to_class(path: str) -> type:
+    module, _, name = path.rpartition(".")
+    return getattr(__import__(module, fromlist=[name]), name)
+
+
+def run_chain(item: object, chain: list[object]) -> object:
+    for pipeline in chain:
+        item = pipeline.process_item(item)  # type: ignore[attr-defined]
+    return item
+
+
+def fetched(url: str = URL, html: str = PAGE_HTML, **changes: object) -> FetchedPage:
+    page = FetchedPage(url=url, section="en.cnis.ac.cn/kycg", fetched_at="2026-11-24T05:00:00Z", html=html)
+    return replace(page, **changes)
+
+
+def test_chain_turns_a_page_into_an_article() -> None:
+    article = run_chain(fetched(), pipeline_chain())
+    assert isinstance(article, Article)
+    assert (article.title, article.date, article.source, article.section) == (
+        "Report released",
+        "2020-01-10",
+        "CNIS",
+        "Research",
+    )
+    assert article.content_hash == content_hash("Report released", "The report maps 120 national standards.")
+
+
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        pytest.param(fetched(error="HTTP 404"), FetchFailed, id="fetch-failed"),
+        pytest.param(
+            fetched(url="https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml"),
+            NotNewsArticle,
+            id="profile-page",
+        ),
+        pytest.param(fetched(html="<p>Date: 2020-01-10</p>"), MissingTitle, id="no-title"),
+        pytest.param(fetched(html="<h2>Report</h2><p>Date: 2020-01-10</p>"), EmptyBody, id="no-body"),
+    ],
+)
+def test_drops_name_their_reason_and_url(page: FetchedPage, reason: type[DropItem]) -> None:
+    with pytest.raises(reason, match=page.url.replace(".", r"\.")):
+        run_chain(page, pipeline_chain())
+
+
+def test_duplicates_are_dropped_by_url_and_by_content() -> None:
+    chain = pipeline_chain()
+    run_chain(fetched(), chain)
+    with pytest.raises(DuplicateUrl):
+        run_chain(fetched(), chain)
+    other_url = URL.replace("40001", "40002")
+    with pytest.raises(DuplicateContent, match="same content as"):
+        run_chain(fetched(url=other_url), chain)
+
+
+def test_pipelines_pass_other_items_through() -> None:
+    item = {"not": "ours"}
+    for pipeline in (ExtractArticlePipeline(), ValidateArticlePipeline(), DeduplicateArticlePipeline()):
+        assert pipeline.process_item(item) is item
