@@ -125,7 +125,8 @@ BODY_CONTAINER_XPATHS = (
 # A line that starts with one of these ends the article body: what follows is page furniture.
 BODY_END_RE = re.compile(
     r"^(?:(?:Attachments?|附件|相关附件)\s*(?:" + COLON + r"|$)"
-    r"|(?:Related (?:news|articles|links)|相关(?:新闻|文章|链接|阅读)|More news)\b"
+    r"|(?:Related (?:news|articles|links)|相关(?:新闻|文章|链接|阅读)|(?:More|Hot|Latest) news"
+    r"|热点新闻|最新动态)\b"
     r"|About CNIS$|©|Copyright\b|版权所有|地址"
     + COLON
     + r"|Support"

@@ -113,3 +113,10 @@ def test_attachments_only_from_the_article_folder() -> None:
         {"name": "附件1：名单.pdf", "url": "https://www.cnis.ac.cn/bydt/zhxw/202510/P020251022123456789.pdf"}
     ]
     assert fields.body == ZH_PROSE
+
+
+def test_heading_of_a_link_box_is_not_body() -> None:
+    html = f"""<p>Title</p><p>Date: 2023-06-02</p><article><p>{PROSE}</p><p>Photo by CNIS.</p></article>
+    <aside><div>Editor's picks</div><ul><li><a href="/a">Forum on smart cities held</a></li>
+    <li><a href="/b">Training on food standards</a></li></ul></aside>"""
+    assert extract_article(html, EN_URL).body == f"{PROSE}\n\nPhoto by CNIS."

@@ -65,8 +65,10 @@ PAGER_CASES = [
         id="commented-out-call-ignored",
     ),
     pytest.param(
-        page('/* createPageHTML(9, 0, "index", "shtml"); */ var u = "http://x/";'
-             'createPageHTML(1, 0, "index", "shtml");'),
+        page(
+            '/* createPageHTML(9, 0, "index", "shtml"); */ var u = "http://x/";'
+            'createPageHTML(1, 0, "index", "shtml");'
+        ),
         SECTION_URL,
         1,
         en_pages("index.shtml"),

@@ -67,6 +67,11 @@ VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
 LINK_DENSE = 0.5
 # Title plus subtitle: the most lines above the date line that can belong to the headline.
 MAX_HEADLINE_LINES = 2
+# A short line with no sentence punctuation, directly above a link-dense line, heads a box of
+# links ("Hot news", "最新动态"). 24 characters: box headings seen run 2-15; body sentences end
+# in punctuation, and captions rarely stand right above a link list.
+BOX_HEADING_MAX_CHARS = 24
+SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
 
 
 @dataclass(frozen=True)
@@ -238,16 +243,25 @@ def _prose(lines: list[Line]) -> tuple[list[Line], str | None]:
     """Keep the article's own lines: stop at the first footer marker, skip furniture."""
     kept: list[Line] = []
     note: str | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         if BODY_END_RE.match(line.text):
             break
         if match := SOURCE_NOTE_RE.match(line.text):
             note = match["value"]
             continue
-        if is_noise(line) or is_breadcrumb(line) or DATE_FIELD_RE.search(line.text):
-            continue
-        kept.append(line)
+        furniture = is_noise(line) or is_breadcrumb(line) or DATE_FIELD_RE.search(line.text)
+        if not furniture and not _heads_link_box(line, lines[index + 1 : index + 2]):
+            kept.append(line)
     return kept, note
+
+
+def _heads_link_box(line: Line, following: list[Line]) -> bool:
+    return (
+        len(line.text) <= BOX_HEADING_MAX_CHARS
+        and not SENTENCE_END_RE.search(line.text)
+        and bool(following)
+        and following[0].link_density > LINK_DENSE
+    )
 
 
 def _lines_inside(lines: list[Line], container: object) -> list[Line]:
