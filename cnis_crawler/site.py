@@ -94,11 +94,16 @@ PAGER_CALL_RE = re.compile(
 PAGER_COUNT_RE = re.compile(r"\bcountPage\s*=\s*(?P<count>\d+)")
 
 # --- Labels -----------------------------------------------------------------------------
+# Matched case-sensitively and only where no letter or CJK character stands right before them,
+# so "Update:", "数据来源：" and "培训时间：" inside sentences are not labels.
 COLON = "[:：]"
 DATE_LABELS = ("Date", "Published", "发布时间", "发布日期", "时间", "日期")
-SOURCE_LABELS = ("Source", "From", "来源", "部门", "作者", "发布单位")
-# Labels that may share the date line and end the value before them.
-OTHER_META_LABELS = ("Views", "Hits", "Author", "浏览次数", "点击数", "阅读次数", "字号", "Font size")
+SOURCE_LABELS = ("Source", "来源", "信息来源", "部门", "发布单位")
+# Labels that may share the date line; they end a value but are never the record's source.
+OTHER_META_LABELS = (
+    "Author", "From", "Editor", "Views", "Hits", "Font size",
+    "作者", "编辑", "责任编辑", "浏览次数", "点击数", "阅读次数", "字号", "字体",
+)  # fmt: skip
 BREADCRUMB_LABELS = ("Your Location", "Your Position", "Location", "当前位置", "您现在的位置", "您的位置")
 BREADCRUMB_SEPARATORS = ("->", "＞", ">", "»", "›")
 HOME_CRUMBS = ("CNIS Home", "Home", "首页", "网站首页")
@@ -122,26 +127,28 @@ BODY_CONTAINER_XPATHS = (
 )
 
 # --- Boilerplate ---------------------------------------------------------------------------
-# A line that starts with one of these ends the article body: what follows is page furniture.
-BODY_END_RE = re.compile(
+# A line that starts with one of these ends the article body, wherever it stands.
+ARTICLE_END_RE = re.compile(
     r"^(?:(?:Attachments?|附件|相关附件)\s*(?:" + COLON + r"|$)"
-    r"|(?:Related (?:news|articles|links)|相关(?:新闻|文章|链接|阅读)|(?:More|Hot|Latest) news"
-    r"|热点新闻|最新动态)\b"
-    r"|About CNIS$|©|Copyright\b|版权所有|地址"
-    + COLON
-    + r"|Support"
-    + COLON
-    + r"|技术支持|京ICP备|Privacy Policy)",
+    r"|(?:Related (?:news|articles|links)|(?:More|Hot|Latest) news)\b"
+    r"|相关(?:新闻|文章|链接|阅读)|热点新闻|最新动态)",
     re.IGNORECASE,
 )
+# The site footer. It only ends the body when the body has no container of its own, and then
+# only in the footer's own shape: a notice's "地址：…" contact line is body text.
+SITE_FOOTER_RE = re.compile(
+    r"^(?:About CNIS$|©|Copyright\s*(?:©|\(c\)|\d{4})|版权所有|Privacy Policy"
+    r"|地址\s*" + COLON + r".*(?:电话|邮编|Tel)|(?:Support|技术支持)\s*" + COLON + r"|京ICP备)",
+    re.IGNORECASE,
+)
+_WIDGET = r"[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】]"
 # Lines dropped wherever they stand: banners, header links, share/print/close widgets.
 NOISE_LINE_RE = re.compile(
     r"^(?:此页面上的内容需要较新版本的\s*Adobe Flash Player。?|获取\s*Adobe Flash Player"
     r"|Mail\s*\|?\s*Chinese|Mail|Chinese|English|设为首页\s*收藏本站|设为首页|收藏本站|加入收藏"
-    r"|(?:Share(?: to)?|分享到)\s*" + COLON + r"?.*"
-    r"|[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】]"
-    r"(?:\s*[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】])*"
-    r"|Print|Close|打印本页|关闭窗口)$",
+    r"|(?:Share(?: (?:to|on))?|分享到)\s*" + COLON + r".*"
+    r"|(?:Share(?: (?:to|on))?|分享到)\s+(?:WeChat|Weibo|LinkedIn|Facebook|Twitter|QQ|微信|微博).*"
+    r"|" + _WIDGET + r"(?:\s*" + _WIDGET + r")*|Print|Close|打印本页|关闭窗口)$",
     re.IGNORECASE,
 )
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.

@@ -120,3 +120,81 @@ def test_heading_of_a_link_box_is_not_body() -> None:
     <aside><div>Editor's picks</div><ul><li><a href="/a">Forum on smart cities held</a></li>
     <li><a href="/b">Training on food standards</a></li></ul></aside>"""
     assert extract_article(html, EN_URL).body == f"{PROSE}\n\nPhoto by CNIS."
+
+
+CRUMB = "<div>Your Location:CNIS Home-&gt;News-&gt;CNIS news</div>"
+NOTICE_URL = "https://www.cnis.ac.cn/tzgg/202503/t20250314_60990.html"
+LIVE_SITE_EDGES = [
+    pytest.param(
+        EN_URL,
+        f"<div>日期：2023年12月18日 星期一</div>{CRUMB}"
+        f"<h2>Forum held</h2><div>Date: 2023-06-02</div><p>{PROSE}</p>",
+        {"title": "Forum held", "date": "2023-06-02", "body": PROSE},
+        id="header-date-before-breadcrumb",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{CRUMB}<h2>Forum held</h2><div>Source: CNIS&nbsp;&nbsp;Date: 2023-06-02</div><p>{PROSE}</p>",
+        {"title": "Forum held", "source": "CNIS", "date": "2023-06-02"},
+        id="source-label-before-date",
+    ),
+    pytest.param(
+        ZH_URL,
+        "<div>首页>本院动态>标院新闻</div>"
+        f"<div>标题 时间:2025-10-22 作者：张三 来源：新华社</div><p>{ZH_PROSE}</p>",
+        {"title": "标题", "source": "新华社"},
+        id="author-is-not-the-source",
+    ),
+    pytest.param(
+        NOTICE_URL,
+        "<div>首页>通知公告</div><div>关于发布报告的通知 时间:2025-03-14</div>"
+        "<div><p>本次调查数据来源：国家统计局。</p></div>",
+        {"source": None, "body": "本次调查数据来源：国家统计局。"},
+        id="label-inside-a-sentence-is-body",
+    ),
+    pytest.param(
+        NOTICE_URL,
+        "<div>首页>通知公告</div>"
+        "<div>关于举办培训班的通知 时间:2025-03-14部门:科技管理部</div>"
+        "<div class='c'><p>一、培训时间：2025年4月10日至11日</p><p>地址：北京市海淀区知春路4号 邮编：100191</p>"
+        "<p>中国标准化研究院</p></div><div class='f'><p>版权所有:中国标准化研究院</p></div>",
+        {
+            "source": "科技管理部",
+            "body": "一、培训时间：2025年4月10日至11日\n\n"
+            "地址：北京市海淀区知春路4号 邮编：100191\n\n中国标准化研究院",
+        },
+        id="notice-lines-stay-in-body-footer-does-not",
+    ),
+    pytest.param(
+        "https://www.cnis.ac.cn/bydt/zhxw/201103/t20110315_18972.html",
+        "<title>培训通知</title><p>各有关单位：我院定于近期举办培训班。</p>"
+        "<p>培训时间：2011年3月20日至22日</p>",
+        {"title": "培训通知", "date": "2011-03-15", "date_source": "url"},
+        id="body-only-page-with-a-dated-line",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{CRUMB}<table><tr><td><h2>Forum held</h2><div>Date: 2023-06-02</div><p>{PROSE}</p></td>"
+        "<td><div>Contact</div><div>Tel: 86-10-58811536</div></td></tr></table><div>About CNIS</div>",
+        {"body": PROSE},
+        id="text-sidebar-after-body",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{CRUMB}<h2>T</h2><div>Date: 2023-06-02</div><div><p>{PROSE}</p>"
+        "<div style='display: none'>hidden text</div><p>Share of exports rose.</p></div>",
+        {"body": f"{PROSE}\n\nShare of exports rose."},
+        id="hidden-text-and-share-of-sentence",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "html", "expected"), LIVE_SITE_EDGES)
+def test_live_site_edge_case(url: str, html: str, expected: dict[str, str | None]) -> None:
+    fields = extract_article(html, url)
+    assert {name: getattr(fields, name) for name in expected} == expected
+
+
+def test_deeply_nested_markup_does_not_overflow() -> None:
+    html = f"<h2>T</h2><p>Date: 2023-06-02</p>{'<div>' * 5000}<p>{PROSE}</p>{'</div>' * 5000}"
+    assert extract_article(html, EN_URL).title == "T"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.document import Document, Line, collapse_whitespace
 from cnis_crawler.site import (
+    ARTICLE_END_RE,
     BODY_CONTAINER_XPATHS,
-    BODY_END_RE,
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
     COLON,
@@ -26,6 +27,7 @@ from cnis_crawler.site import (
     META_TITLE,
     NOISE_LINE_RE,
     OTHER_META_LABELS,
+    SITE_FOOTER_RE,
     SOURCE_LABELS,
     SOURCE_NOTE_RE,
     TITLE_SITE_SUFFIXES,
@@ -33,25 +35,27 @@ from cnis_crawler.site import (
 )
 from cnis_crawler.urls import ArticleUrl, is_attachment, parse_article_url
 
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
 
 def _alternation(words: tuple[str, ...]) -> str:
     """A regex alternation that tries longer words first, so 发布时间 wins over 时间."""
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
-# A label is not the tail of a longer word ("Update:" holds "date:").
-_LABEL_START = r"(?<![A-Za-z])"
+# A label stands after a space, punctuation or a digit, never after a letter or CJK character:
+# "Update:", "数据来源：", "培训时间：" are words in a sentence, not labels. The exception is 日,
+# the end of a Chinese date: "时间：2025年10月20日部门：…" puts the next label right after it.
+_LABEL_START = r"(?<![^\W\d日])"
 DATE_VALUE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})"
-DATE_FIELD_RE = re.compile(
-    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*{DATE_VALUE}", re.IGNORECASE
-)
-SOURCE_FIELD_RE = re.compile(
-    rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)", re.IGNORECASE
-)
+DATE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*{DATE_VALUE}")
+SOURCE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)")
 ANY_LABEL_RE = re.compile(
-    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)})\s*{COLON}",
-    re.IGNORECASE,
+    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)})\s*{COLON}"
 )
+# What may follow the date on a date line: a time, then nothing, a separator or another label.
+DATE_TAIL_RE = re.compile(r"^日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?[\s|/·—-]*")
 ISO_DATE_RE = re.compile(DATE_VALUE)
 BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{_alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
 BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})\s*")
@@ -72,6 +76,9 @@ MAX_HEADLINE_LINES = 2
 # in punctuation, and captions rarely stand right above a link list.
 BOX_HEADING_MAX_CHARS = 24
 SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
+# The body's own container must hold at least this share of the prose found without it;
+# below that the body is spread over sibling blocks (a lead paragraph wrapped on its own).
+CONTAINER_MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def extract_article(html: str, url: str, listing_title: str | None = None) -> Ar
     """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it."""
     doc = Document(html, url)
     article_url = parse_article_url(url)
-    page = _Layout(doc)
+    page = _Layout(doc, article_url)
     rungs: dict[str, str] = {}
 
     title, subtitle = page.headline(rungs)
@@ -147,42 +154,68 @@ def is_breadcrumb(line: Line) -> bool:
     return bool(BREADCRUMB_LABEL_RE.match(line.text) or HOME_CRUMB_RE.match(line.text))
 
 
+def is_metadata(line: Line) -> bool:
+    """A line that starts with a label ("Source: CNIS", "浏览次数：12") is metadata, not prose."""
+    return bool(ANY_LABEL_RE.match(line.text))
+
+
+def date_field(text: str) -> re.Match[str] | None:
+    """The labelled date of a date line: one followed only by a time, separators or labels."""
+    for match in DATE_FIELD_RE.finditer(text):
+        rest = text[match.end() :]
+        rest = rest[DATE_TAIL_RE.match(rest).end() :]  # type: ignore[union-attr]  # matches ""
+        if not rest or not re.match(r"[^\W\d]", rest) or ANY_LABEL_RE.match(rest):
+            return match
+    return None
+
+
 class _Layout:
     """Where the date line, breadcrumb and headline sit among the page's visible lines."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, article_url: ArticleUrl | None) -> None:
         self.doc = doc
         self.lines = doc.lines
-        self.date_index, self.date_match = self._find_date_line()
-        self.breadcrumb = next((line for line in self.lines if is_breadcrumb(line)), None)
+        self.breadcrumb_index = next((i for i, line in enumerate(self.lines) if is_breadcrumb(line)), None)
+        self.breadcrumb = None if self.breadcrumb_index is None else self.lines[self.breadcrumb_index]
+        self.date_index, self.date_match = self._find_date_line(article_url)
 
-    def _find_date_line(self) -> tuple[int | None, re.Match[str] | None]:
-        for index, line in enumerate(self.lines):
-            if line.link_density <= LINK_DENSE and (match := DATE_FIELD_RE.search(line.text)):
-                return index, match
-        return None, None
+    def _find_date_line(self, article_url: ArticleUrl | None) -> tuple[int | None, re.Match[str] | None]:
+        """The first date line after the breadcrumb that is not later than the URL's date.
+
+        Site headers show today's date before the breadcrumb; the shown date of an article is
+        never later than its URL date (facts, section 5). Either rule only breaks ties.
+        """
+        url_day = article_url.url_date.isoformat() if article_url else "9999-12-31"
+        after = self.breadcrumb_index if self.breadcrumb_index is not None else -1
+        candidates = [
+            (index <= after, (_parse_day(match.group(0)) or "") > url_day, index, match)
+            for index, line in enumerate(self.lines)
+            if line.link_density <= LINK_DENSE and (match := date_field(line.text))
+        ]
+        if not candidates:
+            return None, None
+        _, _, index, match = min(candidates, key=lambda candidate: candidate[:3])
+        return index, match
 
     def breadcrumb_trail(self) -> str | None:
         if self.breadcrumb is None:
             return None
-        crumbs = [
-            crumb
-            for crumb in BREADCRUMB_SPLIT_RE.split(BREADCRUMB_LABEL_RE.sub("", self.breadcrumb.text))
-            if crumb
-        ]
+        text = BREADCRUMB_LABEL_RE.sub("", self.breadcrumb.text)
+        crumbs = [crumb for crumb in BREADCRUMB_SPLIT_RE.split(text) if crumb]
         if crumbs and crumbs[0] in HOME_CRUMBS:
             crumbs = crumbs[1:]
         return " > ".join(crumbs) or None
 
     def headline(self, rungs: dict[str, str]) -> tuple[str | None, str | None]:
-        """Title and subtitle from the lines just above the date line, or the text before it."""
-        if self.date_index is None or self.date_match is None:
+        """Title and subtitle from the text before the date line's labels, or the lines above it."""
+        if self.date_index is None:
             return None, None
         line = self.lines[self.date_index]
-        before_label = line.text[: self.date_match.start()].strip()
-        if before_label and not is_breadcrumb(line):
+        first_label = ANY_LABEL_RE.search(line.text)
+        before_labels = line.text[: first_label.start() if first_label else 0].strip(" |/·")
+        if before_labels and not is_breadcrumb(line):
             rungs["title"] = "title-on-date-line"
-            return before_label, None
+            return before_labels, None
         above = self._lines_above_date()
         if not above:
             return None, None
@@ -200,6 +233,8 @@ class _Layout:
         crumbs = set((self.breadcrumb_trail() or "").split(" > "))
         above: list[Line] = []
         for line in reversed(self.lines[: self.date_index]):
+            if is_metadata(line):
+                continue
             if is_breadcrumb(line) or is_noise(line) or line.text in crumbs:
                 break
             above.insert(0, line)
@@ -207,10 +242,19 @@ class _Layout:
                 break
         return above
 
-    def source_value(self) -> str | None:
+    def _metadata_lines(self) -> list[Line]:
+        """The date line and the label-only lines right under it."""
         if self.date_index is None:
-            return None
-        for line in self.lines[self.date_index : self.date_index + 2]:
+            return []
+        lines = [self.lines[self.date_index]]
+        for line in self.lines[self.date_index + 1 :]:
+            if not is_metadata(line):
+                break
+            lines.append(line)
+        return lines
+
+    def source_value(self) -> str | None:
+        for line in self._metadata_lines():
             if match := SOURCE_FIELD_RE.search(line.text):
                 value = match["value"]
                 if next_label := ANY_LABEL_RE.search(value):
@@ -223,33 +267,71 @@ class _Layout:
     def body(self, rungs: dict[str, str]) -> tuple[list[Line], str | None]:
         """Body lines and a trailing ``(Source: X)`` note, from the first rung that finds prose."""
         if self.date_index is not None:
-            lines, note = _prose(self.lines[self.date_index + 1 :])
+            lines, note = self._body_after_date_line()
             if lines:
                 rungs["body"] = "after-date-line"
                 return lines, note
+        metadata = {id(line) for line in self._metadata_lines()}
+        candidates = [line for line in self.lines if id(line) not in metadata]
         for xpath in BODY_CONTAINER_XPATHS:
             for container in self.doc.selector.xpath(xpath):
-                lines, note = _prose(_lines_inside(self.lines, container.root))
+                lines, note = _prose(_lines_inside(candidates, container.root))
                 if lines:
                     rungs["body"] = "known-container"
                     return lines, note
-        lines, note = _prose(_densest_block(self.lines))
+        lines, note = _prose(_densest_block(candidates), footer=True)
         if lines:
             rungs["body"] = "density"
         return lines, note
 
+    def _body_after_date_line(self) -> tuple[list[Line], str | None]:
+        """The prose after the date line, kept inside the block that holds it when there is one.
 
-def _prose(lines: list[Line]) -> tuple[list[Line], str | None]:
-    """Keep the article's own lines: stop at the first footer marker, skip furniture."""
+        That block is the highest ancestor of the first prose line that does not also hold the
+        date line: the body's own container, which leaves sidebars and the footer outside.
+        """
+        assert self.date_index is not None
+        after = self.lines[self.date_index + len(self._metadata_lines()) :]
+        flat, flat_note = _prose(after, footer=True)
+        if not flat:
+            return flat, flat_note
+        container = _own_container(flat[0].block, self.lines[self.date_index].block)
+        if container is None:
+            return flat, flat_note
+        scoped, note = _prose(_lines_inside(after, container))
+        if _text_length(scoped) < CONTAINER_MIN_SHARE * _text_length(flat):
+            return flat, flat_note
+        return scoped, note
+
+
+def _own_container(block: HtmlElement, date_block: HtmlElement) -> HtmlElement | None:
+    if _contains(block, date_block):
+        return None
+    container = block
+    while (parent := container.getparent()) is not None and not _contains(parent, date_block):
+        container = parent
+    return container
+
+
+def _contains(ancestor: HtmlElement, element: HtmlElement) -> bool:
+    return element is ancestor or any(node is ancestor for node in element.iterancestors())
+
+
+def _text_length(lines: list[Line]) -> int:
+    return sum(len(line.text) for line in lines)
+
+
+def _prose(lines: list[Line], *, footer: bool = False) -> tuple[list[Line], str | None]:
+    """Keep the article's own lines until an end marker (and the site footer, if asked)."""
     kept: list[Line] = []
     note: str | None = None
     for index, line in enumerate(lines):
-        if BODY_END_RE.match(line.text):
+        if ARTICLE_END_RE.match(line.text) or (footer and SITE_FOOTER_RE.match(line.text)):
             break
         if match := SOURCE_NOTE_RE.match(line.text):
             note = match["value"]
             continue
-        furniture = is_noise(line) or is_breadcrumb(line) or DATE_FIELD_RE.search(line.text)
+        furniture = is_noise(line) or is_breadcrumb(line)
         if not furniture and not _heads_link_box(line, lines[index + 1 : index + 2]):
             kept.append(line)
     return kept, note
@@ -264,17 +346,13 @@ def _heads_link_box(line: Line, following: list[Line]) -> bool:
     )
 
 
-def _lines_inside(lines: list[Line], container: object) -> list[Line]:
-    return [
-        line
-        for line in lines
-        if line.block is container or any(a is container for a in line.block.iterancestors())
-    ]
+def _lines_inside(lines: list[Line], container: HtmlElement) -> list[Line]:
+    return [line for line in lines if _contains(container, line.block)]
 
 
 def _densest_block(lines: list[Line]) -> list[Line]:
     """The lines of the element whose paragraphs hold the most non-link text."""
-    scores: dict[object, int] = {}
+    scores: dict[HtmlElement, int] = {}
     for line in lines:
         if not is_noise(line):
             parent = line.block.getparent()

@@ -107,8 +107,6 @@ class Line:
     text: str
     block: HtmlElement = field(repr=False)
     link_chars: int = 0
-    links: list[Link] = field(default_factory=list)
-    in_heading: bool = False
 
     @property
     def link_density(self) -> float:
@@ -120,71 +118,68 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
+def is_hidden(element: HtmlElement) -> bool:
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return element.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style
+
+
 class _LineBuilder:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    """Cuts a tree into lines. Iterative, so that pathologically deep markup cannot overflow."""
+
+    def __init__(self) -> None:
         self.lines: list[Line] = []
         self._parts: list[str] = []
         self._link_chars = 0
-        self._links: list[Link] = []
-        self._block: HtmlElement | None = None
-        self._heading = False
 
     def add_text(self, text: str | None, *, in_link: bool) -> None:
-        if not text:
-            return
-        self._parts.append(text)
-        if in_link:
-            self._link_chars += len(collapse_whitespace(text))
+        if text:
+            self._parts.append(text)
+            if in_link:
+                self._link_chars += len(collapse_whitespace(text))
 
-    def flush(self) -> None:
+    def flush(self, block: HtmlElement) -> None:
         text = collapse_whitespace("".join(self._parts))
-        if text and self._block is not None:
-            line = Line(text, self._block, min(self._link_chars, len(text)), self._links, self._heading)
-            self.lines.append(line)
-        self._parts, self._link_chars, self._links, self._heading = [], 0, [], False
+        if text:
+            self.lines.append(Line(text, block, min(self._link_chars, len(text))))
+        self._parts, self._link_chars = [], 0
 
-    def walk(self, element: HtmlElement, block: HtmlElement, *, in_link: bool, in_heading: bool) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag.lower() in INVISIBLE_TAGS or not tag:
-            return
-        tag = tag.lower()
-        is_block = tag in BLOCK_TAGS
-        if is_block:
-            self.flush()
-            block = element
-        if tag == "br":
-            self.flush()
-        self._block = block
-        in_heading = in_heading or tag in HEADING_TAGS
-        self._heading = self._heading or in_heading
-        if tag == "a" and element.get("href"):
-            href = element.get("href", "").strip()
-            self._links.append(
-                Link(urljoin(self.base_url, href), collapse_whitespace(element.text_content()))
-            )
-            in_link = True
-        self.add_text(element.text, in_link=in_link)
-        for child in element:
-            self.walk(child, block, in_link=in_link, in_heading=in_heading)
-            self._block = block
-            self.add_text(child.tail, in_link=in_link)
-        if is_block:
-            self.flush()
+    def build(self, root: HtmlElement) -> list[Line]:
+        # (closing, element, enclosing block, inside a link); a closing entry emits the
+        # element's tail, which belongs to the enclosing block.
+        stack: list[tuple[bool, HtmlElement, HtmlElement, bool]] = [(False, root, root, False)]
+        while stack:
+            closing, element, block, in_link = stack.pop()
+            tag = element.tag.lower() if isinstance(element.tag, str) else ""
+            if closing:
+                if tag in BLOCK_TAGS:
+                    self.flush(element)
+                self.add_text(element.tail, in_link=in_link)
+                continue
+            if not tag or tag in INVISIBLE_TAGS or is_hidden(element):
+                self.add_text(element.tail, in_link=in_link)
+                continue
+            if tag in BLOCK_TAGS or tag == "br":
+                self.flush(block)
+            child_block = element if tag in BLOCK_TAGS else block
+            child_link = in_link or (tag == "a" and bool(element.get("href")))
+            stack.append((True, element, block, in_link))
+            self.add_text(element.text, in_link=child_link)
+            stack.extend((False, child, child_block, child_link) for child in reversed(element))
+        self.flush(root)
+        return self.lines
 
 
 class Document:
     """A parsed page: selector, visible lines, meta tags and links, each computed once."""
 
     def __init__(self, html: str, url: str) -> None:
-        self.url = url
         self.selector = Selector(text=html or "<html></html>")
         base = self.selector.xpath("//base/@href").get()
         self.base_url = urljoin(url, base.strip()) if base else url
 
     @cached_property
     def lines(self) -> list[Line]:
-        return lines_of(self.selector.root, self.base_url)
+        return lines_of(self.selector.root)
 
     @cached_property
     def meta(self) -> dict[str, str]:
@@ -218,8 +213,5 @@ class Document:
         return self.selector.xpath("//script[not(@src)]/text()").getall()
 
 
-def lines_of(root: HtmlElement, base_url: str) -> list[Line]:
-    builder = _LineBuilder(base_url)
-    builder.walk(root, root, in_link=False, in_heading=False)
-    builder.flush()
-    return builder.lines
+def lines_of(root: HtmlElement) -> list[Line]:
+    return _LineBuilder().build(root)
