@@ -27,7 +27,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check cnis_crawler tests benchmarks
+	$(BIN)/ruff format --check cnis_crawler tests
 
 # Serve the mirror until Ctrl-C (prints its base URL).
 mirror: $(STAMP)

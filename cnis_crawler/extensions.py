@@ -24,10 +24,24 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
-COUNTERS = ("listing_pages_declared", "listing_pages_fetched", "articles_linked", "records")
+SECTION_STATS_PREFIX = "cnis/"
+COUNTERS = (
+    "listing_pages_declared",
+    "listing_pages_fetched",
+    "listing_pages_failed",
+    "articles_linked",
+    "records",
+)
+DROPPED = "dropped"
+
+
+def section_stat(section_key: str, counter: str) -> str:
+    """The stats key of a per-section counter: ``cnis/<host>/<section path>/<counter>``."""
+    return f"{SECTION_STATS_PREFIX}{section_key}/{counter}"
 
 
 class SectionReport:
@@ -40,45 +54,58 @@ class SectionReport:
         report = cls(crawler.stats, crawler.settings.get("CNIS_SUMMARY_PATH"))
         crawler.signals.connect(report.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(report.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(report.item_error, signal=signals.item_error)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
         return report
 
-    def _count(self, item: Any, name: str) -> None:
+    def _count(self, item: Any, counter: str) -> None:
         section = section_of(getattr(item, "url", ""))
-        key = section.key if section else "unknown"
-        self.stats.inc_value(f"cnis/{key}/{name}")
+        self.stats.inc_value(section_stat(section.key if section else "unknown", counter))
 
     def item_scraped(self, item: Any) -> None:
         self._count(item, "records")
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
-        self._count(item, f"dropped/{type(exception).__name__}")
+        self._count(item, f"{DROPPED}/{type(exception).__name__}")
+
+    def item_error(self, item: Any, failure: Failure) -> None:
+        # A pipeline bug, not a drop: still counted, so the section's numbers add up.
+        self._count(item, f"{DROPPED}/error:{failure.type.__name__}")
 
     def sections(self) -> dict[str, dict[str, Any]]:
         table: dict[str, dict[str, Any]] = {}
         for key, value in self.stats.get_stats().items():
-            if not key.startswith("cnis/"):
+            if not key.startswith(SECTION_STATS_PREFIX):
                 continue
-            section, _, counter = key[len("cnis/") :].rpartition("/")
-            if section.endswith("/dropped"):
-                section = section.removesuffix("/dropped")
-                row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {"dropped": {}})
-                row["dropped"][counter] = value
+            section, _, counter = key.removeprefix(SECTION_STATS_PREFIX).rpartition("/")
+            dropped = section.endswith(f"/{DROPPED}")
+            section = section.removesuffix(f"/{DROPPED}")
+            row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {DROPPED: {}})
+            if dropped:
+                row[DROPPED][counter] = value
             else:
-                row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {"dropped": {}})
                 row[counter] = value
+        for row in table.values():
+            row["unaccounted"] = row["articles_linked"] - row["records"] - sum(row[DROPPED].values())
         return dict(sorted(table.items()))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         table = self.sections()
-        lines = [f"{'section':34} {'pages':>9} {'linked':>6} {'records':>7}  dropped"]
+        lines = [
+            f"{'section':30} {'pages':>7} {'failed':>6} {'linked':>6} {'records':>7} {'lost':>4}  dropped"
+        ]
         for section, row in table.items():
             pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
-            dropped = ", ".join(f"{name}={count}" for name, count in sorted(row["dropped"].items()))
+            dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
             lines.append(
-                f"{section:34} {pages:>9} {row['articles_linked']:>6} {row['records']:>7}  {dropped or '-'}"
+                f"{section:30} {pages:>7} {row['listing_pages_failed']:>6} {row['articles_linked']:>6}"
+                f" {row['records']:>7} {row['unaccounted']:>4}  {dropped or '-'}"
             )
-        logger.info("Per-section accounting (listing pages fetched/declared):\n%s", "\n".join(lines))
+        logger.info(
+            "Per-section accounting (pages: listing pages fetched/declared; lost: linked articles"
+            " neither written nor dropped, non-zero only when the crawl was cut short):\n%s",
+            "\n".join(lines),
+        )
         if self.summary_path:
             self.write_summary(spider, reason, table)
 

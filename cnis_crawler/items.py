@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FetchProblem(Enum):
+    FAILED = "failed"
+    """HTTP error, timeout, refused connection, request filtered."""
+    NOT_HTML = "not-html"
+    REDIRECTED_AWAY = "redirected-away"
+    """Redirected to something that is not a news article of the crawled sites."""
 
 
 @dataclass
 class FetchedPage:
-    """An article page as fetched, or the reason it could not be; pipelines turn it into an Article."""
+    """An article page as fetched, or why it could not be; pipelines turn it into an Article."""
 
     url: str
     """The live URL the page stands for, also when it was fetched from a mirror."""
-    section: str
     fetched_at: str
     html: str = field(default="", repr=False)
-    status: int | None = None
     listing_title: str | None = None
-    error: str | None = None
+    problem: FetchProblem | None = None
+    detail: str = ""
 
 
 @dataclass

@@ -7,22 +7,44 @@ log names the URL. Nothing leaves the crawl silently.
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem
 
 from cnis_crawler.extraction import extract_article
-from cnis_crawler.items import Article, FetchedPage, content_hash
+from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
 
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
 
 class FetchFailed(DropItem):
-    """The page could not be fetched (HTTP error, timeout, not HTML)."""
+    """The page could not be fetched (HTTP error, timeout, refused, filtered)."""
+
+
+class NotHtml(DropItem):
+    """A listed article turned out to be another kind of file."""
+
+
+class Redirected(DropItem):
+    """The article URL redirects to something that is not a news article of the crawled sites."""
 
 
 class NotNewsArticle(DropItem):
-    """The URL is not an article of a news section (e.g. a department profile)."""
+    """Defensive: the spider only requests news article URLs, so this means a routing bug."""
+
+
+class ExtractionFailed(DropItem):
+    """Extraction raised: a bug or a page beyond anything foreseen. Logged with its traceback."""
 
 
 class MissingTitle(DropItem):
@@ -30,7 +52,7 @@ class MissingTitle(DropItem):
 
 
 class MissingDate(DropItem):
-    pass
+    """Defensive: every news URL carries a date, so only a broken URL rule can cause it."""
 
 
 class EmptyBody(DropItem):
@@ -46,18 +68,40 @@ class DuplicateContent(DropItem):
 
 
 ISO_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FETCH_PROBLEM_DROPS: dict[FetchProblem, type[DropItem]] = {
+    FetchProblem.FAILED: FetchFailed,
+    FetchProblem.NOT_HTML: NotHtml,
+    FetchProblem.REDIRECTED_AWAY: Redirected,
+}
 
 
 class ExtractArticlePipeline:
+    """FetchedPage -> Article. Counts which rung produced each field (``extraction/rung/...``),
+    so that a template change shows up in the stats as a shift of rungs."""
+
+    def __init__(self, stats: StatsCollector | None = None) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.stats)
+
     def process_item(self, item: object) -> object:
         if not isinstance(item, FetchedPage):
             return item
-        if item.error:
-            raise FetchFailed(f"{item.error}: {item.url}")
+        if item.problem is not None:
+            raise FETCH_PROBLEM_DROPS[item.problem](f"{item.detail}: {item.url}")
         article_url = parse_article_url(item.url)
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
-        fields = extract_article(item.html, item.url, item.listing_title)
+        try:
+            fields = extract_article(item.html, item.url, item.listing_title)
+        except Exception as error:  # one page must never stop the crawl; the drop names it
+            logger.exception("Extraction failed on %s", item.url)
+            raise ExtractionFailed(f"{type(error).__name__}: {item.url}") from error
+        if self.stats is not None:
+            for name, rung in fields.extracted_by.items():
+                self.stats.inc_value(f"extraction/rung/{name}/{rung}")
         title, body = fields.title or "", fields.body
         return Article(
             url=article_url.url,

@@ -25,7 +25,6 @@ EXTENSIONS = {"cnis_crawler.extensions.SectionReport": 500}
 FEEDS = {
     "output/%(name)s-%(time)s.jsonl": {
         "format": "jsonlines",
-        "encoding": "utf-8",
         "item_classes": ["cnis_crawler.items.Article"],
     }
 }

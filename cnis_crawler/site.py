@@ -46,6 +46,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("en.cnis.ac.cn", "kycg", "Research"),
     Section("en.cnis.ac.cn", "zdxw", "Photo News"),
     Section("www.cnis.ac.cn", "bydt/zhxw", "本院动态 > 标院新闻"),
+    # Breadcrumbs of these two were not seen (facts, section 2): the trails are the menu's names.
     Section("www.cnis.ac.cn", "bydt/kydt", "本院动态 > 科研动态"),
     Section("www.cnis.ac.cn", "tzgg", "通知公告"),
     Section("en.cnis.gov.cn", "xwdt/bydt", "News > CNIS news"),
@@ -62,27 +63,9 @@ LISTING_PATH_RE = re.compile(r"^/(?P<section>[\w/-]+?)/(?:index(?:_(?P<page>\d+)
 LISTING_FILE_STEM = "index"
 # Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.
 ATTACHMENT_NAME_RE = re.compile(r"^P0\d{8}\d+\.\w{2,5}$")
-ATTACHMENT_EXTENSIONS = frozenset(
-    [
-        "pdf",
-        "doc",
-        "docx",
-        "xls",
-        "xlsx",
-        "ppt",
-        "pptx",
-        "rar",
-        "zip",
-        "7z",
-        "wps",
-        "et",
-        "ofd",
-        "txt",
-        "csv",
-        "jpg",
-        "png",
-    ]
-)
+ATTACHMENT_EXTENSIONS = frozenset(["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rar", "zip", "7z", "wps", "et", "ofd", "txt", "csv"])
+# The TRS editor names a body's photos P0….jpg in the same folder: a linked photo is no attachment.
+IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp"])
 
 # --- Pager scripts (the links are written by inline JavaScript, never plain HTML) ----------
 # createPageHTML(12, 0, "index", "shtml") and createPageHTML('page_div', 12, 1, 'index', 'shtml', 20)

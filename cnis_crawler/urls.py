@@ -17,6 +17,7 @@ from cnis_crawler.site import (
     ATTACHMENT_EXTENSIONS,
     ATTACHMENT_NAME_RE,
     HOSTS,
+    IMAGE_EXTENSIONS,
     LISTING_FILE_STEM,
     LISTING_PATH_RE,
     SECTIONS,
@@ -90,11 +91,13 @@ def listing_page_url(section: Section, page: int) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """The form a live URL is recorded under: the host's own scheme, no fragment, no query."""
+    """The form a live URL is recorded under: the host's own scheme and no port for a CNIS host,
+    no fragment, no query."""
     parts = urlsplit(url)
     host = HOSTS.get((parts.hostname or "").lower())
-    scheme = host.scheme if host else parts.scheme
-    return urlunsplit((scheme, parts.netloc.lower(), parts.path, "", ""))
+    if host is None:
+        return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+    return urlunsplit((host.scheme, host.name, parts.path or "/", "", ""))
 
 
 def is_attachment(url: str, article: ArticleUrl) -> bool:
@@ -103,6 +106,8 @@ def is_attachment(url: str, article: ArticleUrl) -> bool:
         return False
     name = posixpath.basename(urlsplit(url).path)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension in IMAGE_EXTENSIONS:
+        return False
     return bool(ATTACHMENT_NAME_RE.match(name)) or extension in ATTACHMENT_EXTENSIONS
 
 
@@ -125,3 +130,25 @@ class Addressing:
         parts = urlsplit(live_url)
         query = f"?{parts.query}" if parts.query else ""
         return f"{self.mirror}/{parts.netloc}{parts.path or '/'}{query}"
+
+    def live_url(self, url: str, context_host: str) -> str:
+        """The live URL that a fetched URL, or a link found on a page of ``context_host``, stands for.
+
+        On a mirror, ``<mirror>/<host>/<path>`` is ``<host>/<path>``, and a mirror path that does
+        not start with a host is a root-relative link of the page's own host.
+        """
+        if self.mirror is None or not url.startswith(f"{self.mirror}/"):
+            return canonical_url(url)
+        path = url[len(self.mirror) :].split("?", 1)[0].split("#", 1)[0]
+        first, _, rest = path.lstrip("/").partition("/")
+        if first.lower() in HOSTS:
+            host, path = HOSTS[first.lower()], f"/{rest}"
+        else:
+            host = HOSTS[context_host]
+        return canonical_url(f"{host.scheme}://{host.name}{path}")
+
+    @property
+    def allowed_domains(self) -> list[str]:
+        if self.mirror is None:
+            return list(HOSTS)
+        return [urlsplit(self.mirror).hostname or ""]

@@ -15,7 +15,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from cnis_crawler.mirror import running_mirror
-from cnis_crawler.site import ARTICLE_PATH_RE, HOSTS, SECTIONS
+from cnis_crawler.site import HOSTS, SECTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -44,12 +44,11 @@ def response_for(path: Path) -> HtmlResponse:
 
 @cache
 def article_pages() -> list[Path]:
-    """Every news article page in the mirror: article-shaped files under a news section."""
+    """Every news article page in the mirror: t<date>_<id> files in a section's month folders."""
     return sorted(
         path
         for section in SECTIONS
-        for path in (SITE / section.host / section.path).rglob("t*.*html")
-        if ARTICLE_PATH_RE.match("/" + "/".join(path.relative_to(SITE).parts[1:]))
+        for path in (SITE / section.host / section.path).glob("[0-9]*/t[0-9]*_[0-9]*.*html")
     )
 
 

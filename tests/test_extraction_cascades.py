@@ -107,7 +107,8 @@ def test_attachments_only_from_the_article_folder() -> None:
     html = f"""<p>T</p><p>时间:2025-10-22</p><p>{ZH_PROSE}</p><p>附件:</p>
     <a href="./P020251022123456789.pdf">附件1：名单.pdf</a>
     <a href="./P020251022123456789.pdf">again</a>
-    <a href="../202401/P020240101999999999.doc">old folder</a>"""
+    <a href="../202401/P020240101999999999.doc">old folder</a>
+    <a href="./P020251022555555555.jpg"><img src="./P020251022555555555.jpg"></a>"""
     fields = extract_article(html, ZH_URL)
     assert fields.attachments == [
         {"name": "附件1：名单.pdf", "url": "https://www.cnis.ac.cn/bydt/zhxw/202510/P020251022123456789.pdf"}

@@ -10,21 +10,25 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from cnis_crawler import settings
-from cnis_crawler.items import Article, FetchedPage, content_hash
+from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.pipelines import (
     DeduplicateArticlePipeline,
     DuplicateContent,
     DuplicateUrl,
     EmptyBody,
     ExtractArticlePipeline,
+    ExtractionFailed,
     FetchFailed,
     MissingTitle,
+    NotHtml,
     NotNewsArticle,
+    Redirected,
     ValidateArticlePipeline,
 )
 from cnis_crawler.spiders.cnis import CnisSpider
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.exceptions import DropItem
 
 URL = "https://en.cnis.ac.cn/kycg/202001/t20200115_40001.shtml"
@@ -32,8 +36,8 @@ PAGE_HTML = """<div>Your Location:CNIS Home-&gt;Research</div><h2>Report release
 <div>Date: 2020-01-10&nbsp;&nbsp;Source:CNIS</div><p>The report maps 120 national standards.</p>"""
 
 
-def pipeline_chain() -> list[object]:
-    crawler = get_crawler(CnisSpider, settings_dict={"ITEM_PIPELINES": settings.ITEM_PIPELINES})
+def pipeline_chain(crawler: Crawler | None = None) -> list[object]:
+    crawler = crawler or get_crawler(CnisSpider, settings_dict={"ITEM_PIPELINES": settings.ITEM_PIPELINES})
     return [build_from_crawler(path_to_class(path), crawler) for path in settings.ITEM_PIPELINES]
 
 
@@ -49,7 +53,7 @@ def run_chain(item: object, chain: list[object]) -> object:
 
 
 def fetched(url: str = URL, html: str = PAGE_HTML, **changes: object) -> FetchedPage:
-    page = FetchedPage(url=url, section="en.cnis.ac.cn/kycg", fetched_at="2026-11-24T05:00:00Z", html=html)
+    page = FetchedPage(url=url, fetched_at="2026-11-24T05:00:00Z", html=html)
     return replace(page, **changes)
 
 
@@ -68,7 +72,13 @@ def test_chain_turns_a_page_into_an_article() -> None:
 @pytest.mark.parametrize(
     ("page", "reason"),
     [
-        pytest.param(fetched(error="HTTP 404"), FetchFailed, id="fetch-failed"),
+        pytest.param(fetched(problem=FetchProblem.FAILED, detail="HTTP 404"), FetchFailed, id="fetch-failed"),
+        pytest.param(fetched(problem=FetchProblem.NOT_HTML, detail="not HTML"), NotHtml, id="not-html"),
+        pytest.param(
+            fetched(problem=FetchProblem.REDIRECTED_AWAY, detail="redirected to https://x.org/"),
+            Redirected,
+            id="redirected-away",
+        ),
         pytest.param(
             fetched(url="https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml"),
             NotNewsArticle,
@@ -97,3 +107,22 @@ def test_pipelines_pass_other_items_through() -> None:
     item = {"not": "ours"}
     for pipeline in (ExtractArticlePipeline(), ValidateArticlePipeline(), DeduplicateArticlePipeline()):
         assert pipeline.process_item(item) is item
+
+
+def test_rungs_are_counted_in_the_stats() -> None:
+    crawler = get_crawler(CnisSpider)
+    crawler.stats.open_spider()
+    run_chain(fetched(), pipeline_chain(crawler))
+    stats = crawler.stats.get_stats()
+    assert stats["extraction/rung/title/line-above-date"] == 1
+    assert stats["extraction/rung/date/date-label"] == 1
+    assert stats["extraction/rung/body/after-date-line"] == 1
+
+
+def test_an_extraction_crash_is_a_named_drop(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr("cnis_crawler.pipelines.extract_article", broken)
+    with pytest.raises(ExtractionFailed, match=f"RecursionError: {URL}"):
+        run_chain(fetched(), pipeline_chain())

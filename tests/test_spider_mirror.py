@@ -74,9 +74,11 @@ def test_per_section_accounting(mirror_crawl: CrawlResult) -> None:
         assert sections[section.key] == {
             "listing_pages_declared": len(listing_files(section)),
             "listing_pages_fetched": len(listing_files(section)),
+            "listing_pages_failed": 0,
             "articles_linked": len(articles) + missing,
             "records": len(articles),
             "dropped": {"FetchFailed": 1} if missing else {},
+            "unaccounted": 0,
         }, section.key
 
 

@@ -33,7 +33,7 @@ from cnis_crawler.site import (
     TITLE_SITE_SUFFIXES,
     TITLE_SUFFIX_SEPARATORS_RE,
 )
-from cnis_crawler.urls import ArticleUrl, is_attachment, parse_article_url
+from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_article_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -426,6 +426,6 @@ def _attachments(doc: Document, article_url: ArticleUrl | None) -> list[dict[str
     found: dict[str, str] = {}
     for link in doc.links():
         if is_attachment(link.url, article_url):
-            url = link.url.split("#", 1)[0]
+            url = canonical_url(link.url)
             found.setdefault(url, link.text or url.rsplit("/", 1)[-1])
     return [{"name": name, "url": url} for url, name in found.items()]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from cnis_crawler.extraction.document import Document, Link
-from cnis_crawler.site import LISTING_FILE_STEM, PAGER_CALL_RE, PAGER_COUNT_RE
+from cnis_crawler.site import ARTICLE_PATH_RE, LISTING_FILE_STEM, PAGER_CALL_RE, PAGER_COUNT_RE
 from cnis_crawler.urls import (
     canonical_url,
     listing_page_number,
@@ -21,6 +22,9 @@ from cnis_crawler.urls import (
     parse_article_url,
     section_of,
 )
+
+ToLive = Callable[[str], str]
+"""Maps a URL as fetched or linked to the live URL it stands for (identity on the live site)."""
 
 # Strings are matched first so that "//" inside a string literal (a URL) is not a comment.
 _JS_STRING_OR_COMMENT_RE = re.compile(
@@ -34,37 +38,47 @@ class ListingPage:
     page_urls: tuple[str, ...]
     declared_pages: int | None
     """The page count the pager script declares, or None when the page has no pager script."""
+    outside_news_sections: tuple[str, ...] = ()
+    """Article-shaped links under no known news section (e.g. /ynbm/ pages), for the stats."""
 
 
-def extract_listing(html: str, url: str) -> ListingPage:
-    """Read a listing page whose live URL is ``url``."""
+def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> ListingPage:
+    """Read a listing page fetched from ``url``; ``to_live`` maps fetched URLs to live ones."""
     doc = Document(html, url)
-    declared, stem, extension = _declared_pager(doc.inline_scripts(), url)
+    live_url = to_live(url)
+    declared, stem, extension = _declared_pager(doc.inline_scripts(), live_url)
     pages: dict[str, None] = {}
     if declared:
-        directory = url.rsplit("/", 1)[0] + "/"
+        directory = live_url.rsplit("/", 1)[0] + "/"
         for page in range(declared):
             name = stem if page == 0 else f"{stem}_{page}"
             pages[urljoin(directory, f"{name}.{extension}")] = None
-    own_section = section_of(url)
-    for link in doc.links():
+    own_section = section_of(live_url)
+    outside: dict[str, None] = {}
+    for link in _live_links(doc, to_live):
         page_number = listing_page_number(link.url)
         if own_section is not None and page_number is not None and section_of(link.url) == own_section:
             pages.setdefault(listing_page_url(own_section, page_number), None)
-    return ListingPage(_article_links(doc), tuple(pages), declared)
+        elif ARTICLE_PATH_RE.match(urlsplit(link.url).path) and section_of(link.url) is None:
+            outside.setdefault(link.url, None)
+    return ListingPage(_article_links(doc, to_live), tuple(pages), declared, tuple(outside))
 
 
-def extract_article_links(html: str, url: str) -> tuple[Link, ...]:
+def extract_article_links(html: str, url: str, to_live: ToLive = canonical_url) -> tuple[Link, ...]:
     """Links from any page to news articles (any host, any section), first text per URL."""
-    return _article_links(Document(html, url))
+    return _article_links(Document(html, url), to_live)
 
 
-def _article_links(doc: Document) -> tuple[Link, ...]:
-    articles: dict[str, Link] = {}
+def _live_links(doc: Document, to_live: ToLive) -> Iterator[Link]:
     for link in doc.links():
+        yield Link(to_live(link.url), link.text)
+
+
+def _article_links(doc: Document, to_live: ToLive) -> tuple[Link, ...]:
+    articles: dict[str, Link] = {}
+    for link in _live_links(doc, to_live):
         if parse_article_url(link.url) is not None:
-            url = canonical_url(link.url)
-            articles.setdefault(url, Link(url, link.text))
+            articles.setdefault(link.url, link)
     return tuple(articles.values())
 
 

@@ -1,21 +1,24 @@
 """The ``cnis`` spider: discovers and fetches listing and article pages, and parses nothing.
 
 Link discovery lives in :mod:`cnis_crawler.extraction.listing`, field extraction in the item
-pipelines. The spider works on live URLs throughout; with ``-a mirror=URL`` it only fetches them
-from the mirror instead (see :class:`cnis_crawler.urls.Addressing`).
+pipelines. The spider thinks in live URLs throughout; with ``-a mirror=URL`` it only fetches
+them from the mirror instead (see :class:`cnis_crawler.urls.Addressing`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from cnis_crawler.extensions import section_stat
 from cnis_crawler.extraction import extract_article_links, extract_listing
-from cnis_crawler.items import FetchedPage
+from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import Addressing, listing_page_url, parse_article_url, section_of
 
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from cnis_crawler.extraction.document import Link
-    from cnis_crawler.site import Section
 
 # A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
 MIRROR_SETTINGS = {
@@ -38,10 +40,6 @@ MIRROR_SETTINGS = {
 # Articles before further listing pages keeps the request queue short.
 ARTICLE_PRIORITY = 10
 LISTING_PRIORITY = 0
-
-
-def stat_key(section: Section, name: str) -> str:
-    return f"cnis/{section.key}/{name}"
 
 
 def utc_now() -> str:
@@ -55,6 +53,7 @@ class CnisSpider(Spider):
         super().__init__(**kwargs)
         self.sites = parse_sites(sites)
         self.addressing = Addressing(mirror or None)
+        self.allowed_domains = self.addressing.allowed_domains
         self.sections = [section for section in SECTIONS if section.host in self.sites]
         self.linked: set[str] = set()
 
@@ -81,11 +80,12 @@ class CnisSpider(Spider):
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
             article = parse_article_url(link.url)
-            if article is None or article.host not in self.sites:
+            # Continuation pages (t…_<id>_1) are parts of their article, not articles.
+            if article is None or article.host not in self.sites or article.part:
                 continue
             if link.url not in self.linked:
                 self.linked.add(link.url)
-                self.crawler.stats.inc_value(stat_key(article.section, "articles_linked"))
+                self.crawler.stats.inc_value(section_stat(article.section.key, "articles_linked"))
             yield Request(
                 self.addressing.fetch_url(link.url),
                 callback=self.parse_article,
@@ -94,17 +94,24 @@ class CnisSpider(Spider):
                 priority=ARTICLE_PRIORITY,
             )
 
+    def to_live(self, live_url: str) -> partial[str]:
+        """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""
+        return partial(self.addressing.live_url, context_host=urlsplit(live_url).hostname or "")
+
     def parse_listing(self, response: Response, live_url: str) -> Iterator[Request]:
         section = section_of(live_url)
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
-        stats.inc_value(stat_key(section, "listing_pages_fetched"))
+        stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
         if not isinstance(response, TextResponse):
-            self.logger.warning("Listing page is not HTML: %s", live_url)
+            stats.inc_value(section_stat(section.key, "listing_pages_failed"))
+            self.logger.error("Listing page is not HTML: %s", live_url)
             return
-        listing = extract_listing(response.text, live_url)
+        listing = extract_listing(response.text, response.url, self.to_live(live_url))
         if listing.declared_pages is not None:
-            stats.max_value(stat_key(section, "listing_pages_declared"), listing.declared_pages)
+            stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
+        ignored = [url for url in listing.outside_news_sections if urlsplit(url).hostname in self.sites]
+        stats.inc_value("discovery/ignored/outside_news_sections", len(ignored))
         yield from self.article_requests(listing.article_links)
         for page_url in listing.page_urls:
             yield self.listing_request(page_url)
@@ -112,42 +119,41 @@ class CnisSpider(Spider):
     def parse_article(
         self, response: Response, live_url: str, listing_title: str | None
     ) -> Iterator[FetchedPage | Request]:
-        section = section_of(live_url)
-        assert section is not None, live_url  # article_requests only lets news articles through
-        page = FetchedPage(
-            url=live_url,
-            section=section.key,
-            fetched_at=utc_now(),
-            status=response.status,
-            listing_title=listing_title,
-        )
+        served_as = self.to_live(live_url)(response.url)
+        page = FetchedPage(url=live_url, fetched_at=utc_now(), listing_title=listing_title)
+        if served_as != live_url:
+            target = parse_article_url(served_as)
+            if target is None or target.host not in self.sites:
+                page.problem, page.detail = FetchProblem.REDIRECTED_AWAY, f"redirected to {served_as}"
+                yield page
+                return
+            page.url = target.url
         if not isinstance(response, TextResponse):
-            page.error = f"not an HTML page ({response.headers.get('Content-Type', b'').decode()})"
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            page.problem, page.detail = FetchProblem.NOT_HTML, f"not HTML ({content_type})"
             yield page
             return
         page.html = response.text
         yield page
-        yield from self.article_requests(extract_article_links(response.text, live_url))
+        yield from self.article_requests(
+            extract_article_links(page.html, response.url, self.to_live(live_url))
+        )
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
-        request = failure.request  # type: ignore[attr-defined]
-        live_url = request.cb_kwargs["live_url"]
-        section = section_of(live_url)
-        assert section is not None, live_url
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         yield FetchedPage(
-            url=live_url,
-            section=section.key,
+            url=kwargs["live_url"],
             fetched_at=utc_now(),
-            status=getattr(getattr(failure.value, "response", None), "status", None),
-            listing_title=request.cb_kwargs.get("listing_title"),
-            error=describe_failure(failure),
+            listing_title=kwargs.get("listing_title"),
+            problem=FetchProblem.FAILED,
+            detail=describe_failure(failure),
         )
 
     def listing_failed(self, failure: Failure) -> None:
         live_url = failure.request.cb_kwargs["live_url"]  # type: ignore[attr-defined]
         section = section_of(live_url)
-        if section is not None:
-            self.crawler.stats.inc_value(stat_key(section, "listing_pages_failed"))
+        assert section is not None, live_url  # only section listing URLs are ever requested
+        self.crawler.stats.inc_value(section_stat(section.key, "listing_pages_failed"))
         self.logger.error("Listing page failed (%s): %s", describe_failure(failure), live_url)
 
 

@@ -1,0 +1,105 @@
+"""The spider's routing, called directly on responses built from mirror bytes (no reactor)."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from cnis_crawler.extraction import extract_listing
+from cnis_crawler.items import FetchedPage, FetchProblem
+from cnis_crawler.spiders.cnis import CnisSpider
+from tests.conftest import get_testdata
+
+MIRROR = "http://127.0.0.1:8123"
+LISTING = "https://en.cnis.ac.cn/xwdt/bydt/index.shtml"
+ARTICLE = "https://en.cnis.ac.cn/xwdt/bydt/202211/t20221128_53416.shtml"
+
+
+def spider(**arguments: str) -> CnisSpider:
+    crawler = get_crawler(CnisSpider)
+    crawler.stats.open_spider()
+    built = CnisSpider(**arguments)
+    built._set_crawler(crawler)  # from_crawler would also apply the mirror settings, frozen here
+    return built
+
+
+def mirror_response(live_url: str, body: bytes, served_from: str | None = None) -> HtmlResponse:
+    fetched = served_from or f"{MIRROR}/{live_url.split('://', 1)[1]}"
+    return HtmlResponse(url=fetched, body=body, headers={"Content-Type": "text/html"})
+
+
+def test_listing_requests_go_to_the_mirror_and_carry_live_urls() -> None:
+    crawl = spider(mirror=MIRROR)
+    response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))
+    requests = list(crawl.parse_listing(response, live_url=LISTING))
+    assert all(request.url.startswith(f"{MIRROR}/en.cnis.ac.cn/xwdt/bydt/") for request in requests)
+    live = {request.cb_kwargs["live_url"] for request in requests}
+    assert "https://en.cnis.ac.cn/xwdt/bydt/index_2.shtml" in live
+    assert len([url for url in live if "/202" in url]) == 5  # five articles per listing page
+    stats = crawl.crawler.stats
+    assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/listing_pages_declared") == 3
+    assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/articles_linked") == 5
+
+
+def test_links_written_for_a_mirror_are_read_as_live_urls() -> None:
+    # A wget-converted mirror rewrites links: mirror-absolute, or relative across host folders.
+    html = f"""<a href="{MIRROR}/en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml">a</a>
+    <a href="../../../en.cnis.gov.cn/xwdt/bydt/201906/t20190611_24941.shtml">b</a>
+    <a href="/kycg/202001/t20200115_41950.shtml">c</a>"""
+    crawl = spider(mirror=MIRROR)
+    listing = extract_listing(html, f"{MIRROR}/en.cnis.ac.cn/xwdt/bydt/index.shtml", crawl.to_live(LISTING))
+    assert [link.url for link in listing.article_links] == [
+        "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml",
+        "http://en.cnis.gov.cn/xwdt/bydt/201906/t20190611_24941.shtml",
+        "https://en.cnis.ac.cn/kycg/202001/t20200115_41950.shtml",
+    ]
+
+
+def test_sites_argument_filters_article_links() -> None:
+    crawl = spider(mirror=MIRROR, sites="www.cnis.ac.cn")
+    response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))
+    requests = list(crawl.parse_listing(response, live_url=LISTING))
+    assert all("/index" in request.url for request in requests), "no en.cnis.ac.cn article requested"
+
+
+def test_article_page_becomes_a_fetched_page_under_its_live_url() -> None:
+    crawl = spider(mirror=MIRROR)
+    body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
+    output = list(crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, "Sixth ISSCC..."))
+    page = output[0]
+    assert isinstance(page, FetchedPage)
+    assert (page.url, page.problem, page.listing_title) == (ARTICLE, None, "Sixth ISSCC...")
+    assert "Hangzhou" in page.html
+
+
+def test_redirect_to_a_non_article_is_a_problem_not_a_record() -> None:
+    crawl = spider(mirror=MIRROR)
+    response = mirror_response(ARTICLE, b"<html>home</html>", served_from=f"{MIRROR}/en.cnis.ac.cn/")
+    [page] = crawl.parse_article(response, ARTICLE, None)
+    assert page.problem is FetchProblem.REDIRECTED_AWAY
+    assert page.detail == "redirected to https://en.cnis.ac.cn/"
+
+
+def test_non_html_article_is_a_problem() -> None:
+    crawl = spider()
+    response = Response(url=ARTICLE, body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
+    [page] = crawl.parse_article(response, ARTICLE, None)
+    assert (page.problem, page.detail) == (FetchProblem.NOT_HTML, "not HTML (application/pdf)")
+
+
+def test_failures_are_reported_not_swallowed() -> None:
+    crawl = spider()
+    article_request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listing_title": "t"})
+    failure = Failure(TimeoutError("took too long"))
+    failure.request = article_request  # type: ignore[attr-defined]
+    [page] = crawl.article_failed(failure)
+    assert (page.url, page.problem, page.detail) == (
+        ARTICLE,
+        FetchProblem.FAILED,
+        "TimeoutError: took too long",
+    )
+    failure.request = Request(LISTING, cb_kwargs={"live_url": LISTING})  # type: ignore[attr-defined]
+    crawl.listing_failed(failure)
+    assert crawl.crawler.stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/listing_pages_failed") == 1
