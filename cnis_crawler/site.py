@@ -63,9 +63,11 @@ LISTING_PATH_RE = re.compile(r"^/(?P<section>[\w/-]+?)/(?:index(?:_(?P<page>\d+)
 LISTING_FILE_STEM = "index"
 # Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.
 ATTACHMENT_NAME_RE = re.compile(r"^P0\d{8}\d+\.\w{2,5}$")
-ATTACHMENT_EXTENSIONS = frozenset(["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rar", "zip", "7z", "wps", "et", "ofd", "txt", "csv"])
+ATTACHMENT_EXTENSIONS = frozenset(
+    ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "rar", "zip", "7z", "wps", "et", "ofd", "txt", "csv")
+)
 # The TRS editor names a body's photos P0….jpg in the same folder: a linked photo is no attachment.
-IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "webp"])
+IMAGE_EXTENSIONS = frozenset(("jpg", "jpeg", "png", "gif", "bmp", "webp"))
 
 # --- Pager scripts (the links are written by inline JavaScript, never plain HTML) ----------
 # createPageHTML(12, 0, "index", "shtml") and createPageHTML('page_div', 12, 1, 'index', 'shtml', 20)
