@@ -45,6 +45,8 @@ class Article:
     doc_id: int
     fetched_at: str
     content_hash: str = field(repr=False)
+    extracted_by: dict[str, str | None] = field(repr=False)
+    """Which rung of each field's cascade produced it (see extraction.article.RUNGS)."""
 
 
 def content_hash(title: str, body: str) -> str:

@@ -101,7 +101,7 @@ class ExtractArticlePipeline:
             raise ExtractionFailed(f"{type(error).__name__}: {item.url}") from error
         if self.stats is not None:
             for name, rung in fields.extracted_by.items():
-                self.stats.inc_value(f"extraction/rung/{name}/{rung}")
+                self.stats.inc_value(f"extraction/rung/{name}/{rung or 'none'}")
         title, body = fields.title or "", fields.body
         return Article(
             url=article_url.url,
@@ -119,6 +119,7 @@ class ExtractArticlePipeline:
             doc_id=article_url.doc_id,
             fetched_at=item.fetched_at,
             content_hash=content_hash(title, body),
+            extracted_by=fields.extracted_by,
         )
 
 

@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITE = FIXTURES / "site"
 EXPECTED_SUFFIX = ".expected.json"
+# Record fields that are facts of the crawl, not of the page's content: the fetch time, and the
+# rung of each cascade (which differs between templates that carry the same content).
+CRAWL_FACTS = ("fetched_at", "extracted_by")
 
 
 def get_testdata(*parts: str) -> bytes:

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from itemadapter import ItemAdapter
 
-from cnis_crawler.extraction import extract_listing
+from cnis_crawler.extraction import RUNGS, extract_listing
 from cnis_crawler.items import FetchedPage
 from cnis_crawler.pipelines import ExtractArticlePipeline
-from tests.conftest import SITE, article_pages, expected_record, page_id, response_for
+from tests.conftest import CRAWL_FACTS, SITE, article_pages, expected_record, page_id, response_for
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 PAGES = article_pages()
-# Every exported field but fetched_at, which is the moment of the crawl.
+# Every exported field but the crawl facts (fetch time, rungs), which pages do not determine.
 FIELDS = (
     "url", "site", "lang", "section", "title", "subtitle", "date", "date_source", "url_date",
     "source", "body", "attachments", "doc_id", "content_hash",
@@ -63,7 +63,16 @@ def test_field(page: Path, field: str) -> None:
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_no_missing_or_extra_fields(page: Path) -> None:
     record = extracted_record(page)
-    produced, expected = set(record) - {"fetched_at"}, set(expected_record(page))
+    produced, expected = set(record) - set(CRAWL_FACTS), set(expected_record(page))
     assert produced == expected, (
         f"{page_id(page)}: missing {sorted(expected - produced)}, extra {sorted(produced - expected)}"
     )
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_record_names_the_rung_of_every_field(page: Path) -> None:
+    extracted_by = extracted_record(page)["extracted_by"]
+    assert set(extracted_by) == set(RUNGS)
+    for name, rung in extracted_by.items():
+        assert rung in (*RUNGS[name], None), f"{page_id(page)}: unknown rung {rung!r} for {name}"
+        assert (rung is None) == (extracted_record(page)[name] is None), f"{page_id(page)}: {name}"

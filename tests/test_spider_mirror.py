@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cnis_crawler.extraction import RUNGS
 from cnis_crawler.site import SECTIONS
 from tests.conftest import SITE, article_pages, expected_record
 
@@ -48,6 +49,7 @@ def test_each_record_equals_its_expected_json(mirror_crawl: CrawlResult) -> None
     for record in mirror_crawl.records:
         fetched_at = record.pop("fetched_at")
         assert datetime.fromisoformat(fetched_at).utcoffset().total_seconds() == 0
+        assert set(record.pop("extracted_by")) == set(RUNGS)
         assert record == expected[record["url"]], record["url"]
 
 

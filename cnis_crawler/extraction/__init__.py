@@ -1,6 +1,13 @@
 """Pure functions from a page's HTML and live URL to fields. Nothing here imports Scrapy."""
 
-from cnis_crawler.extraction.article import ArticleFields, extract_article
+from cnis_crawler.extraction.article import RUNGS, ArticleFields, extract_article
 from cnis_crawler.extraction.listing import ListingPage, extract_article_links, extract_listing
 
-__all__ = ["ArticleFields", "ListingPage", "extract_article", "extract_article_links", "extract_listing"]
+__all__ = [
+    "RUNGS",
+    "ArticleFields",
+    "ListingPage",
+    "extract_article",
+    "extract_article_links",
+    "extract_listing",
+]

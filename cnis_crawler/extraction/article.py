@@ -81,6 +81,17 @@ SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
 CONTAINER_MIN_SHARE = 0.5
 
 
+# Every field's cascade, strongest rung first; records name the rung that produced each field.
+RUNGS: dict[str, tuple[str, ...]] = {
+    "title": ("title-on-date-line", "line-above-date", "meta", "h1", "html-title", "listing-link"),
+    "subtitle": ("line-under-title",),
+    "date": ("date-label", "meta", "url"),
+    "source": ("source-label", "source-note", "meta"),
+    "section": ("breadcrumb", "url-section"),
+    "body": ("after-date-line", "known-container", "density"),
+}
+
+
 @dataclass(frozen=True)
 class ArticleFields:
     title: str | None
@@ -91,7 +102,8 @@ class ArticleFields:
     section: str | None
     body: str
     attachments: list[dict[str, str]]
-    extracted_by: dict[str, str] = field(default_factory=dict)
+    extracted_by: dict[str, str | None] = field(default_factory=dict)
+    """The rung that produced each field of :data:`RUNGS`; None where no rung found a value."""
 
 
 def extract_article(html: str, url: str, listing_title: str | None = None) -> ArticleFields:
@@ -132,7 +144,7 @@ def extract_article(html: str, url: str, listing_title: str | None = None) -> Ar
         section=section,
         body="\n\n".join(line.text for line in body_lines if line.text != title),
         attachments=_attachments(doc, article_url),
-        extracted_by=rungs,
+        extracted_by={name: rungs.get(name) for name in RUNGS},
     )
 
 
