@@ -13,6 +13,8 @@ class FetchProblem(Enum):
     NOT_HTML = "not-html"
     REDIRECTED_AWAY = "redirected-away"
     """Redirected to something that is not a news article of the crawled sites."""
+    MISSING_PART = "missing-part"
+    """A continuation page of a multi-page article could not be fetched."""
 
 
 @dataclass
@@ -23,6 +25,8 @@ class FetchedPage:
     """The live URL the page stands for, also when it was fetched from a mirror."""
     fetched_at: str
     html: str = field(default="", repr=False)
+    continuations: list[str] = field(default_factory=list, repr=False)
+    """The HTML of the article's further pages (``t…_<id>_1`` …), in order."""
     listing_title: str | None = None
     problem: FetchProblem | None = None
     detail: str = ""

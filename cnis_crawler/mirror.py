@@ -6,12 +6,15 @@
 
 The first line printed is the base URL. With a command after ``--``, the mirror serves while the
 command runs (``{url}`` in it is replaced by the base URL) and the exit status is the command's.
-Directory URLs answer with their ``index.html``/``index.shtml``, as the TRS sites do.
+Directory URLs answer with their ``index.html``/``index.shtml``, as the TRS sites do. A
+``_headers.json`` at the mirror's root maps paths (``/<host>/<path>``) to the Content-Type the
+server sends for them, so a mirror can reproduce a server that declares the wrong charset.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -24,7 +27,13 @@ if TYPE_CHECKING:
     from twisted.web.resource import IResource
 
 INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
+HEADERS_FILE = "_headers.json"
 CONTENT_TYPES = {".shtml": "text/html", ".html": "text/html", ".htm": "text/html"}
+
+
+def content_type_overrides(root: Path) -> dict[str, str]:
+    path = root / HEADERS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def serve(root: Path, host: str, port: int) -> None:
@@ -33,16 +42,25 @@ def serve(root: Path, host: str, port: int) -> None:
     from twisted.web.server import Site
     from twisted.web.static import File
 
+    top = root.resolve()
+    overrides = content_type_overrides(top)
+
     class MirrorFile(File):
         indexNames = list(INDEX_NAMES)  # noqa: N815, RUF012 (Twisted's attribute)
         contentTypes = {**File.contentTypes, **CONTENT_TYPES}  # noqa: N815, RUF012
+
+        def createSimilarFile(self, path: str) -> File:  # noqa: N802 (Twisted's method)
+            child = super().createSimilarFile(path)
+            if content_type := overrides.get("/" + Path(path).relative_to(top).as_posix()):
+                child.type, child.encoding = content_type, None
+            return child
 
         def directoryListing(self) -> IResource:  # noqa: N802 (Twisted's method)
             # A web server of the live site never lists a folder; a listing would also expose
             # the .expected.json files to the crawler.
             return forbidden()
 
-    listening = reactor.listenTCP(port, Site(MirrorFile(str(root))), interface=host)  # type: ignore[attr-defined]
+    listening = reactor.listenTCP(port, Site(MirrorFile(str(top))), interface=host)  # type: ignore[attr-defined]
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
     reactor.run()  # type: ignore[attr-defined]

@@ -39,6 +39,10 @@ class Redirected(DropItem):
     """The article URL redirects to something that is not a news article of the crawled sites."""
 
 
+class MissingPart(DropItem):
+    """A page of a multi-page article failed: a record of the other pages would be truncated."""
+
+
 class NotNewsArticle(DropItem):
     """Defensive: the spider only requests news article URLs, so this means a routing bug."""
 
@@ -72,6 +76,7 @@ FETCH_PROBLEM_DROPS: dict[FetchProblem, type[DropItem]] = {
     FetchProblem.FAILED: FetchFailed,
     FetchProblem.NOT_HTML: NotHtml,
     FetchProblem.REDIRECTED_AWAY: Redirected,
+    FetchProblem.MISSING_PART: MissingPart,
 }
 
 
@@ -95,7 +100,7 @@ class ExtractArticlePipeline:
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
         try:
-            fields = extract_article(item.html, item.url, item.listing_title)
+            fields = extract_article(item.html, item.url, item.listing_title, item.continuations)
         except Exception as error:  # one page must never stop the crawl; the drop names it
             logger.exception("Extraction failed on %s", item.url)
             raise ExtractionFailed(f"{type(error).__name__}: {item.url}") from error

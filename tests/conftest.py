@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from scrapy.http import HtmlResponse
 
-from cnis_crawler.mirror import running_mirror
+from cnis_crawler.mirror import content_type_overrides, running_mirror
 from cnis_crawler.site import HOSTS, SECTIONS
+from cnis_crawler.spiders.cnis import page_text as spider_page_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -34,25 +36,50 @@ def get_testdata(*parts: str) -> bytes:
     return SITE.joinpath(*parts).read_bytes()
 
 
-def live_url(path: Path) -> str:
+def live_url(path: Path, root: Path = SITE) -> str:
     """The live URL a mirror file stands for: site/<host>/<path> -> <scheme>://<host>/<path>."""
-    host, *rest = path.relative_to(SITE).parts
+    host, *rest = path.relative_to(root).parts
     return f"{HOSTS[host].scheme}://{host}/{'/'.join(rest)}"
 
 
-def response_for(path: Path) -> HtmlResponse:
-    """A response built from bytes, so Scrapy picks the encoding as it would on the wire."""
-    return HtmlResponse(url=live_url(path), body=path.read_bytes(), headers={"Content-Type": "text/html"})
+@cache
+def served_content_types(root: Path = SITE) -> dict[str, str]:
+    return content_type_overrides(root)
+
+
+def response_for(path: Path, root: Path = SITE) -> HtmlResponse:
+    """The response the mirror server sends for a file: its bytes and its Content-Type."""
+    content_type = served_content_types(root).get("/" + path.relative_to(root).as_posix(), "text/html")
+    return HtmlResponse(
+        url=live_url(path, root), body=path.read_bytes(), headers={"Content-Type": content_type}
+    )
+
+
+def page_text(path: Path, root: Path = SITE) -> str:
+    """A mirror page decoded as the crawler decodes it."""
+    return spider_page_text(response_for(path, root))
+
+
+ARTICLE_FILE_RE = re.compile(r"t\d{8}_\d+\.s?html")
+PART_FILE_RE = re.compile(r"t\d{8}_\d+_(?P<part>\d+)\.s?html")
 
 
 @cache
-def article_pages() -> list[Path]:
-    """Every news article page in the mirror: t<date>_<id> files in a section's month folders."""
+def article_pages(root: Path = SITE) -> list[Path]:
+    """Every news article page of a mirror: t<date>_<id> files in a section's month folders."""
     return sorted(
         path
         for section in SECTIONS
-        for path in (SITE / section.host / section.path).glob("[0-9]*/t[0-9]*_[0-9]*.*html")
+        for path in (root / section.host / section.path).glob("[0-9]*/t*")
+        if ARTICLE_FILE_RE.fullmatch(path.name)
     )
+
+
+def part_pages(page: Path) -> list[Path]:
+    """The continuation pages t…_<id>_1, _2 … of an article page, in order."""
+    stem, extension = page.name.split(".")
+    parts = [path for path in page.parent.glob(f"{stem}_*.{extension}") if PART_FILE_RE.fullmatch(path.name)]
+    return sorted(parts, key=lambda path: int(PART_FILE_RE.fullmatch(path.name)["part"]))  # type: ignore[index]
 
 
 def expected_path(page: Path) -> Path:

@@ -15,7 +15,16 @@ from itemadapter import ItemAdapter
 from cnis_crawler.extraction import RUNGS, extract_listing
 from cnis_crawler.items import FetchedPage
 from cnis_crawler.pipelines import ExtractArticlePipeline
-from tests.conftest import CRAWL_FACTS, SITE, article_pages, expected_record, page_id, response_for
+from tests.conftest import (
+    CRAWL_FACTS,
+    SITE,
+    article_pages,
+    expected_record,
+    live_url,
+    page_id,
+    page_text,
+    part_pages,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,24 +38,25 @@ FIELDS = (
 
 
 @cache
-def listing_titles() -> dict[str, str]:
+def listing_titles(root: Path = SITE) -> dict[str, str]:
     """The link text each article gets on its listing page, as the spider passes it on."""
     titles: dict[str, str] = {}
-    for listing in sorted(SITE.rglob("index*.*html")):
-        response = response_for(listing)
-        for link in extract_listing(response.text, response.url).article_links:
+    for listing in sorted(root.rglob("index*.*html")):
+        for link in extract_listing(page_text(listing, root), live_url(listing, root)).article_links:
             titles.setdefault(link.url, link.text)
     return titles
 
 
 @cache
-def extracted_record(page: Path) -> dict[str, Any]:
-    response = response_for(page)
+def extracted_record(page: Path, root: Path = SITE) -> dict[str, Any]:
+    """The record the pipeline makes of a mirror page (and its continuation pages)."""
+    url = live_url(page, root)
     fetched = FetchedPage(
-        url=response.url,
+        url=url,
         fetched_at="2026-01-01T00:00:00Z",
-        html=response.text,
-        listing_title=listing_titles().get(response.url),
+        html=page_text(page, root),
+        continuations=[page_text(part, root) for part in part_pages(page)],
+        listing_title=listing_titles(root).get(url),
     )
     return ItemAdapter(ExtractArticlePipeline().process_item(fetched)).asdict()
 

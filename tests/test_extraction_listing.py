@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.extraction import extract_listing
+from cnis_crawler.extraction import extract_article_parts, extract_listing
 from cnis_crawler.extraction.listing import strip_js_comments
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import parse_article_url
-from tests.conftest import SITE, live_url, response_for
+from tests.conftest import SITE, live_url, page_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,10 +119,20 @@ def mirror_listing_pages() -> list[Path]:
 
 @pytest.mark.parametrize("listing_page", mirror_listing_pages(), ids=lambda p: str(p.relative_to(SITE)))
 def test_mirror_listing_declares_every_page_of_its_section(listing_page: Path) -> None:
-    response = response_for(listing_page)
-    listing = extract_listing(response.text, response.url)
+    listing = extract_listing(page_text(listing_page), live_url(listing_page))
     on_disk = sorted(live_url(p) for p in listing_page.parent.glob("index*.*html"))
     assert listing.declared_pages == len(on_disk)
     assert sorted(listing.page_urls) == on_disk
     assert listing.article_links, "a listing page lists articles"
     assert all(parse_article_url(link.url) for link in listing.article_links)
+
+
+def test_article_parts_from_the_script_pager_and_links() -> None:
+    url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
+    html = """<p>正文</p><script>createPageHTML(3, 0, "t20131112_27305", "html");</script>
+    <a href="./t20131112_27305_3.html">4</a> <a href="./t20131112_99999_1.html">other article</a>
+    <script>createPageHTML(2, 0, "index", "html");</script>"""
+    assert extract_article_parts(html, url) == tuple(
+        f"https://www.cnis.ac.cn/tzgg/201311/t20131112_27305_{n}.html" for n in (1, 2, 3)
+    )
+    assert extract_article_parts("<p>one page</p>", url) == ()

@@ -19,6 +19,7 @@ from cnis_crawler.pipelines import (
     ExtractArticlePipeline,
     ExtractionFailed,
     FetchFailed,
+    MissingPart,
     MissingTitle,
     NotHtml,
     NotNewsArticle,
@@ -80,6 +81,11 @@ def test_chain_turns_a_page_into_an_article() -> None:
             id="redirected-away",
         ),
         pytest.param(
+            fetched(problem=FetchProblem.MISSING_PART, detail="part failed (HTTP 404)"),
+            MissingPart,
+            id="missing-part",
+        ),
+        pytest.param(
             fetched(url="https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml"),
             NotNewsArticle,
             id="profile-page",
@@ -126,3 +132,10 @@ def test_an_extraction_crash_is_a_named_drop(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("cnis_crawler.pipelines.extract_article", broken)
     with pytest.raises(ExtractionFailed, match=f"RecursionError: {URL}"):
         run_chain(fetched(), pipeline_chain())
+
+
+def test_continuation_pages_join_the_body() -> None:
+    part = PAGE_HTML.replace("The report maps 120 national standards.", "It lists 35 gaps.")
+    article = run_chain(fetched(continuations=[part]), pipeline_chain())
+    assert isinstance(article, Article)
+    assert article.body == "The report maps 120 national standards.\n\nIt lists 35 gaps."

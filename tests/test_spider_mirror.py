@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction import RUNGS
 from cnis_crawler.site import SECTIONS
-from tests.conftest import SITE, article_pages, expected_record
+from tests.conftest import SITE, article_pages, expected_record, part_pages
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,7 +63,8 @@ def test_no_record_for_listing_profile_or_missing_pages(mirror_crawl: CrawlResul
 def test_only_listings_articles_and_robots_are_fetched(mirror_crawl: CrawlResult) -> None:
     """No attachment, profile or off-site request: exactly one request per page that should be read."""
     listings = sum(len(listing_files(section)) for section in SECTIONS)
-    wanted = 1 + listings + len(article_pages()) + 1  # robots.txt, listings, articles, the 404
+    parts = sum(len(part_pages(page)) for page in article_pages())
+    wanted = 1 + listings + len(article_pages()) + parts + 1  # robots.txt, pages, the 404
     assert mirror_crawl.summary["stats"]["downloader/request_count"] == wanted
 
 

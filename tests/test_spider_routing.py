@@ -103,3 +103,21 @@ def test_failures_are_reported_not_swallowed() -> None:
     failure.request = Request(LISTING, cb_kwargs={"live_url": LISTING})  # type: ignore[attr-defined]
     crawl.listing_failed(failure)
     assert crawl.crawler.stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/listing_pages_failed") == 1
+
+
+def test_a_multi_page_article_waits_for_its_parts() -> None:
+    crawl = spider(mirror=MIRROR)
+    url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
+    body = get_testdata("www.cnis.ac.cn", "tzgg", "201311", "t20131112_27305.html")
+    [request] = [
+        out for out in crawl.parse_article(mirror_response(url, body), url, None) if isinstance(out, Request)
+    ]
+    assert request.url == f"{MIRROR}/www.cnis.ac.cn/tzgg/201311/t20131112_27305_1.html"
+    part = get_testdata("www.cnis.ac.cn", "tzgg", "201311", "t20131112_27305_1.html")
+    [second] = crawl.parse_part(mirror_response(url, part), **request.cb_kwargs)
+    assert second.url.endswith("t20131112_27305_2.html")
+    failure = Failure(TimeoutError("took too long"))
+    failure.request = second  # type: ignore[attr-defined]
+    [page] = crawl.part_failed(failure)
+    assert page.problem is FetchProblem.MISSING_PART
+    assert len(page.continuations) == 1

@@ -1,7 +1,12 @@
 """Pure functions from a page's HTML and live URL to fields. Nothing here imports Scrapy."""
 
 from cnis_crawler.extraction.article import RUNGS, ArticleFields, extract_article
-from cnis_crawler.extraction.listing import ListingPage, extract_article_links, extract_listing
+from cnis_crawler.extraction.listing import (
+    ListingPage,
+    extract_article_links,
+    extract_article_parts,
+    extract_listing,
+)
 
 __all__ = [
     "RUNGS",
@@ -9,5 +14,6 @@ __all__ = [
     "ListingPage",
     "extract_article",
     "extract_article_links",
+    "extract_article_parts",
     "extract_listing",
 ]

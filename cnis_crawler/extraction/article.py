@@ -36,6 +36,8 @@ from cnis_crawler.site import (
 from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_article_url
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lxml.html import HtmlElement
 
 
@@ -106,8 +108,11 @@ class ArticleFields:
     """The rung that produced each field of :data:`RUNGS`; None where no rung found a value."""
 
 
-def extract_article(html: str, url: str, listing_title: str | None = None) -> ArticleFields:
-    """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it."""
+def extract_article(
+    html: str, url: str, listing_title: str | None = None, continuations: Sequence[str] = ()
+) -> ArticleFields:
+    """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it;
+    ``continuations`` the HTML of its further pages, whose bodies are appended in order."""
     doc = Document(html, url)
     article_url = parse_article_url(url)
     page = _Layout(doc, article_url)
@@ -118,6 +123,11 @@ def extract_article(html: str, url: str, listing_title: str | None = None) -> Ar
         title = _first_rung(rungs, "title", _title_fallbacks(doc, listing_title))
     day, date_source = _date(doc, page.date_match, article_url, rungs)
     body_lines, source_note = page.body(rungs)
+    attachments = _attachments(doc, article_url)
+    for part_html in continuations:
+        part_doc = Document(part_html, url)
+        body_lines += _Layout(part_doc, article_url).body({})[0]
+        attachments += [found for found in _attachments(part_doc, article_url) if found not in attachments]
     source = _first_rung(
         rungs,
         "source",
@@ -143,7 +153,7 @@ def extract_article(html: str, url: str, listing_title: str | None = None) -> Ar
         source=source,
         section=section,
         body="\n\n".join(line.text for line in body_lines if line.text != title),
-        attachments=_attachments(doc, article_url),
+        attachments=attachments,
         extracted_by={name: rungs.get(name) for name in RUNGS},
     )
 

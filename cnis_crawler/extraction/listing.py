@@ -96,3 +96,27 @@ def _declared_pager(scripts: list[str], url: str) -> tuple[int | None, str, str]
         if count := PAGER_COUNT_RE.search(code):
             return int(count["count"]), LISTING_FILE_STEM, extension
     return None, LISTING_FILE_STEM, extension
+
+
+def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) -> tuple[str, ...]:
+    """The continuation pages (``t…_<id>_1`` …) of the article fetched from ``url``, in order.
+
+    Long TRS articles carry the same script pager as listings, with the article's own file
+    stem: ``createPageHTML(3, 0, "t20251022_61816", "html")``. Plain links to parts count too.
+    """
+    doc = Document(html, url)
+    live_url = to_live(url)
+    article = parse_article_url(live_url)
+    if article is None:
+        return ()
+    stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
+    declared, script_stem, extension = _declared_pager(doc.inline_scripts(), live_url)
+    parts: dict[int, str] = {}
+    if declared and script_stem == stem:
+        for number in range(1, declared):
+            parts[number] = urljoin(live_url, f"{stem}_{number}.{extension}")
+    for link in _live_links(doc, to_live):
+        part = parse_article_url(link.url)
+        if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):
+            parts.setdefault(part.part, part.url)
+    return tuple(parts[number] for number in sorted(parts))

@@ -16,8 +16,9 @@ from scrapy import Request, Spider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
-from cnis_crawler.extraction import extract_article_links, extract_listing
+from cnis_crawler.extraction import extract_article_links, extract_article_parts, extract_listing
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import Addressing, listing_page_url, parse_article_url, section_of
@@ -107,7 +108,7 @@ class CnisSpider(Spider):
             stats.inc_value(section_stat(section.key, "listing_pages_failed"))
             self.logger.error("Listing page is not HTML: %s", live_url)
             return
-        listing = extract_listing(response.text, response.url, self.to_live(live_url))
+        listing = extract_listing(page_text(response), response.url, self.to_live(live_url))
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
         ignored = [url for url in listing.outside_news_sections if urlsplit(url).hostname in self.sites]
@@ -119,7 +120,8 @@ class CnisSpider(Spider):
     def parse_article(
         self, response: Response, live_url: str, listing_title: str | None
     ) -> Iterator[FetchedPage | Request]:
-        served_as = self.to_live(live_url)(response.url)
+        to_live = self.to_live(live_url)
+        served_as = to_live(response.url)
         page = FetchedPage(url=live_url, fetched_at=utc_now(), listing_title=listing_title)
         if served_as != live_url:
             target = parse_article_url(served_as)
@@ -133,11 +135,36 @@ class CnisSpider(Spider):
             page.problem, page.detail = FetchProblem.NOT_HTML, f"not HTML ({content_type})"
             yield page
             return
-        page.html = response.text
-        yield page
-        yield from self.article_requests(
-            extract_article_links(page.html, response.url, self.to_live(live_url))
+        page.html = page_text(response)
+        yield from self.article_requests(extract_article_links(page.html, response.url, to_live))
+        parts = extract_article_parts(page.html, response.url, to_live)
+        yield self.part_request(page, parts) if parts else page
+
+    def part_request(self, page: FetchedPage, parts: tuple[str, ...]) -> Request:
+        """Fetch the next page of a multi-page article; the record waits for all of them."""
+        return Request(
+            self.addressing.fetch_url(parts[0]),
+            callback=self.parse_part,
+            errback=self.part_failed,
+            cb_kwargs={"page": page, "remaining": parts[1:]},
+            priority=ARTICLE_PRIORITY + 1,
         )
+
+    def parse_part(
+        self, response: Response, page: FetchedPage, remaining: tuple[str, ...]
+    ) -> Iterator[FetchedPage | Request]:
+        if not isinstance(response, TextResponse):
+            page.problem, page.detail = FetchProblem.MISSING_PART, f"part not HTML: {response.url}"
+            yield page
+            return
+        page.continuations.append(page_text(response))
+        yield self.part_request(page, remaining) if remaining else page
+
+    def part_failed(self, failure: Failure) -> Iterator[FetchedPage]:
+        page: FetchedPage = failure.request.cb_kwargs["page"]  # type: ignore[attr-defined]
+        page.problem = FetchProblem.MISSING_PART
+        page.detail = f"part {failure.request.url} failed ({describe_failure(failure)})"  # type: ignore[attr-defined]
+        yield page
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
@@ -155,6 +182,10 @@ class CnisSpider(Spider):
         assert section is not None, live_url  # only section listing URLs are ever requested
         self.crawler.stats.inc_value(section_stat(section.key, "listing_pages_failed"))
         self.logger.error("Listing page failed (%s): %s", describe_failure(failure), live_url)
+
+
+def page_text(response: TextResponse) -> str:
+    return decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
 
 
 def describe_failure(failure: Failure) -> str:
