@@ -33,9 +33,10 @@ lint: $(STAMP)
 mirror: $(STAMP)
 	$(BIN)/python -m cnis_crawler.mirror $(MIRROR)
 
-# Regenerate the mirror from tests/fixtures/source/*.json.
+# Regenerate the mirror and its two drift variants from tests/fixtures/source/*.json.
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/build_mirror.py
+	$(BIN)/python tests/fixtures/build_drift.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
