@@ -446,7 +446,7 @@ def _attachments(doc: Document, article_url: ArticleUrl | None) -> list[dict[str
     if article_url is None:
         return []
     found: dict[str, str] = {}
-    for link in doc.links():
+    for link in doc.links:
         if is_attachment(link.url, article_url):
             url = canonical_url(link.url)
             found.setdefault(url, link.text or url.rsplit("/", 1)[-1])

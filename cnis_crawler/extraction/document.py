@@ -15,8 +15,6 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from lxml.html import HtmlElement
 
 # Elements whose text a reader never sees as page content.
@@ -202,12 +200,16 @@ class Document:
     def html_title(self) -> str:
         return collapse_whitespace(self.selector.xpath("string(//title)").get() or "")
 
-    def links(self) -> Iterator[Link]:
-        for node in self.selector.xpath("//a[@href]"):
-            href = node.attrib["href"].strip()
+    @cached_property
+    def links(self) -> list[Link]:
+        """Every followable ``<a href>``, resolved; its text is the ``title`` attribute or its text."""
+        found = []
+        for node in self.selector.root.iter("a"):
+            href = (node.get("href") or "").strip()
             if href and not href.lower().startswith(("javascript:", "mailto:", "#")):
-                text = collapse_whitespace(node.attrib.get("title") or node.xpath("string()").get() or "")
-                yield Link(urljoin(self.base_url, href), text)
+                text = collapse_whitespace(node.get("title") or node.text_content())
+                found.append(Link(urljoin(self.base_url, href), text))
+        return found
 
     def inline_scripts(self) -> list[str]:
         return self.selector.xpath("//script[not(@src)]/text()").getall()

@@ -70,7 +70,7 @@ def extract_article_links(html: str, url: str, to_live: ToLive = canonical_url) 
 
 
 def _live_links(doc: Document, to_live: ToLive) -> Iterator[Link]:
-    for link in doc.links():
+    for link in doc.links:
         yield Link(to_live(link.url), link.text)
 
 
