@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MIRROR := tests/fixtures/site
 
-.PHONY: demo test install lint mirror fixtures clean
+.PHONY: demo test install lint mirror fixtures bench clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ mirror: $(STAMP)
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/build_mirror.py
 	$(BIN)/python tests/fixtures/build_drift.py
+
+# Extraction quality against trafilatura on every fixture and drift page (benchmarks/).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/extraction_quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
