@@ -29,6 +29,11 @@ FEEDS = {
     }
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Local feed files are written aside and renamed into place when complete: never half a line.
+FEED_STORAGES = {
+    "": "cnis_crawler.feedstorage.AtomicFileFeedStorage",
+    "file": "cnis_crawler.feedstorage.AtomicFileFeedStorage",
+}
 CNIS_SUMMARY_PATH = "output/%(name)s-%(time)s.summary.json"
 
 LOG_LEVEL = "INFO"
