@@ -10,7 +10,8 @@ from scrapy.http import HtmlResponse
 from cnis_crawler.encoding import decode_html
 from tests.conftest import SITE, page_text, response_for
 
-TEXT = "中国标准化研究院 朱镕基 王堃 李喆"
+# 䶮 (U+4DAE, CJK Extension A) exists only in GB18030, not in GBK: 镕, 堃 and 喆 are GBK.
+TEXT = "中国标准化研究院 朱镕基 王堃 李喆 刘䶮"
 
 
 def page(charset: str | None) -> str:
@@ -29,6 +30,8 @@ def page(charset: str | None) -> str:
         pytest.param(page("gb2312").encode("utf-8"), "text/html; charset=gbk", id="meta-and-header-lie"),
         pytest.param(codecs.BOM_UTF8 + page("gb2312").encode("utf-8"), "text/html", id="bom"),
         pytest.param(page("gb2312").encode("gb18030"), None, id="no-content-type"),
+        pytest.param(page(None).encode("gb18030"), "text/html; charset=ISO-8859-1", id="latin-1-header"),
+        pytest.param(page("latin1").encode("gb18030"), "text/html", id="latin-1-meta"),
     ],
 )
 def test_every_way_of_declaring_decodes_the_same_text(body: bytes, content_type: str | None) -> None:
@@ -39,8 +42,21 @@ def test_undecodable_bytes_are_replaced_not_fatal() -> None:
     assert decode_html(b"<p>\xff\xfe\xfd\x80</p>", "text/html; charset=bogus").startswith("<p>")
 
 
+def test_one_stray_byte_costs_one_character_not_the_page() -> None:
+    body = page("utf-8").encode("utf-8").replace("标准".encode(), "标准".encode()[:-1], 1)
+    text = decode_html(body, "text/html; charset=utf-8")
+    assert "中国" in text
+    assert "研究院 朱镕基 王堃 李喆 刘䶮" in text
+    assert text.count("\ufffd") == 1
+
+
+def test_a_real_single_byte_page_still_decodes() -> None:
+    body = '<html><head><meta charset="iso-8859-1"></head><body>café</body></html>'.encode("latin-1")
+    assert "café" in decode_html(body, "text/html; charset=ISO-8859-1")
+
+
 MIRROR_CASES = {
-    "www.cnis.ac.cn/bydt/zhxw/201910/t20191015_45310.html": "陈镕",  # gbk declared
+    "www.cnis.ac.cn/bydt/zhxw/201910/t20191015_45310.html": "刘䶮",  # gbk declared, GB18030-only
     "www.cnis.ac.cn/bydt/zhxw/202209/t20220908_53204.html": "研修班",  # undeclared UTF-8
     "www.cnis.ac.cn/bydt/kydt/201109/t20110920_19540.html": "课题",  # undeclared GBK
     "www.cnis.ac.cn/bydt/kydt/201807/t20180712_39105.html": "启动会",  # header says utf-8

@@ -175,6 +175,29 @@ LIVE_SITE_EDGES = [
         id="body-only-page-with-a-dated-line",
     ),
     pytest.param(
+        NOTICE_URL,
+        "<div>首页>通知公告</div><h1>关于举办培训班的通知</h1><table><tr><td>发布时间：</td><td>2025-03-14</td>"
+        "<td>来源：</td><td>科技管理部</td></tr></table><div><p>各有关单位：现将有关事项通知如下。</p></div>",
+        {"title": "关于举办培训班的通知", "date": "2025-03-14", "source": "科技管理部"},
+        id="labels-and-values-in-separate-cells",
+    ),
+    pytest.param(
+        NOTICE_URL,
+        "<div>首页>通知公告</div><h1>关于举办培训班的通知</h1>"
+        "<div>时间：2025-03-14<span>来源：科技管理部</span><span>浏览次数：88</span>"
+        "<span>字号：大 中 小</span></div>"
+        "<div><p>各有关单位：现将有关事项通知如下。</p></div>",
+        {"source": "科技管理部", "body": "各有关单位：现将有关事项通知如下。"},
+        id="cjk-value-runs-into-next-label",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{CRUMB}<h2>Forum held</h2><dl><dt>Date:</dt><dd>2023-06-02</dd><dt>Source:</dt><dd>CNIS</dd></dl>"
+        f"<div><p>{PROSE}</p></div>",
+        {"title": "Forum held", "date": "2023-06-02", "source": "CNIS", "body": PROSE},
+        id="definition-list-metadata",
+    ),
+    pytest.param(
         EN_URL,
         f"{CRUMB}<table><tr><td><h2>Forum held</h2><div>Date: 2023-06-02</div><p>{PROSE}</p></td>"
         "<td><div>Contact</div><div>Tel: 86-10-58811536</div></td></tr></table><div>About CNIS</div>",

@@ -129,7 +129,8 @@ def test_mirror_listing_declares_every_page_of_its_section(listing_page: Path) -
 
 def test_article_parts_from_the_script_pager_and_links() -> None:
     url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
-    html = """<p>正文</p><script>createPageHTML(3, 0, "t20131112_27305", "html");</script>
+    html = """<script>createPageHTML(9, 0, "index", "html");</script>
+    <p>正文</p><script>createPageHTML(3, 0, "t20131112_27305", "html");</script>
     <a href="./t20131112_27305_3.html">4</a> <a href="./t20131112_99999_1.html">other article</a>
     <script>createPageHTML(2, 0, "index", "html");</script>"""
     assert extract_article_parts(html, url) == tuple(

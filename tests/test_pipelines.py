@@ -139,3 +139,12 @@ def test_continuation_pages_join_the_body() -> None:
     article = run_chain(fetched(continuations=[part]), pipeline_chain())
     assert isinstance(article, Article)
     assert article.body == "The report maps 120 national standards.\n\nIt lists 35 gaps."
+
+
+def test_a_closing_source_note_on_the_last_page_is_the_source() -> None:
+    first = PAGE_HTML.replace("Source:CNIS", "")
+    last = first.replace("The report maps 120 national standards.", "It lists 35 gaps.</p><p>(Source: ISO)")
+    article = run_chain(fetched(html=first, continuations=[last]), pipeline_chain())
+    assert isinstance(article, Article)
+    assert article.source == "ISO"
+    assert "Source" not in article.body

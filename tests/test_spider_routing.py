@@ -112,12 +112,27 @@ def test_a_multi_page_article_waits_for_its_parts() -> None:
     [request] = [
         out for out in crawl.parse_article(mirror_response(url, body), url, None) if isinstance(out, Request)
     ]
+    part_url = url.replace(".html", "_1.html")
     assert request.url == f"{MIRROR}/www.cnis.ac.cn/tzgg/201311/t20131112_27305_1.html"
+    assert request.dont_filter, "a redirected part must reach parse_part, not the dupefilter"
     part = get_testdata("www.cnis.ac.cn", "tzgg", "201311", "t20131112_27305_1.html")
-    [second] = crawl.parse_part(mirror_response(url, part), **request.cb_kwargs)
+    [second] = crawl.parse_part(mirror_response(part_url, part), **request.cb_kwargs)
     assert second.url.endswith("t20131112_27305_2.html")
     failure = Failure(TimeoutError("took too long"))
     failure.request = second  # type: ignore[attr-defined]
     [page] = crawl.part_failed(failure)
     assert page.problem is FetchProblem.MISSING_PART
+    assert page.detail == f"part {url.replace('.html', '_2.html')} failed (TimeoutError: took too long)"
     assert len(page.continuations) == 1
+
+
+def test_a_part_redirected_elsewhere_is_a_missing_part() -> None:
+    crawl = spider(mirror=MIRROR)
+    url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
+    page = FetchedPage(url=url, fetched_at="2026-11-24T05:00:00Z", html="<p>x</p>")
+    [request] = [crawl.part_request(page, (url.replace(".html", "_1.html"),))]
+    home = mirror_response(url, b"<html>home</html>", served_from=f"{MIRROR}/www.cnis.ac.cn/")
+    [result] = crawl.parse_part(home, **request.cb_kwargs)
+    assert result.problem is FetchProblem.MISSING_PART
+    assert result.detail.endswith("redirected to https://www.cnis.ac.cn/")
+    assert result.continuations == []

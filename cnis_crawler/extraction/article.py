@@ -53,9 +53,13 @@ _LABEL_START = r"(?<![^\W\d日])"
 DATE_VALUE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})"
 DATE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*{DATE_VALUE}")
 SOURCE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)")
-ANY_LABEL_RE = re.compile(
-    rf"{_LABEL_START}(?:{_alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)})\s*{COLON}"
-)
+_ALL_LABELS = _alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
+ANY_LABEL_RE = re.compile(rf"{_LABEL_START}(?:{_ALL_LABELS})\s*{COLON}")
+# Inside a value already known to be one, the next label ends it even right after CJK text:
+# "来源：科技管理部浏览次数：88".
+NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
+# A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
+LABEL_ONLY_RE = re.compile(rf"^(?:{_ALL_LABELS})\s*{COLON}$")
 # What may follow the date on a date line: a time, then nothing, a separator or another label.
 DATE_TAIL_RE = re.compile(r"^日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?[\s|/·—-]*")
 ISO_DATE_RE = re.compile(DATE_VALUE)
@@ -126,7 +130,9 @@ def extract_article(
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
         part_doc = Document(part_html, url)
-        body_lines += _Layout(part_doc, article_url).body({})[0]
+        part_lines, part_note = _Layout(part_doc, article_url).body({})
+        body_lines += part_lines
+        source_note = part_note or source_note  # a repost's closing note sits on its last page
         attachments += [found for found in _attachments(part_doc, article_url) if found not in attachments]
     source = _first_rung(
         rungs,
@@ -191,12 +197,26 @@ def date_field(text: str) -> re.Match[str] | None:
     return None
 
 
+def join_label_cells(lines: list[Line]) -> list[Line]:
+    """Lines as they read: a label alone on its line is joined with the value line after it."""
+    joined: list[Line] = []
+    for line in lines:
+        previous = joined[-1] if joined else None
+        if previous is not None and LABEL_ONLY_RE.match(previous.text) and not is_metadata(line):
+            joined[-1] = Line(
+                f"{previous.text}{line.text}", previous.block, previous.link_chars + line.link_chars
+            )
+        else:
+            joined.append(line)
+    return joined
+
+
 class _Layout:
     """Where the date line, breadcrumb and headline sit among the page's visible lines."""
 
     def __init__(self, doc: Document, article_url: ArticleUrl | None) -> None:
         self.doc = doc
-        self.lines = doc.lines
+        self.lines = join_label_cells(doc.lines)
         self.breadcrumb_index = next((i for i, line in enumerate(self.lines) if is_breadcrumb(line)), None)
         self.breadcrumb = None if self.breadcrumb_index is None else self.lines[self.breadcrumb_index]
         self.date_index, self.date_match = self._find_date_line(article_url)
@@ -279,7 +299,7 @@ class _Layout:
         for line in self._metadata_lines():
             if match := SOURCE_FIELD_RE.search(line.text):
                 value = match["value"]
-                if next_label := ANY_LABEL_RE.search(value):
+                if next_label := NEXT_LABEL_RE.search(value):
                     value = value[: next_label.start()]
                 value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
                 if value:
@@ -321,6 +341,9 @@ class _Layout:
         if container is None:
             return flat, flat_note
         scoped, note = _prose(_lines_inside(after, container))
+        if container is flat[0].block and len(scoped) < 2 and (shared := container.getparent()) is not None:
+            # Paragraphs are siblings of the date line: their container is the one they share.
+            return _prose(_lines_inside(after, shared), footer=True)
         if _text_length(scoped) < CONTAINER_MIN_SHARE * _text_length(flat):
             return flat, flat_note
         return scoped, note

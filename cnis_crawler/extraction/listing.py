@@ -86,16 +86,21 @@ def strip_js_comments(script: str) -> str:
     return _JS_STRING_OR_COMMENT_RE.sub(lambda match: match.group(1) or "", script)
 
 
-def _declared_pager(scripts: list[str], url: str) -> tuple[int | None, str, str]:
-    """(page count, file stem, extension) from the first pager script on the page."""
+def _pagers(scripts: list[str], url: str) -> Iterator[tuple[int, str, str]]:
+    """(page count, file stem, extension) of every pager script on the page, in order."""
     extension = posixpath.splitext(urlsplit(url).path)[1].lstrip(".") or "html"
     for script in scripts:
         code = strip_js_comments(script)
         if call := PAGER_CALL_RE.search(code):
-            return int(call["count"]), call["stem"], call["ext"]
-        if count := PAGER_COUNT_RE.search(code):
-            return int(count["count"]), LISTING_FILE_STEM, extension
-    return None, LISTING_FILE_STEM, extension
+            yield int(call["count"]), call["stem"], call["ext"]
+        elif count := PAGER_COUNT_RE.search(code):
+            yield int(count["count"]), LISTING_FILE_STEM, extension
+
+
+def _declared_pager(scripts: list[str], url: str) -> tuple[int | None, str, str]:
+    """The first pager script of a listing page, or (None, "index", the page's extension)."""
+    extension = posixpath.splitext(urlsplit(url).path)[1].lstrip(".") or "html"
+    return next(_pagers(scripts, url), (None, LISTING_FILE_STEM, extension))
 
 
 def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) -> tuple[str, ...]:
@@ -110,11 +115,11 @@ def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) 
     if article is None:
         return ()
     stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
-    declared, script_stem, extension = _declared_pager(doc.inline_scripts(), live_url)
     parts: dict[int, str] = {}
-    if declared and script_stem == stem:
-        for number in range(1, declared):
-            parts[number] = urljoin(live_url, f"{stem}_{number}.{extension}")
+    for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
+        if script_stem == stem:  # the article's own pager, not a listing pager on the same page
+            for number in range(1, declared):
+                parts.setdefault(number, urljoin(live_url, f"{stem}_{number}.{extension}"))
     for link in _live_links(doc, to_live):
         part = parse_article_url(link.url)
         if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):

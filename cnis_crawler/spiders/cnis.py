@@ -146,24 +146,35 @@ class CnisSpider(Spider):
             self.addressing.fetch_url(parts[0]),
             callback=self.parse_part,
             errback=self.part_failed,
-            cb_kwargs={"page": page, "remaining": parts[1:]},
+            cb_kwargs={"page": page, "part_url": parts[0], "remaining": parts[1:]},
             priority=ARTICLE_PRIORITY + 1,
+            # A part belongs to one article: a redirect to an already seen page must not be
+            # filtered away silently, it must reach parse_part and be refused there.
+            dont_filter=True,
         )
 
     def parse_part(
-        self, response: Response, page: FetchedPage, remaining: tuple[str, ...]
+        self, response: Response, page: FetchedPage, part_url: str, remaining: tuple[str, ...]
     ) -> Iterator[FetchedPage | Request]:
-        if not isinstance(response, TextResponse):
-            page.problem, page.detail = FetchProblem.MISSING_PART, f"part not HTML: {response.url}"
+        served_as = self.to_live(page.url)(response.url)
+        if served_as != part_url:
+            page.problem, page.detail = (
+                FetchProblem.MISSING_PART,
+                f"part {part_url} redirected to {served_as}",
+            )
+        elif not isinstance(response, TextResponse):
+            page.problem, page.detail = FetchProblem.MISSING_PART, f"part {part_url} is not HTML"
+        if page.problem is not None:
             yield page
             return
         page.continuations.append(page_text(response))
         yield self.part_request(page, remaining) if remaining else page
 
     def part_failed(self, failure: Failure) -> Iterator[FetchedPage]:
-        page: FetchedPage = failure.request.cb_kwargs["page"]  # type: ignore[attr-defined]
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        page: FetchedPage = kwargs["page"]
         page.problem = FetchProblem.MISSING_PART
-        page.detail = f"part {failure.request.url} failed ({describe_failure(failure)})"  # type: ignore[attr-defined]
+        page.detail = f"part {kwargs['part_url']} failed ({describe_failure(failure)})"
         yield page
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
