@@ -41,3 +41,9 @@ def test_robots_txt_at_the_root(mirror_url: str) -> None:
     status, _, body = fetch(f"{mirror_url}/robots.txt")
     assert status == 200
     assert b"User-agent: *" in body
+
+
+def test_mirror_sends_the_content_type_of_headers_json(mirror_url: str) -> None:
+    path = "www.cnis.ac.cn/bydt/kydt/201807/t20180712_39105.html"
+    status, content_type, _ = fetch(f"{mirror_url}/{path}")
+    assert (status, content_type) == (200, "text/html; charset=utf-8")
