@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.extraction import extract_article_parts, extract_listing
+from cnis_crawler.extraction import extract_article_page_links, extract_listing
 from cnis_crawler.extraction.listing import strip_js_comments
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import parse_article_url
@@ -133,7 +133,7 @@ def test_article_parts_from_the_script_pager_and_links() -> None:
     <p>正文</p><script>createPageHTML(3, 0, "t20131112_27305", "html");</script>
     <a href="./t20131112_27305_3.html">4</a> <a href="./t20131112_99999_1.html">other article</a>
     <script>createPageHTML(2, 0, "index", "html");</script>"""
-    assert extract_article_parts(html, url) == tuple(
+    assert extract_article_page_links(html, url).parts == tuple(
         f"https://www.cnis.ac.cn/tzgg/201311/t20131112_27305_{n}.html" for n in (1, 2, 3)
     )
-    assert extract_article_parts("<p>one page</p>", url) == ()
+    assert extract_article_page_links("<p>one page</p>", url).parts == ()

@@ -2,18 +2,18 @@
 
 from cnis_crawler.extraction.article import RUNGS, ArticleFields, extract_article
 from cnis_crawler.extraction.listing import (
+    ArticlePageLinks,
     ListingPage,
-    extract_article_links,
-    extract_article_parts,
+    extract_article_page_links,
     extract_listing,
 )
 
 __all__ = [
     "RUNGS",
     "ArticleFields",
+    "ArticlePageLinks",
     "ListingPage",
     "extract_article",
-    "extract_article_links",
-    "extract_article_parts",
+    "extract_article_page_links",
     "extract_listing",
 ]

@@ -64,11 +64,6 @@ def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> Lis
     return ListingPage(_article_links(doc, to_live), tuple(pages), declared, tuple(outside))
 
 
-def extract_article_links(html: str, url: str, to_live: ToLive = canonical_url) -> tuple[Link, ...]:
-    """Links from any page to news articles (any host, any section), first text per URL."""
-    return _article_links(Document(html, url), to_live)
-
-
 def _live_links(doc: Document, to_live: ToLive) -> Iterator[Link]:
     for link in doc.links:
         yield Link(to_live(link.url), link.text)
@@ -86,9 +81,13 @@ def strip_js_comments(script: str) -> str:
     return _JS_STRING_OR_COMMENT_RE.sub(lambda match: match.group(1) or "", script)
 
 
+def _extension(url: str) -> str:
+    return posixpath.splitext(urlsplit(url).path)[1].lstrip(".") or "html"
+
+
 def _pagers(scripts: list[str], url: str) -> Iterator[tuple[int, str, str]]:
     """(page count, file stem, extension) of every pager script on the page, in order."""
-    extension = posixpath.splitext(urlsplit(url).path)[1].lstrip(".") or "html"
+    extension = _extension(url)
     for script in scripts:
         code = strip_js_comments(script)
         if call := PAGER_CALL_RE.search(code):
@@ -99,12 +98,19 @@ def _pagers(scripts: list[str], url: str) -> Iterator[tuple[int, str, str]]:
 
 def _declared_pager(scripts: list[str], url: str) -> tuple[int | None, str, str]:
     """The first pager script of a listing page, or (None, "index", the page's extension)."""
-    extension = posixpath.splitext(urlsplit(url).path)[1].lstrip(".") or "html"
-    return next(_pagers(scripts, url), (None, LISTING_FILE_STEM, extension))
+    return next(_pagers(scripts, url), (None, LISTING_FILE_STEM, _extension(url)))
 
 
-def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) -> tuple[str, ...]:
-    """The continuation pages (``t…_<id>_1`` …) of the article fetched from ``url``, in order.
+@dataclass(frozen=True)
+class ArticlePageLinks:
+    article_links: tuple[Link, ...]
+    """Links to other news articles (related articles), first text per URL."""
+    parts: tuple[str, ...]
+    """The article's continuation pages (``t…_<id>_1`` …), in order."""
+
+
+def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_url) -> ArticlePageLinks:
+    """What an article page fetched from ``url`` links to, from one parse of the page.
 
     Long TRS articles carry the same script pager as listings, with the article's own file
     stem: ``createPageHTML(3, 0, "t20251022_61816", "html")``. Plain links to parts count too.
@@ -113,7 +119,7 @@ def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) 
     live_url = to_live(url)
     article = parse_article_url(live_url)
     if article is None:
-        return ()
+        return ArticlePageLinks(_article_links(doc, to_live), ())
     stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
     parts: dict[int, str] = {}
     for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
@@ -124,4 +130,4 @@ def extract_article_parts(html: str, url: str, to_live: ToLive = canonical_url) 
         part = parse_article_url(link.url)
         if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):
             parts.setdefault(part.part, part.url)
-    return tuple(parts[number] for number in sorted(parts))
+    return ArticlePageLinks(_article_links(doc, to_live), tuple(parts[number] for number in sorted(parts)))

@@ -18,7 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
-from cnis_crawler.extraction import extract_article_links, extract_article_parts, extract_listing
+from cnis_crawler.extraction import extract_article_page_links, extract_listing
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import Addressing, listing_page_url, parse_article_url, section_of
@@ -131,14 +131,13 @@ class CnisSpider(Spider):
                 return
             page.url = target.url
         if not isinstance(response, TextResponse):
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-            page.problem, page.detail = FetchProblem.NOT_HTML, f"not HTML ({content_type})"
+            page.problem, page.detail = FetchProblem.NOT_HTML, f"not HTML ({content_type(response)})"
             yield page
             return
         page.html = page_text(response)
-        yield from self.article_requests(extract_article_links(page.html, response.url, to_live))
-        parts = extract_article_parts(page.html, response.url, to_live)
-        yield self.part_request(page, parts) if parts else page
+        links = extract_article_page_links(page.html, response.url, to_live)
+        yield from self.article_requests(links.article_links)
+        yield self.part_request(page, links.parts) if links.parts else page
 
     def part_request(self, page: FetchedPage, parts: tuple[str, ...]) -> Request:
         """Fetch the next page of a multi-page article; the record waits for all of them."""
@@ -195,8 +194,12 @@ class CnisSpider(Spider):
         self.logger.error("Listing page failed (%s): %s", describe_failure(failure), live_url)
 
 
+def content_type(response: Response) -> str:
+    return response.headers.get("Content-Type", b"").decode("latin-1")
+
+
 def page_text(response: TextResponse) -> str:
-    return decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+    return decode_html(response.body, content_type(response))
 
 
 def describe_failure(failure: Failure) -> str:
