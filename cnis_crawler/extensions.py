@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from cnis_crawler.drops import NotNew
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ COUNTERS = (
     "listing_pages_fetched",
     "listing_pages_failed",
     "articles_linked",
+    "skipped_known",
     "records",
+    "unchanged",
+    "aliases",
 )
 DROPPED = "dropped"
 
@@ -66,7 +70,10 @@ class SectionReport:
         self._count(item, "records")
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
-        self._count(item, f"{DROPPED}/{type(exception).__name__}")
+        if isinstance(exception, NotNew):
+            self._count(item, exception.counter)
+        else:
+            self._count(item, f"{DROPPED}/{type(exception).__name__}")
 
     def item_error(self, item: Any, failure: Failure) -> None:
         # A pipeline bug, not a drop: still counted, so the section's numbers add up.
@@ -86,24 +93,34 @@ class SectionReport:
             else:
                 row[counter] = value
         for row in table.values():
-            row["unaccounted"] = row["articles_linked"] - row["records"] - sum(row[DROPPED].values())
+            settled = sum(row[counter] for counter in ("skipped_known", "records", "unchanged", "aliases"))
+            row["unaccounted"] = row["articles_linked"] - settled - sum(row[DROPPED].values())
         return dict(sorted(table.items()))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         table = self.sections()
-        lines = [
-            f"{'section':30} {'pages':>7} {'failed':>6} {'linked':>6} {'records':>7} {'lost':>4}  dropped"
-        ]
+        columns = ("failed", "linked", "known", "records", "same", "alias", "lost")
+        lines = [f"{'section':30} {'pages':>7} " + " ".join(f"{name:>7}" for name in columns) + "  dropped"]
         for section, row in table.items():
             pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
+            counts = (
+                row["listing_pages_failed"],
+                row["articles_linked"],
+                row["skipped_known"],
+                row["records"],
+                row["unchanged"],
+                row["aliases"],
+                row["unaccounted"],
+            )
             dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
             lines.append(
-                f"{section:30} {pages:>7} {row['listing_pages_failed']:>6} {row['articles_linked']:>6}"
-                f" {row['records']:>7} {row['unaccounted']:>4}  {dropped or '-'}"
+                f"{section:30} {pages:>7} " + " ".join(f"{n:>7}" for n in counts) + f"  {dropped or '-'}"
             )
         logger.info(
-            "Per-section accounting (pages: listing pages fetched/declared; lost: linked articles"
-            " neither written nor dropped, non-zero only when the crawl was cut short):\n%s",
+            "Per-section accounting (pages: listing pages read/declared; known: linked articles not"
+            " fetched as the crawl state knows them; same: fetched and unchanged; alias: a copy of a"
+            " known article; lost: linked articles none of these, non-zero only when the crawl was"
+            " cut short):\n%s",
             "\n".join(lines),
         )
         if self.summary_path:
@@ -111,7 +128,11 @@ class SectionReport:
 
     def write_summary(self, spider: Spider, reason: str, table: dict[str, Any]) -> None:
         start = self.stats.get_value("start_time") or datetime.now(UTC)
-        params = {"name": spider.name, "time": start.replace(microsecond=0).isoformat().replace(":", "-")}
+        params = {
+            "name": spider.name,
+            "time": start.replace(microsecond=0).isoformat().replace(":", "-"),
+            "run_id": getattr(spider, "run_id", ""),
+        }
         path = Path(self.summary_path % params)  # type: ignore[operator]
         summary = {
             "spider": spider.name,

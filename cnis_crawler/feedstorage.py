@@ -1,12 +1,14 @@
 """Feed files that appear whole or not at all.
 
 Scrapy's ``FileFeedStorage`` writes straight into the target file, so a run killed mid-crawl
-leaves a file that ends in half a record. This storage writes a hidden temporary file beside the
-target and renames it into place (atomic on one filesystem) only once the feed is complete;
-``-o`` (append) copies the existing file into the temporary one first. ``FEEDS``, ``-o`` and
-``-O`` work as before: the storage is registered for local paths through ``FEED_STORAGES``.
+leaves a file that ends in half a record. This storage lets the exporter write into an anonymous
+temporary file (deleted by the system with the process), and only when the feed is complete
+copies it beside the target and renames it into place (atomic on one filesystem); ``-o``
+(append) puts the existing file's content first. ``FEEDS``, ``-o`` and ``-O`` work as before:
+the storage is registered for local paths through ``FEED_STORAGES``.
 
-A killed run leaves only its hidden ``.<name>.<pid>.part`` file, which the next run deletes.
+So a killed run leaves nothing in the output folder, except when killed during that final copy
+of milliseconds: then a hidden ``.<name>.<pid>.part`` file, which the next run deletes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -26,20 +29,29 @@ TEMPORARY_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.part$")
 
 
 class AtomicFileFeedStorage(FileFeedStorage):
+    stored = False
+    """True once the complete file is in place (the crawl state reads it on ``feed_slot_closed``)."""
+
     def open(self, spider: Spider) -> IO[bytes]:
         target = Path(self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_abandoned_parts(target.parent)
-        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-        if self.write_mode == "ab" and target.exists():
-            shutil.copyfile(target, self.temporary)
-        return self.temporary.open("ab")
+        return tempfile.TemporaryFile()
 
     def store(self, file: IO[bytes]) -> None:
-        file.flush()
-        os.fsync(file.fileno())
+        target = Path(self.path)
+        part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        with part.open("wb") as complete:
+            if self.write_mode == "ab" and target.exists():
+                with target.open("rb") as existing:
+                    shutil.copyfileobj(existing, complete)
+            file.seek(0)
+            shutil.copyfileobj(file, complete)
+            complete.flush()
+            os.fsync(complete.fileno())
         file.close()
-        os.replace(self.temporary, self.path)
+        os.replace(part, target)
+        self.stored = True
 
 
 def remove_abandoned_parts(directory: Path) -> list[Path]:

@@ -10,6 +10,10 @@ from enum import Enum
 class FetchProblem(Enum):
     FAILED = "failed"
     """HTTP error, timeout, refused connection, request filtered."""
+    GONE = "gone"
+    """HTTP 404 or 410: the server says the page does not exist."""
+    NOT_MODIFIED = "not-modified"
+    """HTTP 304 to a revalidating request: the known version is still current."""
     NOT_HTML = "not-html"
     REDIRECTED_AWAY = "redirected-away"
     """Redirected to something that is not a news article of the crawled sites."""
@@ -51,6 +55,13 @@ class Article:
     content_hash: str = field(repr=False)
     extracted_by: dict[str, str | None] = field(repr=False)
     """Which rung of each field's cascade produced it (see extraction.article.RUNGS)."""
+    # Set by the crawl state (cnis_crawler.incremental) when the record is accepted.
+    key: str = ""
+    """The article's identity across URLs: ``<site>/<doc id>`` of the first copy written."""
+    version: int = 0
+    """1 for the first record of an article, +1 for each record with changed content."""
+    change: str = ""
+    """``new`` or ``changed``."""
 
 
 def content_hash(title: str, body: str) -> str:

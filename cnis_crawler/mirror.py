@@ -9,12 +9,16 @@ command runs (``{url}`` in it is replaced by the base URL) and the exit status i
 Directory URLs answer with their ``index.html``/``index.shtml``, as the TRS sites do. A
 ``_headers.json`` at the mirror's root maps paths (``/<host>/<path>``) to the Content-Type the
 server sends for them, so a mirror can reproduce a server that declares the wrong charset.
+Files carry ``Last-Modified`` and an nginx-style ``ETag`` from their stat, and conditional requests
+get 304 as from nginx (``If-None-Match`` overriding ``If-Modified-Since``), because the crawler's
+``-a revalidate=1`` revalidates known articles with them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from twisted.web.resource import IResource
+    from twisted.web.server import Request
 
 INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
 HEADERS_FILE = "_headers.json"
@@ -36,8 +41,19 @@ def content_type_overrides(root: Path) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2) of ``etag`` with an ``If-None-Match`` list.
+
+    Twisted's own ``Request.setETag`` splits the header on whitespace only, so it misses a tag
+    followed by a comma in a list and any ``W/`` tag.
+    """
+    tags = [tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")]
+    return b"*" in tags or etag.removeprefix(b"W/") in tags
+
+
 def serve(root: Path, host: str, port: int) -> None:
     from twisted.internet import reactor
+    from twisted.web.http import NOT_MODIFIED
     from twisted.web.pages import forbidden
     from twisted.web.server import Site
     from twisted.web.static import File
@@ -59,6 +75,26 @@ def serve(root: Path, host: str, port: int) -> None:
             # A web server of the live site never lists a folder; a listing would also expose
             # the .expected.json files to the crawler.
             return forbidden()
+
+        def render_GET(self, request: Request) -> bytes | int:  # noqa: N802 (Twisted's method)
+            self.restat(False)
+            if not self.isfile():
+                return super().render_GET(request)
+            # From the stat, as nginx does, so that large pages are never read just to tag them.
+            stat = os.stat(self.path)
+            etag = request.etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'.encode()
+            if_none_match = request.getHeader(b"If-None-Match")
+            if if_none_match is not None:
+                # RFC 9110 §13.2.2: If-None-Match overrides If-Modified-Since, so a changed tag
+                # gets the new body even when the file's mtime is not after the client's date.
+                request.requestHeaders.removeHeader(b"If-Modified-Since")
+                if etag_matches(if_none_match, etag):
+                    request.setResponseCode(NOT_MODIFIED)
+                    request.setLastModified(self.getModificationTime())
+                    return b""
+            return super().render_GET(request)
+
+        render_HEAD = render_GET  # noqa: N815 (Twisted's method)
 
     listening = reactor.listenTCP(port, Site(MirrorFile(str(top))), interface=host)  # type: ignore[attr-defined]
     address = listening.getHost()

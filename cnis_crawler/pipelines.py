@@ -1,8 +1,9 @@
-"""Item pipelines: FetchedPage -> Article (extract), then validate, then de-duplicate.
+"""Item pipelines: FetchedPage -> Article (extract), then validate; versions are given by
+:class:`cnis_crawler.incremental.VersionArticlePipeline`.
 
-Every page that does not become a record is dropped with a :class:`DropItem` subclass named for
-the reason, so Scrapy's core stats count it as ``item_dropped_reasons_count/<Reason>`` and the
-log names the URL. Nothing leaves the crawl silently.
+Every page that does not become a record is dropped with a reason from :mod:`cnis_crawler.drops`,
+so Scrapy's core stats count it as ``item_dropped_reasons_count/<Reason>`` and the log names the
+URL. Nothing leaves the crawl silently.
 """
 
 from __future__ import annotations
@@ -11,8 +12,20 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import DropItem
-
+from cnis_crawler.drops import (
+    Drop,
+    EmptyBody,
+    ExtractionFailed,
+    FetchFailed,
+    Gone,
+    MissingDate,
+    MissingPart,
+    MissingTitle,
+    NotHtml,
+    NotNewsArticle,
+    Redirected,
+    Unchanged,
+)
 from cnis_crawler.extraction import extract_article
 from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.site import HOSTS
@@ -27,53 +40,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class FetchFailed(DropItem):
-    """The page could not be fetched (HTTP error, timeout, refused, filtered)."""
-
-
-class NotHtml(DropItem):
-    """A listed article turned out to be another kind of file."""
-
-
-class Redirected(DropItem):
-    """The article URL redirects to something that is not a news article of the crawled sites."""
-
-
-class MissingPart(DropItem):
-    """A page of a multi-page article failed: a record of the other pages would be truncated."""
-
-
-class NotNewsArticle(DropItem):
-    """Defensive: the spider only requests news article URLs, so this means a routing bug."""
-
-
-class ExtractionFailed(DropItem):
-    """Extraction raised: a bug or a page beyond anything foreseen. Logged with its traceback."""
-
-
-class MissingTitle(DropItem):
-    pass
-
-
-class MissingDate(DropItem):
-    """Defensive: every news URL carries a date, so only a broken URL rule can cause it."""
-
-
-class EmptyBody(DropItem):
-    pass
-
-
-class DuplicateUrl(DropItem):
-    pass
-
-
-class DuplicateContent(DropItem):
-    """Same site, same normalised title and body as a record already written under another URL."""
-
-
 ISO_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FETCH_PROBLEM_DROPS: dict[FetchProblem, type[DropItem]] = {
+FETCH_PROBLEM_DROPS: dict[FetchProblem, type[Drop]] = {
     FetchProblem.FAILED: FetchFailed,
+    FetchProblem.GONE: Gone,
+    FetchProblem.NOT_MODIFIED: Unchanged,
     FetchProblem.NOT_HTML: NotHtml,
     FetchProblem.REDIRECTED_AWAY: Redirected,
     FetchProblem.MISSING_PART: MissingPart,
@@ -137,22 +108,4 @@ class ValidateArticlePipeline:
                 raise MissingDate(f"no date found: {item.url}")
             if not item.body:
                 raise EmptyBody(f"no body text found: {item.url}")
-        return item
-
-
-class DeduplicateArticlePipeline:
-    def __init__(self) -> None:
-        self.seen_urls: set[str] = set()
-        self.seen_content: dict[tuple[str, str], str] = {}
-
-    def process_item(self, item: object) -> object:
-        if not isinstance(item, Article):
-            return item
-        if item.url in self.seen_urls:
-            raise DuplicateUrl(f"already written: {item.url}")
-        key = (item.site, item.content_hash)
-        if first := self.seen_content.get(key):
-            raise DuplicateContent(f"same content as {first}: {item.url}")
-        self.seen_urls.add(item.url)
-        self.seen_content[key] = item.url
         return item

@@ -18,22 +18,42 @@ REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {
     "cnis_crawler.pipelines.ExtractArticlePipeline": 100,
     "cnis_crawler.pipelines.ValidateArticlePipeline": 200,
-    "cnis_crawler.pipelines.DeduplicateArticlePipeline": 300,
+    "cnis_crawler.incremental.VersionArticlePipeline": 300,
 }
-EXTENSIONS = {"cnis_crawler.extensions.SectionReport": 500}
+EXTENSIONS = {
+    "cnis_crawler.incremental.IncrementalCrawl": 400,
+    "cnis_crawler.extensions.SectionReport": 500,
+}
 
+# One set of files per run (run_id: its start time, to the microsecond). A record counts as
+# known to the crawl state once its batch file is stored, so a run killed mid-way keeps every
+# completed batch and the next run fetches only the rest again.
 FEEDS = {
-    "output/%(name)s-%(time)s.jsonl": {
+    "output/%(name)s-%(run_id)s-%(batch_id)03d.jsonl": {
         "format": "jsonlines",
         "item_classes": ["cnis_crawler.items.Article"],
+        "batch_item_count": 100,
     }
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# A run that finds nothing new leaves its summary, not an empty file.
+FEED_STORE_EMPTY = False
 # Local feed files are written aside and renamed into place when complete: never half a line.
 FEED_STORAGES = {
     "": "cnis_crawler.feedstorage.AtomicFileFeedStorage",
     "file": "cnis_crawler.feedstorage.AtomicFileFeedStorage",
 }
-CNIS_SUMMARY_PATH = "output/%(name)s-%(time)s.summary.json"
+CNIS_SUMMARY_PATH = "output/%(name)s-%(run_id)s.summary.json"
+
+# Incremental crawls (cnis_crawler.incremental): what earlier runs learnt, and where a killed
+# run's request queue waits (JOBDIR = <CNIS_JOBS_DIR>/<spider>, unless -s JOBDIR= is given).
+CNIS_STATE_PATH = "output/state.sqlite"
+CNIS_RECHECK_PAGES = 1
+CNIS_JOBS_DIR = "output/jobs"
+# SQLite disk queues survive a kill; the flat priority queue keeps one file per priority, which
+# lets cnis_crawler.jobdir reopen the queues of a killed job.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
+SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 LOG_LEVEL = "INFO"

@@ -27,8 +27,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SITE = FIXTURES / "site"
 EXPECTED_SUFFIX = ".expected.json"
 # Record fields that are facts of the crawl, not of the page's content: the fetch time, and the
-# rung of each cascade (which differs between templates that carry the same content).
-CRAWL_FACTS = ("fetched_at", "extracted_by")
+# rung of each cascade (which differs between templates that carry the same content), and the
+# article's identity and version, which depend on what earlier crawls saw.
+CRAWL_FACTS = ("fetched_at", "extracted_by", "key", "version", "change")
 
 
 def get_testdata(*parts: str) -> bytes:
@@ -95,6 +96,29 @@ def page_id(page: Path) -> str:
     return str(page.relative_to(SITE))
 
 
+def expected_by_url(root: Path = SITE) -> dict[str, dict[str, Any]]:
+    return {expected_record(page)["url"]: expected_record(page) for page in article_pages(root)}
+
+
+def identity(record: dict[str, Any]) -> tuple[str, str, str]:
+    """What makes two pages one article: language, date, and title and body (their hash)."""
+    return record["lang"], record["date"], record["content_hash"]
+
+
+def assert_one_record_per_article(records: list[dict[str, Any]], root: Path = SITE) -> None:
+    """Every article of the mirror written exactly once, as its expected record; of the copies of
+    one article under two URLs (the old host's and the new one's), exactly one is written."""
+    expected = expected_by_url(root)
+    urls = [record["url"] for record in records]
+    assert len(urls) == len(set(urls)), "a page was written twice"
+    assert set(urls) <= set(expected), sorted(set(urls) - set(expected))
+    written = sorted(identity(expected[url]) for url in urls)
+    assert written == sorted({identity(record) for record in expected.values()}), "an article is missing"
+    for record in records:
+        content = {name: value for name, value in record.items() if name not in CRAWL_FACTS}
+        assert content == expected[record["url"]], record["url"]
+
+
 @pytest.fixture(scope="session")
 def mirror_url() -> Iterator[str]:
     with running_mirror(SITE) as url:
@@ -120,6 +144,7 @@ def run_crawl(workdir: Path, *arguments: str) -> CrawlResult:
     workdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings"}
     log_file = workdir / "crawl.log"
+    before = set(output_files(workdir))
     completed = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "cnis", "-s", f"LOG_FILE={log_file}", *arguments],
         cwd=workdir,
@@ -129,9 +154,8 @@ def run_crawl(workdir: Path, *arguments: str) -> CrawlResult:
         timeout=300,
         check=False,
     )
-    outputs = sorted((workdir / "output").glob("cnis-*.jsonl"))
     summaries = sorted((workdir / "output").glob("cnis-*.summary.json"))
-    raw = outputs[-1].read_bytes() if outputs else b""
+    raw = b"".join(path.read_bytes() for path in output_files(workdir) if path not in before)
     return CrawlResult(
         records=[json.loads(line) for line in raw.decode("utf-8").splitlines()],
         raw_output=raw,
@@ -140,6 +164,11 @@ def run_crawl(workdir: Path, *arguments: str) -> CrawlResult:
         returncode=completed.returncode,
         workdir=workdir,
     )
+
+
+def output_files(workdir: Path) -> list[Path]:
+    """The run files under ``workdir/output``, oldest run first."""
+    return sorted((workdir / "output").glob("cnis-*.jsonl"))
 
 
 @pytest.fixture(scope="session")

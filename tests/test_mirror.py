@@ -1,13 +1,20 @@
-"""The mirror server answers like the live web server: index pages, content types, 404s."""
+"""The mirror server answers like the live web server: index pages, content types, 404s, 304s."""
 
 from __future__ import annotations
 
+import os
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import get_testdata
+from cnis_crawler.mirror import running_mirror
+from tests.conftest import SITE, get_testdata
+
+if TYPE_CHECKING:
+    from email.message import Message
+    from pathlib import Path
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
@@ -47,3 +54,64 @@ def test_mirror_sends_the_content_type_of_headers_json(mirror_url: str) -> None:
     path = "www.cnis.ac.cn/bydt/kydt/201807/t20180712_39105.html"
     status, content_type, _ = fetch(f"{mirror_url}/{path}")
     assert (status, content_type) == (200, "text/html; charset=utf-8")
+
+
+PAGE = "en.cnis.ac.cn/kycg/index.shtml"
+# A date after any fixture's mtime: without the If-None-Match rule it alone would answer 304.
+FUTURE = "Fri, 01 Jan 2100 00:00:00 GMT"
+
+
+def send(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, Message, bytes]:
+    request = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:  # urllib raises for 304 too
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def test_etag_is_from_the_stat_and_stable(mirror_url: str) -> None:
+    _, first, body = send(f"{mirror_url}/{PAGE}")
+    _, second, _ = send(f"{mirror_url}/{PAGE}")
+    stat = SITE.joinpath(PAGE).stat()
+    assert first["ETag"] == second["ETag"] == f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    assert first["Last-Modified"]
+    assert body == get_testdata(*PAGE.split("/"))
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("if_none_match", ["{etag}", "*", "W/{etag}", '{etag}, "other"'])
+def test_matching_if_none_match_is_304(mirror_url: str, method: str, if_none_match: str) -> None:
+    etag = send(f"{mirror_url}/{PAGE}")[1]["ETag"]
+    status, headers, body = send(
+        f"{mirror_url}/{PAGE}", {"If-None-Match": if_none_match.format(etag=etag)}, method
+    )
+    assert (status, headers["ETag"], body) == (304, etag, b"")
+
+
+def test_stale_etag_gets_the_body_whatever_if_modified_since(mirror_url: str) -> None:
+    headers = {"If-None-Match": '"stale-1"', "If-Modified-Since": FUTURE}
+    status, _, body = send(f"{mirror_url}/{PAGE}", headers)
+    assert (status, body) == (200, get_testdata(*PAGE.split("/")))
+
+
+def test_if_modified_since_alone_is_304_when_not_newer(mirror_url: str) -> None:
+    last_modified = send(f"{mirror_url}/{PAGE}")[1]["Last-Modified"]
+    status, _, body = send(f"{mirror_url}/{PAGE}", {"If-Modified-Since": last_modified})
+    assert (status, body) == (304, b"")
+
+
+def test_edited_page_gets_a_new_etag(tmp_path: Path) -> None:
+    page = tmp_path / PAGE
+    page.parent.mkdir(parents=True)
+    page.write_bytes(get_testdata(*PAGE.split("/")))
+    with running_mirror(tmp_path) as url:
+        old = send(f"{url}/{PAGE}")[1]["ETag"]
+        mtime = page.stat().st_mtime_ns
+        page.write_bytes(b"<html>edited</html>")
+        # Moved well past the first mtime so the test never depends on the clock's resolution.
+        os.utime(page, ns=(mtime + 5_000_000_000, mtime + 5_000_000_000))
+        status, headers, body = send(f"{url}/{PAGE}", {"If-None-Match": old})
+    assert (status, body) == (200, b"<html>edited</html>")
+    assert headers["ETag"] not in (None, old)

@@ -9,23 +9,20 @@ import pytest
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler import settings
-from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
-from cnis_crawler.pipelines import (
-    DeduplicateArticlePipeline,
-    DuplicateContent,
-    DuplicateUrl,
+from cnis_crawler.drops import (
     EmptyBody,
-    ExtractArticlePipeline,
     ExtractionFailed,
     FetchFailed,
+    Gone,
     MissingPart,
     MissingTitle,
     NotHtml,
     NotNewsArticle,
     Redirected,
-    ValidateArticlePipeline,
+    Unchanged,
 )
+from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
+from cnis_crawler.pipelines import ExtractArticlePipeline, ValidateArticlePipeline
 from cnis_crawler.spiders.cnis import CnisSpider
 
 if TYPE_CHECKING:
@@ -38,13 +35,9 @@ PAGE_HTML = """<div>Your Location:CNIS Home-&gt;Research</div><h2>Report release
 
 
 def pipeline_chain(crawler: Crawler | None = None) -> list[object]:
-    crawler = crawler or get_crawler(CnisSpider, settings_dict={"ITEM_PIPELINES": settings.ITEM_PIPELINES})
-    return [build_from_crawler(path_to_class(path), crawler) for path in settings.ITEM_PIPELINES]
-
-
-def path_to_class(path: str) -> type:
-    module, _, name = path.rpartition(".")
-    return getattr(__import__(module, fromlist=[name]), name)
+    """The pipelines that turn a page into a record; versions are tested in test_incremental."""
+    crawler = crawler or get_crawler(CnisSpider)
+    return [build_from_crawler(cls, crawler) for cls in (ExtractArticlePipeline, ValidateArticlePipeline)]
 
 
 def run_chain(item: object, chain: list[object]) -> object:
@@ -73,7 +66,11 @@ def test_chain_turns_a_page_into_an_article() -> None:
 @pytest.mark.parametrize(
     ("page", "reason"),
     [
-        pytest.param(fetched(problem=FetchProblem.FAILED, detail="HTTP 404"), FetchFailed, id="fetch-failed"),
+        pytest.param(fetched(problem=FetchProblem.FAILED, detail="HTTP 503"), FetchFailed, id="fetch-failed"),
+        pytest.param(fetched(problem=FetchProblem.GONE, detail="HTTP 404"), Gone, id="gone"),
+        pytest.param(
+            fetched(problem=FetchProblem.NOT_MODIFIED, detail="HTTP 304"), Unchanged, id="not-modified"
+        ),
         pytest.param(fetched(problem=FetchProblem.NOT_HTML, detail="not HTML"), NotHtml, id="not-html"),
         pytest.param(
             fetched(problem=FetchProblem.REDIRECTED_AWAY, detail="redirected to https://x.org/"),
@@ -99,19 +96,9 @@ def test_drops_name_their_reason_and_url(page: FetchedPage, reason: type[DropIte
         run_chain(page, pipeline_chain())
 
 
-def test_duplicates_are_dropped_by_url_and_by_content() -> None:
-    chain = pipeline_chain()
-    run_chain(fetched(), chain)
-    with pytest.raises(DuplicateUrl):
-        run_chain(fetched(), chain)
-    other_url = URL.replace("40001", "40002")
-    with pytest.raises(DuplicateContent, match="same content as"):
-        run_chain(fetched(url=other_url), chain)
-
-
 def test_pipelines_pass_other_items_through() -> None:
     item = {"not": "ours"}
-    for pipeline in (ExtractArticlePipeline(), ValidateArticlePipeline(), DeduplicateArticlePipeline()):
+    for pipeline in (ExtractArticlePipeline(), ValidateArticlePipeline()):
         assert pipeline.process_item(item) is item
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction import RUNGS
 from cnis_crawler.site import SECTIONS
-from tests.conftest import SITE, article_pages, expected_record, part_pages
+from tests.conftest import (
+    SITE,
+    article_pages,
+    assert_one_record_per_article,
+    expected_by_url,
+    identity,
+    part_pages,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,10 +33,6 @@ MISSING_ARTICLE = "https://en.cnis.ac.cn/kycg/202001/t20200115_41950.shtml"
 PROFILE_PAGE = "https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml"
 
 
-def expected_by_url() -> dict[str, dict]:
-    return {expected_record(page)["url"]: expected_record(page) for page in article_pages()}
-
-
 def listing_files(section: Section) -> list[Path]:
     return sorted((SITE / section.host / section.path).glob("index*.*html"))
 
@@ -38,19 +42,19 @@ def test_crawl_succeeds(mirror_crawl: CrawlResult) -> None:
     assert mirror_crawl.summary["finish_reason"] == "finished"
 
 
-def test_every_fixture_article_exactly_once(mirror_crawl: CrawlResult) -> None:
-    urls = [record["url"] for record in mirror_crawl.records]
-    assert len(urls) == len(set(urls)), "an article was written twice"
-    assert sorted(urls) == sorted(expected_by_url())
+def test_every_fixture_article_exactly_once_as_its_expected_json(mirror_crawl: CrawlResult) -> None:
+    assert_one_record_per_article(mirror_crawl.records)
 
 
-def test_each_record_equals_its_expected_json(mirror_crawl: CrawlResult) -> None:
-    expected = expected_by_url()
+def test_crawl_facts_of_a_first_crawl(mirror_crawl: CrawlResult) -> None:
     for record in mirror_crawl.records:
-        fetched_at = record.pop("fetched_at")
-        assert datetime.fromisoformat(fetched_at).utcoffset().total_seconds() == 0
-        assert set(record.pop("extracted_by")) == set(RUNGS)
-        assert record == expected[record["url"]], record["url"]
+        assert datetime.fromisoformat(record["fetched_at"]).utcoffset().total_seconds() == 0
+        assert set(record["extracted_by"]) == set(RUNGS)
+        assert (record["key"], record["version"], record["change"]) == (
+            f"{record['site']}/{record['doc_id']}",
+            1,
+            "new",
+        )
 
 
 def test_no_record_for_listing_profile_or_missing_pages(mirror_crawl: CrawlResult) -> None:
@@ -74,21 +78,36 @@ def test_per_section_accounting(mirror_crawl: CrawlResult) -> None:
     for section in SECTIONS:
         articles = [p for p in article_pages() if p.is_relative_to(SITE / section.host / section.path)]
         missing = 1 if MISSING_ARTICLE.startswith(f"https://{section.key}/") else 0
-        assert sections[section.key] == {
+        row = sections[section.key]
+        assert row["records"] + row["aliases"] == len(articles), section.key
+        assert row == {
             "listing_pages_declared": len(listing_files(section)),
             "listing_pages_fetched": len(listing_files(section)),
             "listing_pages_failed": 0,
             "articles_linked": len(articles) + missing,
-            "records": len(articles),
-            "dropped": {"FetchFailed": 1} if missing else {},
+            "skipped_known": 0,
+            "records": row["records"],
+            "unchanged": 0,
+            "aliases": row["aliases"],
+            "dropped": {"Gone": 1} if missing else {},
             "unaccounted": 0,
         }, section.key
 
 
+def test_copies_on_the_old_host_are_aliases(mirror_crawl: CrawlResult) -> None:
+    expected = expected_by_url()
+    identities = Counter(identity(record) for record in expected.values())
+    copies = {url for url, record in expected.items() if identities[identity(record)] > 1}
+    assert len(copies) == 4  # two articles, each on en.cnis.gov.cn and on en.cnis.ac.cn
+    assert len(copies & {record["url"] for record in mirror_crawl.records}) == 2
+    assert mirror_crawl.summary["stats"]["incremental/aliases"] == 2
+    assert mirror_crawl.summary["stats"]["item_dropped_reasons_count/Alias"] == 2
+
+
 def test_drops_are_counted_by_reason_and_logged_with_their_url(mirror_crawl: CrawlResult) -> None:
     stats = mirror_crawl.summary["stats"]
-    assert stats["item_dropped_reasons_count/FetchFailed"] == 1
-    assert stats["item_dropped_count"] == 1
+    assert stats["item_dropped_reasons_count/Gone"] == 1
+    assert stats["item_dropped_count"] == 1 + stats["item_dropped_reasons_count/Alias"]
     assert f"HTTP 404: {MISSING_ARTICLE}" in mirror_crawl.log
     assert "Per-section accounting" in mirror_crawl.log
 

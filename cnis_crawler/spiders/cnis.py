@@ -3,6 +3,12 @@
 Link discovery lives in :mod:`cnis_crawler.extraction.listing`, field extraction in the item
 pipelines. The spider thinks in live URLs throughout; with ``-a mirror=URL`` it only fetches
 them from the mirror instead (see :class:`cnis_crawler.urls.Addressing`).
+
+Each section's listing is read newest page first, one page after the other. A run fetches only
+articles the crawl state does not know (see :mod:`cnis_crawler.incremental`) and stops paging a
+section after ``CNIS_RECHECK_PAGES`` pages of known articles. ``-a full=1`` fetches every listed
+article again; ``-a revalidate=1`` also asks the server, for every known article, whether it
+changed since (``If-None-Match``/``If-Modified-Since``).
 """
 
 from __future__ import annotations
@@ -19,9 +25,16 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
 from cnis_crawler.extraction import extract_article_page_links, extract_listing
+from cnis_crawler.incremental import WORK_META, IncrementalCrawl
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
-from cnis_crawler.urls import Addressing, listing_page_url, parse_article_url, section_of
+from cnis_crawler.urls import (
+    Addressing,
+    listing_page_number,
+    listing_page_url,
+    parse_article_url,
+    section_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -31,6 +44,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from cnis_crawler.extraction.document import Link
+    from cnis_crawler.state import Validators
 
 # A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
 MIRROR_SETTINGS = {
@@ -41,22 +55,40 @@ MIRROR_SETTINGS = {
 # Articles before further listing pages keeps the request queue short.
 ARTICLE_PRIORITY = 10
 LISTING_PRIORITY = 0
+GONE_STATUSES = (404, 410)
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def new_run_id() -> str:
+    """Names this run's files (``%(run_id)s`` in FEEDS): sortable, and unique even for two runs
+    started within the same second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
+
+
 class CnisSpider(Spider):
     name = "cnis"
 
-    def __init__(self, sites: str | None = None, mirror: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        sites: str | None = None,
+        mirror: str | None = None,
+        full: str | None = None,
+        revalidate: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.sites = parse_sites(sites)
         self.addressing = Addressing(mirror or None)
         self.allowed_domains = self.addressing.allowed_domains
         self.sections = [section for section in SECTIONS if section.host in self.sites]
+        self.full = parse_flag("full", full)
+        self.revalidate = parse_flag("revalidate", revalidate)
+        self.run_id = new_run_id()
         self.linked: set[str] = set()
+        self.incremental: IncrementalCrawl | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CnisSpider:
@@ -66,56 +98,108 @@ class CnisSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        self.incremental = self.crawler.get_extension(IncrementalCrawl)
+        if self.incremental is not None:
+            # Pages a killed run began and never finished; the requests it had not begun yet
+            # come back from the JOBDIR queue.
+            for url, kind in self.incremental.unfinished():
+                if kind == "listing":
+                    yield self.listing_request(url, dont_filter=True)
+                elif self.wants(url):
+                    yield self.article_request(url, None, dont_filter=True)
+            if self.revalidate:
+                # Before the listings, which would otherwise meet these articles as known first.
+                for url, validators in self.incremental.article_urls(self.sites):
+                    if self.wants(url, revalidating=True):
+                        yield self.article_request(url, None, validators)
         for section in self.sections:
             yield self.listing_request(listing_page_url(section, 0))
 
-    def listing_request(self, live_url: str) -> Request:
+    def listing_request(self, live_url: str, all_known_pages: int = 0, dont_filter: bool = False) -> Request:
         return Request(
             self.addressing.fetch_url(live_url),
             callback=self.parse_listing,
             errback=self.listing_failed,
-            cb_kwargs={"live_url": live_url},
+            cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages},
+            meta={WORK_META: ("listing", live_url)},
             priority=LISTING_PRIORITY,
+            dont_filter=dont_filter,
+        )
+
+    def wants(self, url: str, revalidating: bool = False) -> bool:
+        """Counts a news article URL as linked the first time it is met; False if it is not one,
+        was met before in this run, or is known and neither ``full`` nor revalidating."""
+        article = parse_article_url(url)
+        # Continuation pages (t…_<id>_1) are parts of their article, not articles.
+        if article is None or article.host not in self.sites or article.part or url in self.linked:
+            return False
+        self.linked.add(url)
+        self.crawler.stats.inc_value(section_stat(article.section.key, "articles_linked"))
+        if revalidating or self.full or self.incremental is None or not self.incremental.is_settled(url):
+            return True
+        self.incremental.count("skipped_known")
+        self.crawler.stats.inc_value(section_stat(article.section.key, "skipped_known"))
+        return False
+
+    def article_request(
+        self,
+        live_url: str,
+        listing_title: str | None,
+        validators: Validators | None = None,
+        dont_filter: bool = False,
+    ) -> Request:
+        headers = {}
+        if validators is not None:
+            if validators.etag:
+                headers["If-None-Match"] = validators.etag
+            if validators.last_modified:
+                headers["If-Modified-Since"] = validators.last_modified
+        return Request(
+            self.addressing.fetch_url(live_url),
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers=headers,
+            cb_kwargs={"live_url": live_url, "listing_title": listing_title},
+            meta={WORK_META: ("article", live_url), "handle_httpstatus_list": [304]},
+            priority=ARTICLE_PRIORITY,
+            dont_filter=dont_filter,
         )
 
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
-            article = parse_article_url(link.url)
-            # Continuation pages (t…_<id>_1) are parts of their article, not articles.
-            if article is None or article.host not in self.sites or article.part:
-                continue
-            if link.url not in self.linked:
-                self.linked.add(link.url)
-                self.crawler.stats.inc_value(section_stat(article.section.key, "articles_linked"))
-            yield Request(
-                self.addressing.fetch_url(link.url),
-                callback=self.parse_article,
-                errback=self.article_failed,
-                cb_kwargs={"live_url": link.url, "listing_title": link.text or None},
-                priority=ARTICLE_PRIORITY,
-            )
+            if self.wants(link.url):
+                yield self.article_request(link.url, link.text or None)
 
     def to_live(self, live_url: str) -> partial[str]:
         """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""
         return partial(self.addressing.live_url, context_host=urlsplit(live_url).hostname or "")
 
-    def parse_listing(self, response: Response, live_url: str) -> Iterator[Request]:
+    def parse_listing(self, response: Response, live_url: str, all_known_pages: int) -> Iterator[Request]:
         section = section_of(live_url)
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
         if not isinstance(response, TextResponse):
-            stats.inc_value(section_stat(section.key, "listing_pages_failed"))
-            self.logger.error("Listing page is not HTML: %s", live_url)
+            self.listing_unreadable(live_url, f"not HTML ({content_type(response)})")
             return
         listing = extract_listing(page_text(response), response.url, self.to_live(live_url))
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
         ignored = [url for url in listing.outside_news_sections if urlsplit(url).hostname in self.sites]
         stats.inc_value("discovery/ignored/outside_news_sections", len(ignored))
-        yield from self.article_requests(listing.article_links)
-        for page_url in listing.page_urls:
-            yield self.listing_request(page_url)
+        requests = list(self.article_requests(listing.article_links))
+        yield from requests
+        # The listing is newest first: past a page of known articles, the rest is known too.
+        all_known_pages = 0 if requests else all_known_pages + 1
+        next_page = following_page(live_url, listing.page_urls)
+        if self.incremental is not None:
+            links = [link.url for link in listing.article_links]
+            self.incremental.listing_read(live_url, section.key, links, last_page=next_page is None)
+            if next_page and not self.full and self.incremental.may_stop_paging(section.key, all_known_pages):
+                self.incremental.count("sections_stopped_early")
+                return
+        if next_page:
+            yield self.listing_request(next_page, all_known_pages)
 
     def parse_article(
         self, response: Response, live_url: str, listing_title: str | None
@@ -123,6 +207,11 @@ class CnisSpider(Spider):
         to_live = self.to_live(live_url)
         served_as = to_live(response.url)
         page = FetchedPage(url=live_url, fetched_at=utc_now(), listing_title=listing_title)
+        if response.status == 304:
+            page.problem, page.detail = FetchProblem.NOT_MODIFIED, "HTTP 304"
+            self.note_fetch(response, page.url, live_url)
+            yield page
+            return
         if served_as != live_url:
             target = parse_article_url(served_as)
             if target is None or target.host not in self.sites:
@@ -135,9 +224,22 @@ class CnisSpider(Spider):
             yield page
             return
         page.html = page_text(response)
+        self.note_fetch(response, page.url, live_url)
         links = extract_article_page_links(page.html, response.url, to_live)
         yield from self.article_requests(links.article_links)
         yield self.part_request(page, links.parts) if links.parts else page
+
+    def note_fetch(self, response: Response, url: str, listed_url: str) -> None:
+        """Tell the crawl state what it needs to ask the server about this page next time."""
+        if self.incremental is not None:
+            header = response.headers.get
+            last_modified, etag = header("Last-Modified"), header("ETag")
+            self.incremental.fetched(
+                url,
+                listed_url,
+                last_modified.decode("latin-1") if last_modified else None,
+                etag.decode("latin-1") if etag else None,
+            )
 
     def part_request(self, page: FetchedPage, parts: tuple[str, ...]) -> Request:
         """Fetch the next page of a multi-page article; the record waits for all of them."""
@@ -178,20 +280,33 @@ class CnisSpider(Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
         yield FetchedPage(
             url=kwargs["live_url"],
             fetched_at=utc_now(),
             listing_title=kwargs.get("listing_title"),
-            problem=FetchProblem.FAILED,
+            problem=FetchProblem.GONE if gone else FetchProblem.FAILED,
             detail=describe_failure(failure),
         )
 
     def listing_failed(self, failure: Failure) -> None:
-        live_url = failure.request.cb_kwargs["live_url"]  # type: ignore[attr-defined]
+        self.listing_unreadable(failure.request.cb_kwargs["live_url"], describe_failure(failure))  # type: ignore[attr-defined]
+
+    def listing_unreadable(self, live_url: str, reason: str) -> None:
         section = section_of(live_url)
         assert section is not None, live_url  # only section listing URLs are ever requested
         self.crawler.stats.inc_value(section_stat(section.key, "listing_pages_failed"))
-        self.logger.error("Listing page failed (%s): %s", describe_failure(failure), live_url)
+        self.logger.error("Listing page failed (%s): %s", reason, live_url)
+        if self.incremental is not None:
+            # The walk of the section ends here, unfinished: the next run walks it all again.
+            self.incremental.listing_failed(live_url)
+
+
+def following_page(live_url: str, page_urls: tuple[str, ...]) -> str | None:
+    """The next page of a listing, from the page URLs its pager declares or links."""
+    current = listing_page_number(live_url) or 0
+    later = {number: url for url in page_urls if (number := listing_page_number(url) or 0) > current}
+    return later[min(later)] if later else None
 
 
 def content_type(response: Response) -> str:
@@ -206,6 +321,15 @@ def describe_failure(failure: Failure) -> str:
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
     return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def parse_flag(name: str, value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"-a {name}= takes 1 or 0 (true/false, yes/no), got {value!r}")
 
 
 def parse_sites(sites: str | None) -> list[str]:

@@ -1,0 +1,388 @@
+"""What earlier crawls learnt, in one SQLite file: the memory behind incremental crawls.
+
+Plain :mod:`sqlite3`, no Scrapy: the Scrapy side (:mod:`cnis_crawler.incremental`) decides *when*
+something is true (a record counts only once its feed file is stored); this module only keeps it.
+
+- ``articles``: one row per canonical article (``key``) with its current content hash and version.
+- ``pages``: every live URL known to stand for an article, with the validators its server sent
+  (``Last-Modified``, ``ETag``); a URL other than the article's own ``url`` is an alias.
+- ``versions``: one row per record ever written, so every version can be traced to its run.
+- ``failures``: URLs that were dropped, and whether the page itself was the problem.
+- ``listings``: what each listing page linked when it was last read; ``walks``: sections whose
+  listing pages have been read to the end once (only then may a crawl stop paging early).
+- ``inflight``: pages a crawl began and has not settled; a run killed mid-way leaves them for the
+  next run to redo. ``runs``: one row per crawl with its accounting.
+- ``files``: the feed files whose records are known. A file on disk that is not listed here was
+  stored by a run killed before it could say so; :meth:`CrawlState.adopt` reads it in.
+
+WAL mode: a reader never blocks the crawl, and a killed process never leaves a torn database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    key TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    date TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_changed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_by_content ON articles (lang, date, content_hash);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    last_modified TEXT,
+    etag TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_by_key ON pages (key);
+CREATE TABLE IF NOT EXISTS versions (
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    PRIMARY KEY (key, version)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    url TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    permanent INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS listings (
+    url TEXT PRIMARY KEY,
+    section TEXT NOT NULL,
+    links TEXT NOT NULL,
+    last_read TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS walks (section TEXT PRIMARY KEY, completed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inflight (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    finish_reason TEXT,
+    accounting TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    key: str
+    url: str
+    version: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Validators:
+    last_modified: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """A record stored in every feed: a new article, or a new version of a known one."""
+
+    key: str
+    url: str
+    lang: str
+    date: str
+    title: str
+    content_hash: str
+    version: int
+    at: str
+    urls: tuple[str, ...]
+    """Every live URL that led to it (the URL as listed, and where that redirected)."""
+    validators: Validators
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Written:
+        """The observation behind a record read back from a feed file."""
+        return cls(
+            key=record["key"],
+            url=record["url"],
+            lang=record["lang"],
+            date=record["date"],
+            title=record["title"],
+            content_hash=record["content_hash"],
+            version=record["version"],
+            at=record["fetched_at"],
+            urls=(record["url"],),
+            validators=Validators(),
+        )
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A known page looked at again: unchanged, or an alias of a known article."""
+
+    key: str
+    urls: tuple[str, ...]
+    at: str
+    validators: Validators
+
+
+@dataclass(frozen=True)
+class Failed:
+    url: str
+    reason: str
+    detail: str
+    permanent: bool
+    at: str
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Nothing to remember (the page was a duplicate within the run); only no longer in flight."""
+
+    url: str
+
+
+Observation = Written | Seen | Failed | Settled
+
+
+class CrawlState:
+    def __init__(self, path: str | Path | None) -> None:
+        """Open (or create) the state at ``path``; ``None`` keeps it in memory for one run."""
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = str(path) if path is not None else ":memory:"
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process (not a power cut, which only loses the
+        # newest commits: those records are then fetched and written once more).
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    @property
+    def persistent(self) -> bool:
+        """False for a state in memory, which forgets everything when the run ends."""
+        return self.path != ":memory:"
+
+    def close(self) -> None:
+        self.db.close()
+
+    def integrity_check(self) -> str:
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # What is known -----------------------------------------------------------------------------
+
+    def page_key(self, url: str) -> str | None:
+        row = self.db.execute("SELECT key FROM pages WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def article(self, key: str) -> KnownArticle | None:
+        row = self.db.execute(
+            "SELECT key, url, version, content_hash FROM articles WHERE key = ?", (key,)
+        ).fetchone()
+        return KnownArticle(*row) if row else None
+
+    def article_with_content(self, lang: str, date: str, content_hash: str) -> KnownArticle | None:
+        row = self.db.execute(
+            "SELECT key, url, version, content_hash FROM articles"
+            " WHERE lang = ? AND date = ? AND content_hash = ? ORDER BY first_seen LIMIT 1",
+            (lang, date, content_hash),
+        ).fetchone()
+        return KnownArticle(*row) if row else None
+
+    def is_settled(self, url: str) -> bool:
+        """Known as an article, or known to be no article at all: not worth fetching again."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM pages WHERE url = ?"
+                " UNION ALL SELECT 1 FROM failures WHERE url = ? AND permanent",
+                (url, url),
+            ).fetchone()
+            is not None
+        )
+
+    def validators(self, url: str) -> Validators:
+        row = self.db.execute("SELECT last_modified, etag FROM pages WHERE url = ?", (url,)).fetchone()
+        return Validators(*row) if row else Validators()
+
+    def article_urls(self) -> Iterator[tuple[str, Validators]]:
+        """The URL each known article was first written under, with its validators."""
+        rows = self.db.execute(
+            "SELECT articles.url, pages.last_modified, pages.etag FROM articles"
+            " LEFT JOIN pages ON pages.url = articles.url ORDER BY articles.url"
+        )
+        for url, last_modified, etag in rows:
+            yield url, Validators(last_modified, etag)
+
+    def walked_sections(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT section FROM walks")}
+
+    def unfinished(self, run_id: str) -> list[tuple[str, str]]:
+        """(url, kind) of pages that earlier runs began and never settled."""
+        return self.db.execute(
+            "SELECT url, kind FROM inflight WHERE run_id != ? ORDER BY since, url", (run_id,)
+        ).fetchall()
+
+    def counts(self) -> dict[str, int]:
+        tables = ("articles", "pages", "versions", "failures", "listings", "inflight")
+        return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
+
+    # What a run learns -------------------------------------------------------------------------
+
+    def begin(self, url: str, kind: str, run_id: str, at: str) -> None:
+        self.db.execute(
+            "INSERT INTO inflight VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET run_id = excluded.run_id, since = excluded.since",
+            (url, kind, run_id, at),
+        )
+
+    def listing_read(self, url: str, section: str, links: Iterable[str], at: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)",
+                (url, section, json.dumps(list(links)), at),
+            )
+            self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
+
+    def settle(self, observations: Iterable[Observation], run_id: str) -> int:
+        """Store what a run observed, all or nothing; returns how many observations."""
+        count = 0
+        with self.transaction():
+            for observation in observations:
+                self._store(observation, run_id)
+                count += 1
+        return count
+
+    def _store(self, observation: Observation, run_id: str) -> None:
+        execute = self.db.execute
+        match observation:
+            case Written():
+                o = observation
+                execute(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE"
+                    " SET title = excluded.title, date = excluded.date, content_hash = excluded.content_hash,"
+                    " version = excluded.version, last_seen = excluded.last_seen,"
+                    " last_changed = excluded.last_changed WHERE excluded.version > articles.version",
+                    (o.key, o.url, o.lang, o.date, o.title, o.content_hash, o.version, o.at, o.at, o.at),
+                )
+                execute(
+                    "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+                    (o.key, o.version, o.url, o.content_hash, run_id, o.at),
+                )
+                self._pages(o.key, o.urls, o.at, o.validators)
+            case Seen():
+                execute("UPDATE articles SET last_seen = ? WHERE key = ?", (observation.at, observation.key))
+                self._pages(observation.key, observation.urls, observation.at, observation.validators)
+            case Failed():
+                o = observation
+                execute(
+                    "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (url) DO UPDATE"
+                    " SET reason = excluded.reason, detail = excluded.detail, permanent = excluded.permanent,"
+                    " attempts = attempts + 1, last_failed = excluded.last_failed",
+                    (o.url, o.reason, o.detail, o.permanent, o.at, o.at),
+                )
+                execute("DELETE FROM inflight WHERE url = ?", (o.url,))
+            case Settled():
+                execute("DELETE FROM inflight WHERE url = ?", (observation.url,))
+
+    def _pages(self, key: str, urls: tuple[str, ...], at: str, validators: Validators) -> None:
+        for url in urls:
+            self.db.execute(
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
+                " SET key = excluded.key, last_seen = excluded.last_seen,"
+                " last_modified = coalesce(excluded.last_modified, last_modified),"
+                " etag = coalesce(excluded.etag, etag)",
+                (url, key, validators.last_modified, validators.etag, at, at),
+            )
+            self.db.execute("DELETE FROM failures WHERE url = ?", (url,))
+            self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
+
+    def file_known(self, path: Path) -> bool:
+        stat = path.stat()
+        row = self.db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", (str(path),)).fetchone()
+        return row == (stat.st_size, stat.st_mtime_ns)
+
+    def file_stored(self, path: Path, records: int, at: str) -> None:
+        stat = path.stat()
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+            (str(path), stat.st_size, stat.st_mtime_ns, records, at),
+        )
+
+    def adopt(self, path: Path, run_id: str, at: str) -> tuple[int, int]:
+        """Learn the records of a JSON lines feed file this state has not seen stored. Returns
+        (records new to the state, lines that are no record of this crawler). Idempotent."""
+        new, foreign = [], 0
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    record = Written.from_record(json.loads(line))
+                except (ValueError, KeyError, TypeError):  # another crawler's, or an older format
+                    foreign += 1
+                    continue
+                known = self.db.execute(
+                    "SELECT 1 FROM versions WHERE key = ? AND version = ?", (record.key, record.version)
+                ).fetchone()
+                if not known:
+                    new.append(record)
+        with self.transaction():
+            for record in new:
+                self._store(record, run_id)
+            self.file_stored(path, len(new), at)
+        return len(new), foreign
+
+    def mark_walked(self, sections: Iterable[str], at: str) -> None:
+        with self.transaction():
+            for section in sections:
+                self.db.execute("INSERT OR REPLACE INTO walks VALUES (?, ?)", (section, at))
+
+    def start_run(self, run_id: str, at: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO runs (run_id, started) VALUES (?, ?)", (run_id, at))
+
+    def finish_run(self, run_id: str, at: str, reason: str, accounting: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished = ?, finish_reason = ?, accounting = ? WHERE run_id = ?",
+            (at, reason, json.dumps(accounting, sort_keys=True), run_id),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The block commits as a whole, or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")

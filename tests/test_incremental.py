@@ -1,0 +1,308 @@
+"""Incremental crawls: when an article becomes known, what a record's version is, and crawls of a
+mirror that changes between them."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from scrapy.extensions.feedexport import ItemFilter
+from scrapy.utils.test import get_crawler
+
+from cnis_crawler.drops import Alias, DuplicateUrl, Gone, Unchanged
+from cnis_crawler.incremental import IncrementalCrawl
+from cnis_crawler.items import Article, FetchedPage, content_hash
+from cnis_crawler.mirror import running_mirror
+from cnis_crawler.spiders.cnis import CnisSpider
+from cnis_crawler.state import CrawlState
+from tests.conftest import (
+    SITE,
+    article_pages,
+    assert_one_record_per_article,
+    expected_record,
+    identity,
+    live_url,
+    part_pages,
+    run_crawl,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+URL = "https://en.cnis.ac.cn/xwdt/bydt/201801/t20180126_36026.shtml"
+OLD_HOST_URL = "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml"
+FEED = "output/%(name)s-%(run_id)s-%(batch_id)03d.jsonl"
+
+
+def article(url: str = URL, body: str = "The report maps 120 national standards.") -> Article:
+    site = url.split("/")[2]
+    return Article(
+        url=url,
+        site=site,
+        lang="en",
+        section="News",
+        title="Report released",
+        subtitle=None,
+        date="2018-01-26",
+        date_source="date-label",
+        url_date="2018-01-26",
+        source="CNIS",
+        body=body,
+        attachments=[],
+        doc_id=int(url.rsplit("_", 1)[1].split(".")[0]),
+        fetched_at="2026-11-24T05:00:00Z",
+        content_hash=content_hash("Report released", body),
+        extracted_by={},
+    )
+
+
+@dataclass
+class Slot:
+    """What the state reads of a Scrapy feed slot."""
+
+    uri_template: str
+    uri: str = ""
+    itemcount: int = 0
+    storage: Any = field(default_factory=lambda: SimpleNamespace(stored=True))
+    filter: ItemFilter = field(default_factory=lambda: ItemFilter({"item_classes": [Article]}))
+
+
+@dataclass
+class Exporter:
+    slots: list[Slot]
+
+    @property
+    def filters(self) -> dict[str, ItemFilter]:
+        return {slot.uri_template: slot.filter for slot in self.slots}
+
+
+def incremental_crawl(tmp_path: Path, *slots: Slot) -> IncrementalCrawl:
+    settings = {"CNIS_STATE_PATH": str(tmp_path / "state.sqlite"), "CNIS_JOBS_DIR": ""}
+    crawler = get_crawler(CnisSpider, settings_dict=settings)
+    crawler.stats.open_spider()
+    incremental = IncrementalCrawl.from_crawler(crawler)
+    incremental.exporter = Exporter(list(slots)) if slots else None  # type: ignore[assignment]
+    return incremental
+
+
+def scrape(incremental: IncrementalCrawl, item: Article) -> Article:
+    accepted = incremental.accept(item)
+    incremental.item_scraped(accepted)
+    return accepted
+
+
+def store(incremental: IncrementalCrawl, slot: Slot, items: int, stored: bool = True) -> None:
+    slot.itemcount, slot.storage.stored = items, stored
+    incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
+
+
+def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path) -> None:
+    slot = Slot(FEED)
+    incremental = incremental_crawl(tmp_path, slot)
+    record = scrape(incremental, article())
+    assert (record.key, record.version, record.change) == ("en.cnis.ac.cn/36026", 1, "new")
+    assert not incremental.state.is_settled(URL), "scraped, but not yet on disk"
+    store(incremental, slot, items=1)
+    assert incremental.state.is_settled(URL)
+
+
+def test_a_record_whose_store_failed_stays_unknown(tmp_path: Path) -> None:
+    slot = Slot(FEED)
+    incremental = incremental_crawl(tmp_path, slot)
+    scrape(incremental, article())
+    store(incremental, slot, items=1, stored=False)
+    assert not incremental.state.is_settled(URL)
+
+
+def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path) -> None:
+    per_run, extra = Slot(FEED), Slot("export.jsonl")
+    incremental = incremental_crawl(tmp_path, per_run, extra)
+    scrape(incremental, article())
+    store(incremental, per_run, items=1)
+    assert not incremental.state.is_settled(URL)
+    store(incremental, extra, items=1)
+    assert incremental.state.is_settled(URL)
+
+
+def test_a_record_no_feed_takes_is_never_known(tmp_path: Path) -> None:
+    incremental = incremental_crawl(tmp_path)
+    scrape(incremental, article())
+    incremental.spider_closed(SimpleNamespace(), "finished")  # type: ignore[arg-type]
+    assert incremental.crawler.stats.get_value("incremental/not_stored") == 1
+    assert not CrawlState(tmp_path / "state.sqlite").is_settled(URL)
+
+
+def test_only_the_records_of_a_stored_batch_become_known(tmp_path: Path) -> None:
+    slot = Slot(FEED)
+    incremental = incremental_crawl(tmp_path, slot)
+    urls = [URL.replace("36026", str(36026 + number)) for number in range(3)]
+    for number, url in enumerate(urls):
+        scrape(incremental, article(url, body=f"Paragraph {number}."))
+    store(incremental, slot, items=2)
+    assert [incremental.state.is_settled(url) for url in urls] == [True, True, False]
+
+
+def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(tmp_path: Path) -> None:
+    slot = Slot(FEED)
+    incremental = incremental_crawl(tmp_path, slot)
+    scrape(incremental, article())
+    copy = article(OLD_HOST_URL)
+    with pytest.raises(Alias, match=f"same title, date and body as {re.escape(URL)}") as alias:
+        incremental.accept(copy)
+    incremental.item_dropped(copy, alias.value)
+    assert incremental.state.page_key(OLD_HOST_URL) is None, "not before the article it is a copy of"
+    store(incremental, slot, items=1)
+    assert (
+        incremental.state.page_key(OLD_HOST_URL) == incremental.state.page_key(URL) == "en.cnis.ac.cn/36026"
+    )
+
+
+def test_next_run_same_content_is_unchanged_new_content_a_new_version(tmp_path: Path) -> None:
+    slot = Slot(FEED)
+    first = incremental_crawl(tmp_path, slot)
+    scrape(first, article())
+    store(first, slot, items=1)
+    first.state.close()
+    second = incremental_crawl(tmp_path, Slot(FEED))
+    with pytest.raises(Unchanged):
+        second.accept(article())
+    second.state.close()
+    edited = incremental_crawl(tmp_path, Slot(FEED)).accept(
+        article(body="The report maps 121 national standards.")
+    )
+    assert (edited.key, edited.version, edited.change) == ("en.cnis.ac.cn/36026", 2, "changed")
+
+
+def test_the_same_page_twice_in_one_run_is_a_duplicate(tmp_path: Path) -> None:
+    incremental = incremental_crawl(tmp_path, Slot(FEED))
+    scrape(incremental, article())
+    with pytest.raises(DuplicateUrl):
+        incremental.accept(article(body="Another body."))
+
+
+def test_a_page_that_is_gone_is_not_fetched_again_by_incremental_runs(tmp_path: Path) -> None:
+    incremental = incremental_crawl(tmp_path)
+    page = FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z")
+    incremental.item_dropped(page, Gone(f"HTTP 404: {URL}"))
+    assert incremental.state.is_settled(URL)
+
+
+# End to end ----------------------------------------------------------------------------------
+
+NEW_ARTICLE_SECTIONS = ("en.cnis.ac.cn/kycg", "en.cnis.ac.cn/xwdt/bydt", "en.cnis.ac.cn/zdxw")
+LISTED_ARTICLE_RE = re.compile(
+    r'<li>.*?href="\./(?P<month>\d{6})/t(?P<day>\d{8})_(?P<id>\d+)\.shtml".*?</li>\n', re.DOTALL
+)
+
+
+def add_article(site: Path, section: str, doc_id: int) -> str:
+    """A new article on top of a section's first listing page, made from the one it pushes down."""
+    listing = site / section / "index.shtml"
+    html = listing.read_text(encoding="utf-8")
+    top = LISTED_ARTICLE_RE.search(html)
+    assert top, listing
+    template = listing.parent / top["month"] / f"t{top['day']}_{top['id']}.shtml"
+    old_title, new_title = (
+        expected_record(SITE / template.relative_to(site))["title"],
+        f"New article {doc_id}",
+    )
+    page = site / section / "202611" / f"t20261120_{doc_id}.shtml"
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(template.read_text(encoding="utf-8").replace(old_title, new_title), encoding="utf-8")
+    item = top[0].replace(f"./{top['month']}/t{top['day']}_{top['id']}", f"./202611/t20261120_{doc_id}")
+    listing.write_text(html.replace(top[0], item.replace(old_title, new_title) + top[0], 1), encoding="utf-8")
+    return live_url(page, site)
+
+
+def editable_pages(site: Path, count: int) -> list[Path]:
+    """English articles of one page, no copy on another host, whose first paragraph is plain text
+    in the HTML, so that it can be edited by a string replacement."""
+    identities = Counter(identity(expected_record(page)) for page in article_pages())
+    chosen = []
+    for page in article_pages():
+        record = expected_record(page)
+        opening = record["body"].split("\n")[0][:40]
+        if (
+            record["lang"] == "en"
+            and identities[identity(record)] == 1
+            and not part_pages(page)
+            and opening in page.read_text(encoding="utf-8", errors="replace")
+        ):
+            chosen.append(site / page.relative_to(SITE))
+    return chosen[:count]
+
+
+def edit(page: Path, site: Path) -> str:
+    record = expected_record(SITE / page.relative_to(site))
+    opening = record["body"].split("\n")[0][:40]
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(opening, f"Corrected: {opening}", 1), encoding="utf-8"
+    )
+    # A later mtime, as an edit on the server gives, whatever the clock resolution here.
+    stat = page.stat()
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    return record["url"]
+
+
+def urls(records: list[dict[str, Any]]) -> list[str]:
+    return sorted(record["url"] for record in records)
+
+
+def test_crawls_of_a_changing_mirror_write_only_what_is_new_or_changed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    with running_mirror(site) as mirror:
+
+        def crawl(*arguments: str) -> Any:
+            result = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}", *arguments)
+            assert result.returncode == 0, result.log[-3000:]
+            return result
+
+        first = crawl()
+        assert_one_record_per_article(first.records)
+        keys = {record["url"]: record["key"] for record in first.records}
+
+        second = crawl()
+        stats = second.summary["stats"]
+        assert second.records == []
+        assert stats["downloader/request_count"] == stats["incremental/listing_pages_read"] + 1  # robots.txt
+        assert stats["incremental/listing_pages_read"] == len(NEW_ARTICLE_SECTIONS) + 5  # page 0 of each
+
+        added = [add_article(site, section, 90001 + n) for n, section in enumerate(NEW_ARTICLE_SECTIONS)]
+        edited = [edit(page, site) for page in editable_pages(site, 2)]
+        third = crawl()
+        assert urls(third.records) == sorted(added)
+        assert {(record["version"], record["change"]) for record in third.records} == {(1, "new")}
+        assert {record["title"] for record in third.records} == {f"New article {90001 + n}" for n in range(3)}
+        assert third.summary["stats"]["incremental/new"] == 3
+
+        fourth = crawl("-a", "revalidate=1")
+        assert urls(fourth.records) == sorted(edited)
+        for record in fourth.records:
+            assert (record["key"], record["version"], record["change"]) == (keys[record["url"]], 2, "changed")
+            assert record["body"].startswith("Corrected: ")
+        stats = fourth.summary["stats"]
+        assert stats["incremental/unchanged"] == len(first.records) + 3 - 2
+        assert stats["downloader/response_status_count/304"] == len(first.records) + 3 - 2
+
+        fifth = crawl("-a", "full=1")
+        assert fifth.records == []
+        stats = fifth.summary["stats"]
+        assert stats["incremental/unchanged"] == len(article_pages()) + 3, "aliases are fetched again too"
+        assert stats["item_dropped_reasons_count/Gone"] == 1, "a page gone is tried again by a full crawl"
+
+
+def test_a_job_directory_of_a_finished_crawl_does_not_block_the_next(mirror_url: str, tmp_path: Path) -> None:
+    jobdir = tmp_path / "my-job"
+    arguments = ("-a", f"mirror={mirror_url}", "-s", f"JOBDIR={jobdir}", "-s", "CNIS_STATE_PATH=")
+    first = run_crawl(tmp_path, *arguments)
+    assert first.returncode == 0
+    assert not jobdir.exists()
+    second = run_crawl(tmp_path, *arguments)
+    assert urls(second.records) == urls(first.records), "an in-memory state: every run is a first run"

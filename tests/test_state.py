@@ -1,0 +1,114 @@
+"""The crawl state on its own: SQLite, no Scrapy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from cnis_crawler.state import CrawlState, Failed, Seen, Settled, Validators, Written
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+URL = "https://en.cnis.ac.cn/kycg/202001/t20200115_40001.shtml"
+OLD_HOST_URL = "http://en.cnis.gov.cn/xwdt/bydt/202001/t20200115_23001.shtml"
+AT = "2026-11-24T05:00:00Z"
+
+
+def written(version: int = 1, content_hash: str = "h1", urls: tuple[str, ...] = (URL,)) -> Written:
+    return Written(
+        key="en.cnis.ac.cn/40001",
+        url=URL,
+        lang="en",
+        date="2020-01-15",
+        title="Report released",
+        content_hash=content_hash,
+        version=version,
+        at=AT,
+        urls=urls,
+        validators=Validators('"abc-12"', "Wed, 15 Jan 2020 08:00:00 GMT"),
+    )
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> CrawlState:
+    return CrawlState(tmp_path / "output" / "state.sqlite")
+
+
+def test_a_written_record_makes_its_page_known(state: CrawlState) -> None:
+    assert not state.is_settled(URL)
+    state.settle([written()], run_id="run-1")
+    assert state.is_settled(URL)
+    assert state.page_key(URL) == "en.cnis.ac.cn/40001"
+    assert state.article("en.cnis.ac.cn/40001").version == 1  # type: ignore[union-attr]
+    assert state.article_with_content("en", "2020-01-15", "h1").url == URL  # type: ignore[union-attr]
+    assert state.article_with_content("zh", "2020-01-15", "h1") is None
+    assert state.validators(URL) == Validators('"abc-12"', "Wed, 15 Jan 2020 08:00:00 GMT")
+
+
+def test_a_new_version_replaces_the_current_one_and_keeps_the_history(state: CrawlState) -> None:
+    state.settle([written()], run_id="run-1")
+    state.settle([written(version=2, content_hash="h2")], run_id="run-2")
+    article = state.article("en.cnis.ac.cn/40001")
+    assert (article.version, article.content_hash) == (2, "h2")  # type: ignore[union-attr]
+    history = state.db.execute("SELECT version, content_hash, run_id FROM versions ORDER BY version")
+    assert history.fetchall() == [(1, "h1", "run-1"), (2, "h2", "run-2")]
+
+
+def test_an_alias_is_a_second_url_of_the_same_key(state: CrawlState) -> None:
+    state.settle([written()], run_id="run-1")
+    state.settle([Seen("en.cnis.ac.cn/40001", (OLD_HOST_URL,), AT, Validators())], run_id="run-1")
+    assert state.page_key(OLD_HOST_URL) == "en.cnis.ac.cn/40001"
+    assert [url for url, _ in state.article_urls()] == [URL], "an alias is not revalidated on its own"
+
+
+def test_only_permanent_failures_are_settled(state: CrawlState) -> None:
+    gone, flaky = URL, URL.replace("40001", "40002")
+    state.settle(
+        [Failed(gone, "Gone", "HTTP 404", True, AT), Failed(flaky, "FetchFailed", "HTTP 503", False, AT)],
+        run_id="run-1",
+    )
+    assert state.is_settled(gone)
+    assert not state.is_settled(flaky)
+
+
+def test_work_in_flight_is_left_for_the_next_run_until_settled(state: CrawlState) -> None:
+    state.begin(URL, "article", "run-1", AT)
+    state.begin("https://en.cnis.ac.cn/kycg/index_1.shtml", "listing", "run-1", AT)
+    assert state.unfinished("run-1") == [], "a run does not redo its own work"
+    assert sorted(state.unfinished("run-2")) == [
+        (URL, "article"),
+        ("https://en.cnis.ac.cn/kycg/index_1.shtml", "listing"),
+    ]
+    state.listing_read("https://en.cnis.ac.cn/kycg/index_1.shtml", "en.cnis.ac.cn/kycg", [URL], AT)
+    state.settle([Settled(URL)], run_id="run-2")
+    assert state.unfinished("run-2") == []
+
+
+def test_settling_is_all_or_nothing(state: CrawlState) -> None:
+    class Broken(Written):
+        pass
+
+    broken = Broken(**{**written().__dict__, "key": None})  # NOT NULL violated
+    with pytest.raises(Exception, match="NOT NULL"):
+        state.settle([written(), broken], run_id="run-1")
+    assert not state.is_settled(URL)
+
+
+def test_the_file_is_a_wal_database_that_passes_its_integrity_check(
+    state: CrawlState, tmp_path: Path
+) -> None:
+    state.settle([written()], run_id="run-1")
+    assert state.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    state.close()
+    reopened = CrawlState(tmp_path / "output" / "state.sqlite")
+    assert reopened.integrity_check() == "ok"
+    assert reopened.is_settled(URL)
+
+
+def test_without_a_path_the_state_lives_in_memory() -> None:
+    state = CrawlState(None)
+    state.settle([written()], run_id="run-1")
+    assert state.path == ":memory:"
+    assert state.is_settled(URL)
