@@ -317,10 +317,12 @@ class IncrementalCrawl:
 
     def flush(self) -> None:
         ready = []
-        for pending in self.pending:
+        for pending in self.pending:  # in order: what an entry waits for comes before it
             if not pending.awaiting and (pending.after is None or pending.after.stored):
                 pending.stored = True
                 ready.append(pending.observation)
+                if isinstance(pending.observation, Written):
+                    self.pending_by_key.pop(pending.observation.key, None)
         if ready:
             self.state.settle(ready, self.run_id)
             self.pending = [pending for pending in self.pending if not pending.stored]

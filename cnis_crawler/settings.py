@@ -52,8 +52,8 @@ CNIS_RECHECK_PAGES = 1
 CNIS_JOBS_DIR = "output/jobs"
 # SQLite disk queues survive a kill; the flat priority queue keeps one file per priority, which
 # lets cnis_crawler.jobdir reopen the queues of a killed job.
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
-SCHEDULER_START_DISK_QUEUE = "scrapy.squeues.PickleFifoSQLiteQueue"
+SCHEDULER_DISK_QUEUE = "cnis_crawler.jobdir.WalSQLiteQueue"
+SCHEDULER_START_DISK_QUEUE = "cnis_crawler.jobdir.WalSQLiteQueue"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 LOG_LEVEL = "INFO"

@@ -25,7 +25,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -99,6 +99,26 @@ CREATE TABLE IF NOT EXISTS runs (
     accounting TEXT
 );
 """
+
+
+class StateInUseError(RuntimeError):
+    pass
+
+
+def exclusive_lock(path: Path) -> IO[bytes] | None:
+    """Hold an exclusive lock on ``path`` until the returned file is closed (or the process ends,
+    however it ends). None where the system has no ``flock``."""
+    try:
+        import fcntl  # POSIX only
+    except ImportError:
+        return None
+    file = path.open("ab")
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        raise StateInUseError(f"{path.with_suffix('')} is in use by another crawl") from None
+    return file
 
 
 @dataclass(frozen=True)
@@ -179,9 +199,15 @@ Observation = Written | Seen | Failed | Settled
 
 class CrawlState:
     def __init__(self, path: str | Path | None) -> None:
-        """Open (or create) the state at ``path``; ``None`` keeps it in memory for one run."""
+        """Open (or create) the state at ``path``; ``None`` keeps it in memory for one run.
+
+        Raises :class:`StateInUseError` while another crawl has it open: two crawls of one state (a
+        scheduled run still going when the next starts) would each fetch what the other does.
+        """
+        self.lock: IO[bytes] | None = None
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.lock = exclusive_lock(Path(f"{path}.lock"))
         self.path = str(path) if path is not None else ":memory:"
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -197,6 +223,8 @@ class CrawlState:
 
     def close(self) -> None:
         self.db.close()
+        if self.lock is not None:
+            self.lock.close()  # releases the lock
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +14,7 @@ from scrapy.http import HtmlResponse
 from cnis_crawler.mirror import content_type_overrides, running_mirror
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.spiders.cnis import page_text as spider_page_text
+from tests.crawling import CrawlResult, run_crawl
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -123,52 +120,6 @@ def assert_one_record_per_article(records: list[dict[str, Any]], root: Path = SI
 def mirror_url() -> Iterator[str]:
     with running_mirror(SITE) as url:
         yield url
-
-
-@dataclass
-class CrawlResult:
-    records: list[dict[str, Any]]
-    raw_output: bytes
-    summary: dict[str, Any]
-    log: str
-    returncode: int
-    workdir: Path
-
-
-def run_crawl(workdir: Path, *arguments: str) -> CrawlResult:
-    """``scrapy crawl cnis`` in a child process with the project's own settings, from ``workdir``.
-
-    Running from outside the checkout (settings chosen by SCRAPY_SETTINGS_MODULE) exercises the
-    default FEEDS and summary paths, which are relative to the working directory.
-    """
-    workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings"}
-    log_file = workdir / "crawl.log"
-    before = set(output_files(workdir))
-    completed = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "cnis", "-s", f"LOG_FILE={log_file}", *arguments],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    summaries = sorted((workdir / "output").glob("cnis-*.summary.json"))
-    raw = b"".join(path.read_bytes() for path in output_files(workdir) if path not in before)
-    return CrawlResult(
-        records=[json.loads(line) for line in raw.decode("utf-8").splitlines()],
-        raw_output=raw,
-        summary=json.loads(summaries[-1].read_text(encoding="utf-8")) if summaries else {},
-        log=log_file.read_text(encoding="utf-8") if log_file.exists() else completed.stderr,
-        returncode=completed.returncode,
-        workdir=workdir,
-    )
-
-
-def output_files(workdir: Path) -> list[Path]:
-    """The run files under ``workdir/output``, oldest run first."""
-    return sorted((workdir / "output").glob("cnis-*.jsonl"))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cnis_crawler import settings
+from cnis_crawler.jobdir import QUEUE_FILE_RE
 from cnis_crawler.state import CrawlState
-from tests.conftest import ROOT, assert_one_record_per_article, output_files, run_crawl
+from tests.conftest import ROOT, assert_one_record_per_article
+from tests.crawling import output_files, run_crawl
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,14 +62,18 @@ def killed_crawl(workdir: Path, mirror_url: str, moment: str) -> None:
     assert held, f"the crawl never reached {moment!r}"
 
 
+def queue_files(workdir: Path) -> list[Path]:
+    queue = workdir / "output" / "jobs" / "cnis" / "requests.queue"
+    return [path for path in queue.iterdir() if QUEUE_FILE_RE.match(path.name) and path.stat().st_size]
+
+
 def queued_requests(workdir: Path) -> int:
     """Requests waiting in the job's SQLite disk queues."""
     total = 0
-    for path in (workdir / "output" / "jobs" / "cnis" / "requests.queue").glob("[0-9-]*"):
-        if path.stat().st_size and not path.name.endswith(("-wal", "-shm", "-journal")):
-            db = sqlite3.connect(path)
-            total += db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
-            db.close()
+    for path in queue_files(workdir):
+        db = sqlite3.connect(path)
+        total += db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+        db.close()
     return total
 
 
@@ -107,11 +114,19 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
         assert "records adopted" in resumed.log, "the batch stored before the kill was read back"
 
 
-def test_a_damaged_queue_is_set_aside_and_nothing_is_lost(mirror_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("harm", ["damaged", "missing"])
+def test_without_a_usable_queue_the_next_run_still_loses_nothing(
+    harm: str, mirror_url: str, tmp_path: Path
+) -> None:
     killed_crawl(tmp_path, mirror_url, "articles")
-    queue = next((tmp_path / "output" / "jobs" / "cnis" / "requests.queue").glob("-*"))
-    queue.write_bytes(b"\x00 not a database " * 64)
+    if harm == "missing":
+        shutil.rmtree(tmp_path / "output" / "jobs" / "cnis")
+    else:
+        queue = queue_files(tmp_path)[0]
+        for side_file in queue.parent.glob(f"{queue.name}-*"):  # its WAL would still hold good pages
+            side_file.unlink()
+        queue.write_bytes(b"\x00 not a database " * 64)
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert resumed.returncode == 0, resumed.log[-3000:]
-    assert "is damaged" in resumed.log
+    assert ("is damaged" in resumed.log) == (harm == "damaged")
     assert_one_record_per_article(all_records(tmp_path))

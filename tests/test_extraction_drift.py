@@ -22,8 +22,8 @@ from tests.conftest import (
     assert_one_record_per_article,
     expected_path,
     expected_record,
-    run_crawl,
 )
+from tests.crawling import run_crawl
 from tests.fixtures import build_drift
 from tests.test_extraction_article import FIELDS, extracted_record
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,14 @@ from tests.conftest import (
     identity,
     live_url,
     part_pages,
-    run_crawl,
 )
+from tests.crawling import run_crawl
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    Build = Callable[..., IncrementalCrawl]
 
 URL = "https://en.cnis.ac.cn/xwdt/bydt/201801/t20180126_36026.shtml"
 OLD_HOST_URL = "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml"
@@ -82,13 +86,23 @@ class Exporter:
         return {slot.uri_template: slot.filter for slot in self.slots}
 
 
-def incremental_crawl(tmp_path: Path, *slots: Slot) -> IncrementalCrawl:
-    settings = {"CNIS_STATE_PATH": str(tmp_path / "state.sqlite"), "CNIS_JOBS_DIR": ""}
-    crawler = get_crawler(CnisSpider, settings_dict=settings)
-    crawler.stats.open_spider()
-    incremental = IncrementalCrawl.from_crawler(crawler)
-    incremental.exporter = Exporter(list(slots)) if slots else None  # type: ignore[assignment]
-    return incremental
+@pytest.fixture
+def incremental_crawl() -> Iterator[Callable[..., IncrementalCrawl]]:
+    """Builds the extension as Scrapy would, on a state in a given folder; closes them all after."""
+    built: list[IncrementalCrawl] = []
+
+    def build(folder: Path, *slots: Slot) -> IncrementalCrawl:
+        settings = {"CNIS_STATE_PATH": str(folder / "state.sqlite"), "CNIS_JOBS_DIR": ""}
+        crawler = get_crawler(CnisSpider, settings_dict=settings)
+        crawler.stats.open_spider()
+        incremental = IncrementalCrawl.from_crawler(crawler)
+        incremental.exporter = Exporter(list(slots)) if slots else None  # type: ignore[assignment]
+        built.append(incremental)
+        return incremental
+
+    yield build
+    for incremental in built:
+        incremental.state.close()
 
 
 def scrape(incremental: IncrementalCrawl, item: Article) -> Article:
@@ -102,7 +116,7 @@ def store(incremental: IncrementalCrawl, slot: Slot, items: int, stored: bool = 
     incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
 
 
-def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path) -> None:
+def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path, incremental_crawl: Build) -> None:
     slot = Slot(FEED)
     incremental = incremental_crawl(tmp_path, slot)
     record = scrape(incremental, article())
@@ -112,7 +126,7 @@ def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path) -> None:
     assert incremental.state.is_settled(URL)
 
 
-def test_a_record_whose_store_failed_stays_unknown(tmp_path: Path) -> None:
+def test_a_record_whose_store_failed_stays_unknown(tmp_path: Path, incremental_crawl: Build) -> None:
     slot = Slot(FEED)
     incremental = incremental_crawl(tmp_path, slot)
     scrape(incremental, article())
@@ -120,7 +134,7 @@ def test_a_record_whose_store_failed_stays_unknown(tmp_path: Path) -> None:
     assert not incremental.state.is_settled(URL)
 
 
-def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path) -> None:
+def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path, incremental_crawl: Build) -> None:
     per_run, extra = Slot(FEED), Slot("export.jsonl")
     incremental = incremental_crawl(tmp_path, per_run, extra)
     scrape(incremental, article())
@@ -130,15 +144,16 @@ def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path) -> None:
     assert incremental.state.is_settled(URL)
 
 
-def test_a_record_no_feed_takes_is_never_known(tmp_path: Path) -> None:
+def test_a_record_no_feed_takes_is_never_known(tmp_path: Path, incremental_crawl: Build) -> None:
     incremental = incremental_crawl(tmp_path)
     scrape(incremental, article())
     incremental.spider_closed(SimpleNamespace(), "finished")  # type: ignore[arg-type]
     assert incremental.crawler.stats.get_value("incremental/not_stored") == 1
-    assert not CrawlState(tmp_path / "state.sqlite").is_settled(URL)
+    with closing(CrawlState(tmp_path / "state.sqlite")) as state:
+        assert not state.is_settled(URL)
 
 
-def test_only_the_records_of_a_stored_batch_become_known(tmp_path: Path) -> None:
+def test_only_the_records_of_a_stored_batch_become_known(tmp_path: Path, incremental_crawl: Build) -> None:
     slot = Slot(FEED)
     incremental = incremental_crawl(tmp_path, slot)
     urls = [URL.replace("36026", str(36026 + number)) for number in range(3)]
@@ -148,7 +163,9 @@ def test_only_the_records_of_a_stored_batch_become_known(tmp_path: Path) -> None
     assert [incremental.state.is_settled(url) for url in urls] == [True, True, False]
 
 
-def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(tmp_path: Path) -> None:
+def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
     slot = Slot(FEED)
     incremental = incremental_crawl(tmp_path, slot)
     scrape(incremental, article())
@@ -163,7 +180,9 @@ def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(tmp_path: 
     )
 
 
-def test_next_run_same_content_is_unchanged_new_content_a_new_version(tmp_path: Path) -> None:
+def test_next_run_same_content_is_unchanged_new_content_a_new_version(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
     slot = Slot(FEED)
     first = incremental_crawl(tmp_path, slot)
     scrape(first, article())
@@ -179,14 +198,16 @@ def test_next_run_same_content_is_unchanged_new_content_a_new_version(tmp_path: 
     assert (edited.key, edited.version, edited.change) == ("en.cnis.ac.cn/36026", 2, "changed")
 
 
-def test_the_same_page_twice_in_one_run_is_a_duplicate(tmp_path: Path) -> None:
+def test_the_same_page_twice_in_one_run_is_a_duplicate(tmp_path: Path, incremental_crawl: Build) -> None:
     incremental = incremental_crawl(tmp_path, Slot(FEED))
     scrape(incremental, article())
     with pytest.raises(DuplicateUrl):
         incremental.accept(article(body="Another body."))
 
 
-def test_a_page_that_is_gone_is_not_fetched_again_by_incremental_runs(tmp_path: Path) -> None:
+def test_a_page_that_is_gone_is_not_fetched_again_by_incremental_runs(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
     incremental = incremental_crawl(tmp_path)
     page = FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z")
     incremental.item_dropped(page, Gone(f"HTTP 404: {URL}"))

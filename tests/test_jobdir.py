@@ -7,8 +7,10 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 import pytest
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
 
-from cnis_crawler.jobdir import finish_job, prepare_job
+from cnis_crawler.jobdir import WalSQLiteQueue, finish_job, prepare_job
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,3 +75,12 @@ def test_leftovers_of_a_deletion_cut_short_are_removed(tmp_path: Path) -> None:
     killed_job(tmp_path / ".cnis.finished-4242")
     assert prepare_job(tmp_path / "cnis") == "new"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_disk_queue_keeps_requests_in_wal_mode(tmp_path: Path) -> None:
+    crawler = get_crawler(Spider)
+    queue = WalSQLiteQueue.from_crawler(crawler, str(tmp_path / "requests.queue" / "-10"))
+    queue.push(Request("https://en.cnis.ac.cn/kycg/index.shtml"))
+    assert queue._db.execute("PRAGMA journal_mode").fetchone()[0] == b"wal"
+    assert queue.pop().url == "https://en.cnis.ac.cn/kycg/index.shtml"  # type: ignore[union-attr]
+    queue.close()

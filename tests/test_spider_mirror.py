@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from cnis_crawler.site import Section
-    from tests.conftest import CrawlResult
+    from tests.crawling import CrawlResult
 
     CrawlRunner = Callable[..., CrawlResult]
 

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.state import CrawlState, Failed, Seen, Settled, Validators, Written
+from cnis_crawler.state import CrawlState, Failed, Seen, Settled, StateInUseError, Validators, Written
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 URL = "https://en.cnis.ac.cn/kycg/202001/t20200115_40001.shtml"
@@ -32,8 +33,10 @@ def written(version: int = 1, content_hash: str = "h1", urls: tuple[str, ...] = 
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> CrawlState:
-    return CrawlState(tmp_path / "output" / "state.sqlite")
+def state(tmp_path: Path) -> Iterator[CrawlState]:
+    opened = CrawlState(tmp_path / "output" / "state.sqlite")
+    yield opened
+    opened.close()
 
 
 def test_a_written_record_makes_its_page_known(state: CrawlState) -> None:
@@ -105,6 +108,7 @@ def test_the_file_is_a_wal_database_that_passes_its_integrity_check(
     reopened = CrawlState(tmp_path / "output" / "state.sqlite")
     assert reopened.integrity_check() == "ok"
     assert reopened.is_settled(URL)
+    reopened.close()
 
 
 def test_without_a_path_the_state_lives_in_memory() -> None:
@@ -112,3 +116,10 @@ def test_without_a_path_the_state_lives_in_memory() -> None:
     state.settle([written()], run_id="run-1")
     assert state.path == ":memory:"
     assert state.is_settled(URL)
+
+
+def test_one_state_serves_one_crawl_at_a_time(state: CrawlState, tmp_path: Path) -> None:
+    with pytest.raises(StateInUseError, match="in use by another crawl"):
+        CrawlState(tmp_path / "output" / "state.sqlite")
+    state.close()
+    CrawlState(tmp_path / "output" / "state.sqlite").close()
