@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Serve the offline mirror on loopback, crawl all of it, write output/cnis-<time>.jsonl.
+# Serve the offline mirror on loopback and crawl it into output/: everything the first time,
+# only what is new after that (the log's "Incremental accounting" line says what was done).
 demo: $(STAMP)
 	$(BIN)/python -m cnis_crawler.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
-	  echo "$$(wc -l < $$latest) records in $$latest"; head -c 600 $$latest; echo " ..."
+	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,10 +39,12 @@ fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/build_mirror.py
 	$(BIN)/python tests/fixtures/build_drift.py
 
-# Extraction quality against trafilatura on every fixture and drift page (benchmarks/).
+# Extraction quality against trafilatura on every fixture and drift page, then the requests an
+# incremental crawl saves on a generated 5,000-article mirror (benchmarks/).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/extraction_quality.py
+	$(BIN)/python -m benchmarks.incremental --articles 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -53,7 +53,9 @@ CNIS_JOBS_DIR = "output/jobs"
 # SQLite disk queues survive a kill; the flat priority queue keeps one file per priority, which
 # lets cnis_crawler.jobdir reopen the queues of a killed job.
 SCHEDULER_DISK_QUEUE = "cnis_crawler.jobdir.WalSQLiteQueue"
-SCHEDULER_START_DISK_QUEUE = "cnis_crawler.jobdir.WalSQLiteQueue"
+# Start requests (thousands when revalidating) share those queues by priority: a queue of their
+# own is emptied by every pop and reopened by every push, a new SQLite file each time.
+SCHEDULER_START_DISK_QUEUE = None
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
 
 LOG_LEVEL = "INFO"
