@@ -52,6 +52,7 @@ class SectionReport:
     def __init__(self, stats: StatsCollector, summary_path: str | None) -> None:
         self.stats = stats
         self.summary_path = summary_path
+        self.closed: tuple[Spider, str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -60,6 +61,7 @@ class SectionReport:
         crawler.signals.connect(report.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(report.item_error, signal=signals.item_error)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(report.engine_stopped, signal=signals.engine_stopped)
         return report
 
     def _count(self, item: Any, counter: str) -> None:
@@ -123,8 +125,12 @@ class SectionReport:
             " cut short):\n%s",
             "\n".join(lines),
         )
-        if self.summary_path:
-            self.write_summary(spider, reason, table)
+        self.closed = (spider, reason)
+
+    def engine_stopped(self) -> None:
+        # Written last, when the feeds are stored and the crawl state has counted what it kept.
+        if self.summary_path and self.closed is not None:
+            self.write_summary(*self.closed, self.sections())
 
     def write_summary(self, spider: Spider, reason: str, table: dict[str, Any]) -> None:
         start = self.stats.get_value("start_time") or datetime.now(UTC)

@@ -51,7 +51,19 @@ class AtomicFileFeedStorage(FileFeedStorage):
             os.fsync(complete.fileno())
         file.close()
         os.replace(part, target)
+        sync_directory(target.parent)
         self.stored = True
+
+
+def sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` survive a power cut, not only a killed process."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def remove_abandoned_parts(directory: Path) -> list[Path]:

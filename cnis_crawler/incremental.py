@@ -1,30 +1,29 @@
-"""Incremental, crash-safe crawls: the Scrapy side of :mod:`cnis_crawler.state`.
+"""Incremental, crash-safe crawls: the Scrapy side of the crawl state.
 
-:class:`IncrementalCrawl` (an extension) answers the spider's one question, *is this page worth
-fetching?*, and :class:`VersionArticlePipeline` gives each record its ``key``, ``version`` and
-``change``. What a run learns is held back until it is safe to believe:
-
-- a record counts as known only once every feed that takes it has been **stored** (the feed
-  storages rename a complete file into place; ``feed_slot_closed`` follows). A run killed before
-  that leaves the article unknown, so the next run fetches and writes it again;
-- an alias or an unchanged page is stored with the record it depends on;
-- a page the downloader began is marked *in flight* at once and settled with its outcome, so a
-  run resumed after a kill redoes exactly what the killed one had not finished.
+- :class:`IncrementalCrawl` (an extension) answers the spider's question, *is this page worth
+  fetching?*, and feeds what the run observes to a :class:`~cnis_crawler.ledger.Ledger`, which
+  stores it in the :class:`~cnis_crawler.state.CrawlState` once it is safe to believe. A record
+  is known once every feed batch it went into is stored (``feed_slot_closed``): a run killed
+  before that leaves the article unknown, and the next run fetches and writes it again.
+- :class:`InFlightMiddleware` marks a page as begun the moment the scheduler hands its request
+  over; the ledger settles it with its outcome. A run resumed after a kill redoes what was
+  begun and not finished; what was never begun waits in the ``JOBDIR`` queue.
+- :class:`VersionArticlePipeline` gives each record its ``key``, ``version`` and ``change``.
 
 Settings: ``CNIS_STATE_PATH`` (empty: in memory, every run a first run), ``CNIS_RECHECK_PAGES``
 (all-known listing pages read before a section stops paging), ``CNIS_JOBS_DIR`` (where each
-spider's ``JOBDIR`` goes unless ``-s JOBDIR=`` says otherwise; empty disables it).
+spider's ``JOBDIR`` goes unless ``-s JOBDIR=`` says otherwise; empty: no job directory).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import deque
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
@@ -32,17 +31,19 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
+from cnis_crawler.feedstorage import remove_abandoned_parts
 from cnis_crawler.items import Article
 from cnis_crawler.jobdir import finish_job, prepare_job
+from cnis_crawler.ledger import Batch, Ledger
 from cnis_crawler.state import (
     CrawlState,
     Failed,
     KnownArticle,
-    Observation,
     Seen,
     Settled,
     Validators,
     Written,
+    exclusive_lock,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +61,6 @@ logger = logging.getLogger(__name__)
 WORK_META = "cnis_work"
 """Request meta ``(kind, live URL)`` of the pages whose progress the state tracks."""
 STATS_PREFIX = "incremental/"
-NO_FEED = "<no feed>"
 PLACEHOLDER_RE = re.compile(r"%\([^)]*\)[-#0 +]*\d*[a-z]")
 
 
@@ -74,34 +74,30 @@ class Fetch:
     validators: Validators
 
 
-@dataclass(eq=False)
-class Pending:
-    observation: Observation
-    awaiting: set[str] = field(default_factory=set)
-    """The feeds (URI templates) that have yet to store the record."""
-    after: Pending | None = None
-    """Another pending observation this one must not be stored before."""
-    stored: bool = False
+@dataclass
+class Job:
+    directory: Path
+    lock: IO[bytes] | None
 
 
 class IncrementalCrawl:
-    def __init__(self, crawler: Crawler, state: CrawlState, recheck_pages: int, jobdir: Path | None) -> None:
+    def __init__(self, crawler: Crawler, state: CrawlState, recheck_pages: int, job: Job | None) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.state = state
         self.recheck_pages = recheck_pages
-        self.jobdir = jobdir
+        self.job = job
         self.run_id = str(getattr(crawler.spider, "run_id", utc_now()))
+        self.ledger = Ledger(state, self.run_id)
         self.exporter: FeedExporter | None = None
+        self.accepted_by_feed: Counter[str] = Counter()
+        self.run_files: list[tuple[Path, list[Any]]] = []
         # This run's decisions, visible to the run before they are stored.
-        self.run_pages: dict[str, str] = {}
+        self.run_pages: dict[str, tuple[str, str]] = {}
         self.run_articles: dict[str, KnownArticle] = {}
         self.run_content: dict[tuple[str, str, str], KnownArticle] = {}
         self.run_urls: set[str] = set()
         self.fetches: dict[str, Fetch] = {}
-        self.pending: list[Pending] = []
-        self.pending_by_key: dict[str, Pending] = {}
-        self.feed_queues: dict[str, deque[Pending]] = {}
         self.walked: set[str] = set()
         self.close_reason: str | None = None
         self.feeds_closed = False
@@ -112,12 +108,11 @@ class IncrementalCrawl:
         recheck_pages = settings.getint("CNIS_RECHECK_PAGES", 1)
         if recheck_pages < 1:
             raise ValueError(f"CNIS_RECHECK_PAGES must be 1 or more, got {recheck_pages}")
-        jobdir = configure_jobdir(settings, crawler.spidercls.name)
+        # The state's lock first: a second crawl must fail before it touches the first's job.
         state = CrawlState(settings.get("CNIS_STATE_PATH") or None)
-        extension = cls(crawler, state, recheck_pages, jobdir)
+        extension = cls(crawler, state, recheck_pages, open_job(settings, crawler.spidercls.name))
         for handler, signal in (
             (extension.spider_opened, signals.spider_opened),
-            (extension.request_reached_downloader, signals.request_reached_downloader),
             (extension.item_scraped, signals.item_scraped),
             (extension.item_dropped, signals.item_dropped),
             (extension.item_error, signals.item_error),
@@ -136,9 +131,15 @@ class IncrementalCrawl:
     def unfinished(self) -> list[tuple[str, str]]:
         return self.state.unfinished(self.run_id)
 
+    def retryable(self) -> list[str]:
+        return self.state.retryable()
+
+    def link_title(self, url: str) -> str | None:
+        return self.state.link_title(url)
+
     def article_urls(self, sites: list[str]) -> Iterator[tuple[str, Validators]]:
         for url, validators in self.state.article_urls():
-            if url.split("/", 3)[2] in sites:
+            if urlsplit(url).hostname in sites:
                 yield url, validators
 
     def may_stop_paging(self, section_key: str, all_known_pages: int) -> bool:
@@ -148,7 +149,12 @@ class IncrementalCrawl:
     def count(self, counter: str, amount: int = 1) -> None:
         self.stats.inc_value(STATS_PREFIX + counter, amount)
 
-    def listing_read(self, url: str, section_key: str, links: list[str], last_page: bool) -> None:
+    def begin(self, kind: str, url: str) -> None:
+        self.state.begin(url, kind, self.run_id, utc_now())
+
+    def listing_read(
+        self, url: str, section_key: str, links: list[tuple[str, str | None]], last_page: bool
+    ) -> None:
         self.state.listing_read(url, section_key, links, utc_now())
         self.count("listing_pages_read")
         if last_page:
@@ -162,9 +168,9 @@ class IncrementalCrawl:
 
     # What the pipeline asks -------------------------------------------------------------------
 
-    def known_article(self, url: str) -> KnownArticle | None:
-        key = self.run_pages.get(url) or self.state.page_key(url)
-        return self.article(key) if key else None
+    def page(self, url: str) -> tuple[str | None, str | None]:
+        """The key a URL stands for and the content hash the page had last, if known."""
+        return self.run_pages.get(url) or self.state.page(url)
 
     def article(self, key: str) -> KnownArticle | None:
         return self.run_articles.get(key) or self.state.article(key)
@@ -175,25 +181,25 @@ class IncrementalCrawl:
             raise DuplicateUrl(f"already written in this run: {article.url}")
         self.run_urls.add(article.url)
         urls = page_urls(article.url, self.fetches.get(article.url))
-        known = next(filter(None, map(self.known_article, urls)), None)
+        key, page_hash = next((found for found in map(self.page, urls) if found[0]), (None, None))
         content = (article.lang, article.date, article.content_hash)
-        if known is None:
+        if key is None:
             if same := self.run_content.get(content) or self.state.article_with_content(*content):
                 raise Alias(f"same title, date and body as {same.url}: {article.url}", key=same.key)
-            # A new URL for a TRS document already known (same site and id) is the same article.
-            known = self.article(f"{article.site}/{article.doc_id}")
-        if known is not None and known.content_hash == article.content_hash:
-            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key=known.key)
-        article.key = known.key if known else f"{article.site}/{article.doc_id}"
+            # A new URL of a TRS document already known (same site and id) is the same article.
+            key = f"{article.site}/{article.doc_id}"
+        known = self.article(key)
+        # A page is compared with what it held itself: the copy on the other host may differ.
+        if known is not None and article.content_hash in (page_hash, known.content_hash):
+            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key=key)
+        article.key = key
         article.version = known.version + 1 if known else 1
         article.change = "changed" if known else "new"
-        record = KnownArticle(
-            article.key, known.url if known else article.url, article.version, article.content_hash
-        )
-        self.run_articles[article.key] = record
+        record = KnownArticle(key, known.url if known else article.url, article.version, article.content_hash)
+        self.run_articles[key] = record
         self.run_content[content] = record
         for url in urls:
-            self.run_pages[url] = article.key
+            self.run_pages[url] = (key, article.content_hash)
         self.count(article.change)
         return article
 
@@ -204,26 +210,11 @@ class IncrementalCrawl:
         if not self.takes_articles():
             logger.warning("No feed takes the records: this crawl writes nothing and learns nothing")
         self.state.start_run(self.run_id, utc_now())
-        self.adopt_feed_files(spider.name)
-
-    def adopt_feed_files(self, spider_name: str) -> None:
-        """Read in feed files a killed run stored without telling the state (it died between the
-        two), so that their records are not fetched and written a second time."""
-        templates = self.exporter.feeds if self.exporter and self.state.persistent else {}
-        for template in templates:
-            for path in sorted(feed_files(template, spider_name)):
-                if self.state.file_known(path):
-                    continue
-                new, foreign = self.state.adopt(path, self.run_id, utc_now())
-                self.count("adopted", new)
-                if new or foreign:
-                    logger.warning(
-                        "Feed file %s was not known to the crawl state: %d records adopted, %d lines"
-                        " that are no record of this crawler ignored",
-                        path,
-                        new,
-                        foreign,
-                    )
+        for template in self.exporter.feeds if self.exporter else ():
+            if (path := local_path(template.replace("%(name)s", spider.name))) and path.parent.is_dir():
+                remove_abandoned_parts(path.parent)
+                if self.state.persistent:
+                    self.adopt(feed_files(path))
 
     def takes_articles(self) -> bool:
         filters = self.exporter.filters.values() if self.exporter else ()
@@ -231,10 +222,20 @@ class IncrementalCrawl:
             not item_filter.item_classes or Article in item_filter.item_classes for item_filter in filters
         )
 
-    def request_reached_downloader(self, request: Request, spider: Spider) -> None:
-        if work := request.meta.get(WORK_META):
-            kind, url = work
-            self.state.begin(url, kind, self.run_id, utc_now())
+    def adopt(self, files: list[Path]) -> None:
+        """Read in feed files a killed run stored without telling the state (it died between the
+        two, or before its other feeds were stored), so their records are not written twice."""
+        for path in sorted(files):
+            if self.state.file_known(path):
+                continue
+            new, foreign = self.state.adopt(path, self.run_id, utc_now())
+            self.count("adopted", new)
+            if new or foreign:
+                logger.warning(
+                    "Feed file %s was not known to the crawl state: %d records adopted, %d lines"
+                    " that are no record of this crawler ignored",
+                    *(path, new, foreign),
+                )
 
     def item_scraped(self, item: Any) -> None:
         if not isinstance(item, Article):
@@ -252,51 +253,66 @@ class IncrementalCrawl:
             urls=page_urls(item.url, fetch),
             validators=fetch.validators if fetch else Validators(),
         )
-        pending = Pending(written)
-        for slot in self.exporter.slots if self.exporter else ():
-            if slot.filter.accepts(item):
-                pending.awaiting.add(slot.uri_template)
-                self.feed_queues.setdefault(slot.uri_template, deque()).append(pending)
-        if not pending.awaiting:  # written nowhere, so never known
-            pending.awaiting.add(NO_FEED)
-        self.pending_by_key[item.key] = pending
-        self.add(pending)
+        self.ledger.record(written, self.batches_taking(item))
+
+    def batches_taking(self, item: Article) -> set[Batch]:
+        """The feed batches the exporter put ``item`` into: it numbers them as counted here."""
+        batches = set()
+        for template, options in self.exporter.feeds.items() if self.exporter else ():
+            if self.exporter.filters[template].accepts(item):  # type: ignore[union-attr]
+                self.accepted_by_feed[template] += 1
+                size = options.get("batch_item_count") or 0
+                batches.add((template, (self.accepted_by_feed[template] - 1) // size + 1 if size else 1))
+        return batches
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
         url = str(getattr(item, "url", ""))
         fetch = self.fetches.pop(url, None)
-        urls = page_urls(url, fetch)
+        urls, now = page_urls(url, fetch), utc_now()
         if isinstance(exception, NotNew):
             self.count(exception.counter)
-            key = exception.key or self.run_pages.get(url) or self.state.page_key(url)
+            key = exception.key or self.page(url)[0]
             if key is None:  # a 304 for a page the state does not know: nothing to update
-                self.add(Pending(Settled(url)))
+                self.ledger.note(Settled(url))
                 return
+            content_hash = item.content_hash if isinstance(item, Article) else None
             validators = fetch.validators if fetch else Validators()
-            self.add(Pending(Seen(key, urls, utc_now(), validators), after=self.pending_by_key.get(key)))
+            self.ledger.note(Seen(key, urls, now, validators, content_hash), after_key=key)
         elif isinstance(exception, DuplicateUrl):
-            self.add(Pending(Settled(url)))
+            self.ledger.note(Settled(url), after_url=url)
         else:
             permanent = isinstance(exception, Drop) and exception.permanent
             for page_url in urls:
-                failure = Failed(page_url, type(exception).__name__, str(exception), permanent, utc_now())
-                self.add(Pending(failure))
+                self.ledger.note(Failed(page_url, type(exception).__name__, str(exception), permanent, now))
 
     def item_error(self, item: Any, failure: Failure) -> None:
         url = str(getattr(item, "url", ""))
-        self.fetches.pop(url, None)
-        self.add(Pending(Failed(url, failure.type.__name__, failure.getErrorMessage(), False, utc_now())))
+        for page_url in page_urls(url, self.fetches.pop(url, None)):
+            self.ledger.note(
+                Failed(page_url, failure.type.__name__, failure.getErrorMessage(), False, utc_now())
+            )
 
     def feed_slot_closed(self, slot: FeedSlot) -> None:
-        queue = self.feed_queues.get(slot.uri_template, deque())
-        stored = getattr(slot.storage, "stored", True)
-        for _ in range(min(slot.itemcount, len(queue))):
-            pending = queue.popleft()
-            if stored:
-                pending.awaiting.discard(slot.uri_template)
-        self.flush()
+        stored = self.slot_stored(slot)
+        entries = self.ledger.batch_stored((slot.uri_template, slot.batch_id), stored)
         if stored and (path := local_path(slot.uri)) and path.is_file():
-            self.state.file_stored(path, slot.itemcount, utc_now())
+            self.run_files.append((path, entries))
+        self.register_files()
+
+    def slot_stored(self, slot: FeedSlot) -> bool:
+        """Our file storage says so; of another (S3, FTP …) Scrapy only counts the failures."""
+        stored = getattr(slot.storage, "stored", None)
+        if stored is None:
+            stored = not self.stats.get_value(f"feedexport/failed_count/{type(slot.storage).__name__}")
+        return bool(stored)
+
+    def register_files(self) -> None:
+        """Note the files all of whose records are known; a file not noted is read in by the next
+        run (:meth:`adopt`)."""
+        for path, entries in list(self.run_files):
+            if all(entry.stored for entry in entries):
+                self.state.file_stored(path, len(entries), utc_now())
+                self.run_files.remove((path, entries))
 
     def feed_exporter_closed(self) -> None:
         self.feeds_closed = True
@@ -308,37 +324,21 @@ class IncrementalCrawl:
         if self.exporter is None or self.feeds_closed:
             self.finish()
 
-    # Storing what is safe to believe ---------------------------------------------------------
-
-    def add(self, pending: Pending) -> None:
-        self.pending.append(pending)
-        if not pending.awaiting:
-            self.flush()
-
-    def flush(self) -> None:
-        ready = []
-        for pending in self.pending:  # in order: what an entry waits for comes before it
-            if not pending.awaiting and (pending.after is None or pending.after.stored):
-                pending.stored = True
-                ready.append(pending.observation)
-                if isinstance(pending.observation, Written):
-                    self.pending_by_key.pop(pending.observation.key, None)
-        if ready:
-            self.state.settle(ready, self.run_id)
-            self.pending = [pending for pending in self.pending if not pending.stored]
-            self.count("stored", sum(isinstance(observation, Written) for observation in ready))
-
     def finish(self) -> None:
         reason = self.close_reason or "unknown"
-        self.flush()
-        not_stored = sum(isinstance(pending.observation, Written) for pending in self.pending)
-        if not_stored:
+        self.ledger.flush()
+        self.register_files()
+        self.count("stored", self.ledger.stored_records)
+        if not_stored := self.ledger.records_not_stored:
             self.count("not_stored", not_stored)
             logger.warning(
                 "%d records were not stored in every feed: the next run fetches them again", not_stored
             )
-        elif reason == "finished":
-            self.state.mark_walked(self.walked, utc_now())
+        if reason == "finished":
+            if self.job is not None:
+                finish_job(self.job.directory)
+            if not not_stored:
+                self.state.mark_walked(self.walked, utc_now())
         accounting = {
             key.removeprefix(STATS_PREFIX): value
             for key, value in self.stats.get_stats().items()
@@ -352,8 +352,8 @@ class IncrementalCrawl:
             ", ".join(f"{table}={rows}" for table, rows in self.state.counts().items()),
         )
         self.state.close()
-        if reason == "finished" and self.jobdir is not None:
-            finish_job(self.jobdir)
+        if self.job is not None and self.job.lock is not None:
+            self.job.lock.close()
 
 
 def local_path(uri: str) -> Path | None:
@@ -364,13 +364,10 @@ def local_path(uri: str) -> Path | None:
     return Path(uri) if not parts.scheme else None
 
 
-def feed_files(template: str, spider_name: str) -> list[Path]:
-    """The files a feed URI template has produced: its placeholders read as wildcards."""
-    path = local_path(template.replace("%(name)s", spider_name))
-    if path is None:
-        return []
-    pattern = PLACEHOLDER_RE.sub("*", path.name)
-    return [match for match in path.parent.glob(pattern) if match.is_file()]
+def feed_files(template: Path) -> list[Path]:
+    """The files a feed's path template has produced: its placeholders read as wildcards."""
+    pattern = PLACEHOLDER_RE.sub("*", template.name)
+    return [match for match in template.parent.glob(pattern) if match.is_file()]
 
 
 def page_urls(url: str, fetch: Fetch | None) -> tuple[str, ...]:
@@ -378,24 +375,24 @@ def page_urls(url: str, fetch: Fetch | None) -> tuple[str, ...]:
     return (url,) if fetch is None or fetch.listed_url == url else (fetch.listed_url, url)
 
 
-def configure_jobdir(settings: Settings, spider_name: str) -> Path | None:
+def open_job(settings: Settings, spider_name: str) -> Job | None:
     """Give the spider a JOBDIR under ``CNIS_JOBS_DIR`` unless the user chose one (or ``""``),
-    and make it safe to open (see :mod:`cnis_crawler.jobdir`)."""
+    lock it, and make it safe to open (see :mod:`cnis_crawler.jobdir`)."""
     if settings.get("JOBDIR") is None and settings.get("CNIS_JOBS_DIR"):
         settings.set("JOBDIR", str(Path(settings["CNIS_JOBS_DIR"], spider_name)), priority="default")
     if not settings.get("JOBDIR"):
         return None
-    jobdir = Path(settings["JOBDIR"])
-    found = prepare_job(jobdir)
+    directory = Path(settings["JOBDIR"])
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    lock = exclusive_lock(directory.with_name(f"{directory.name}.lock"))
+    found = prepare_job(directory)
     if found != "new":
-        logger.info("Job directory %s: %s", jobdir, found)
-    return jobdir
+        logger.info("Job directory %s: %s", directory, found)
+    return Job(directory, lock)
 
 
-class VersionArticlePipeline:
-    """Article -> the same article with ``key``, ``version`` and ``change``; or a drop:
-    :class:`~cnis_crawler.drops.Unchanged`, :class:`~cnis_crawler.drops.Alias`,
-    :class:`~cnis_crawler.drops.DuplicateUrl`."""
+class UsesIncrementalCrawl:
+    """A component working with the run's :class:`IncrementalCrawl`; off without it."""
 
     def __init__(self, incremental: IncrementalCrawl) -> None:
         self.incremental = incremental
@@ -406,6 +403,21 @@ class VersionArticlePipeline:
         if incremental is None:
             raise NotConfigured("needs the IncrementalCrawl extension")
         return cls(incremental)
+
+
+class InFlightMiddleware(UsesIncrementalCrawl):
+    """Downloader middleware, first of all: a request leaves the scheduler's queue here, so from
+    here on the state keeps the page as begun until the run settles it."""
+
+    def process_request(self, request: Request) -> None:
+        if work := request.meta.get(WORK_META):
+            self.incremental.begin(*work)
+
+
+class VersionArticlePipeline(UsesIncrementalCrawl):
+    """Article -> the same article with ``key``, ``version`` and ``change``; or a drop:
+    :class:`~cnis_crawler.drops.Unchanged`, :class:`~cnis_crawler.drops.Alias`,
+    :class:`~cnis_crawler.drops.DuplicateUrl`."""
 
     def process_item(self, item: object) -> object:
         return self.incremental.accept(item) if isinstance(item, Article) else item

@@ -20,6 +20,8 @@ ITEM_PIPELINES = {
     "cnis_crawler.pipelines.ValidateArticlePipeline": 200,
     "cnis_crawler.incremental.VersionArticlePipeline": 300,
 }
+# First of all downloader middlewares: where a request leaves the queue, the page is begun.
+DOWNLOADER_MIDDLEWARES = {"cnis_crawler.incremental.InFlightMiddleware": 50}
 EXTENSIONS = {
     "cnis_crawler.incremental.IncrementalCrawl": 400,
     "cnis_crawler.extensions.SectionReport": 500,
@@ -57,5 +59,6 @@ SCHEDULER_DISK_QUEUE = "cnis_crawler.jobdir.WalSQLiteQueue"
 # own is emptied by every pop and reopened by every push, a new SQLite file each time.
 SCHEDULER_START_DISK_QUEUE = None
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+DUPEFILTER_CLASS = "cnis_crawler.jobdir.FlushingDupeFilter"
 
 LOG_LEVEL = "INFO"

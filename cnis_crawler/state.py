@@ -4,12 +4,15 @@ Plain :mod:`sqlite3`, no Scrapy: the Scrapy side (:mod:`cnis_crawler.incremental
 something is true (a record counts only once its feed file is stored); this module only keeps it.
 
 - ``articles``: one row per canonical article (``key``) with its current content hash and version.
-- ``pages``: every live URL known to stand for an article, with the validators its server sent
-  (``Last-Modified``, ``ETag``); a URL other than the article's own ``url`` is an alias.
+- ``pages``: every live URL known to stand for an article, with the content hash it had last
+  and the validators its server sent (``Last-Modified``, ``ETag``); a URL other than the
+  article's own ``url`` is an alias.
 - ``versions``: one row per record ever written, so every version can be traced to its run.
 - ``failures``: URLs that were dropped, and whether the page itself was the problem.
-- ``listings``: what each listing page linked when it was last read; ``walks``: sections whose
-  listing pages have been read to the end once (only then may a crawl stop paging early).
+- ``listings``: when each listing page was last read; ``links``: what it linked, with the link's
+  text (the title of last resort when an article is fetched again without its listing);
+  ``walks``: sections whose listing pages have been read to the end once (only then may a crawl
+  stop paging early).
 - ``inflight``: pages a crawl began and has not settled; a run killed mid-way leaves them for the
   next run to redo. ``runs``: one row per crawl with its accounting.
 - ``files``: the feed files whose records are known. A file on disk that is not listed here was
@@ -30,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     key TEXT PRIMARY KEY,
@@ -47,6 +51,7 @@ CREATE INDEX IF NOT EXISTS articles_by_content ON articles (lang, date, content_
 CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY,
     key TEXT NOT NULL,
+    content_hash TEXT,
     last_modified TEXT,
     etag TEXT,
     first_seen TEXT NOT NULL,
@@ -71,11 +76,17 @@ CREATE TABLE IF NOT EXISTS failures (
     first_failed TEXT NOT NULL,
     last_failed TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS versions_by_content ON versions (content_hash);
 CREATE TABLE IF NOT EXISTS listings (
     url TEXT PRIMARY KEY,
     section TEXT NOT NULL,
-    links TEXT NOT NULL,
     last_read TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    url TEXT PRIMARY KEY,
+    title TEXT,
+    listing TEXT NOT NULL,
+    last_listed TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS walks (section TEXT PRIMARY KEY, completed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inflight (
@@ -176,6 +187,8 @@ class Seen:
     urls: tuple[str, ...]
     at: str
     validators: Validators
+    content_hash: str | None = None
+    """What the page holds now, when it was read (not for a 304)."""
 
 
 @dataclass(frozen=True)
@@ -214,7 +227,12 @@ class CrawlState:
         # NORMAL in WAL mode survives a killed process (not a power cut, which only loses the
         # newest commits: those records are then fetched and written once more).
         self.db.execute("PRAGMA synchronous=NORMAL")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            self.close()
+            raise ValueError(f"{self.path} was written by another version of cnis-crawler (schema {version})")
         self.db.executescript(SCHEMA)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @property
     def persistent(self) -> bool:
@@ -232,8 +250,12 @@ class CrawlState:
     # What is known -----------------------------------------------------------------------------
 
     def page_key(self, url: str) -> str | None:
-        row = self.db.execute("SELECT key FROM pages WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+        return self.page(url)[0]
+
+    def page(self, url: str) -> tuple[str | None, str | None]:
+        """The key a URL stands for, and the content hash the page had last."""
+        row = self.db.execute("SELECT key, content_hash FROM pages WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def article(self, key: str) -> KnownArticle | None:
         row = self.db.execute(
@@ -242,10 +264,13 @@ class CrawlState:
         return KnownArticle(*row) if row else None
 
     def article_with_content(self, lang: str, date: str, content_hash: str) -> KnownArticle | None:
+        """The article that has, or once had, this date, language and content."""
         row = self.db.execute(
-            "SELECT key, url, version, content_hash FROM articles"
-            " WHERE lang = ? AND date = ? AND content_hash = ? ORDER BY first_seen LIMIT 1",
-            (lang, date, content_hash),
+            "SELECT articles.key, articles.url, articles.version, articles.content_hash"
+            " FROM versions JOIN articles ON articles.key = versions.key"
+            " WHERE versions.content_hash = ? AND articles.lang = ? AND articles.date = ?"
+            " ORDER BY articles.first_seen LIMIT 1",
+            (content_hash, lang, date),
         ).fetchone()
         return KnownArticle(*row) if row else None
 
@@ -273,6 +298,16 @@ class CrawlState:
         for url, last_modified, etag in rows:
             yield url, Validators(last_modified, etag)
 
+    def retryable(self) -> list[str]:
+        """URLs whose last attempt failed for a reason that may pass (timeouts, 5xx …)."""
+        return [
+            row[0] for row in self.db.execute("SELECT url FROM failures WHERE NOT permanent ORDER BY url")
+        ]
+
+    def link_title(self, url: str) -> str | None:
+        row = self.db.execute("SELECT title FROM links WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
     def walked_sections(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT section FROM walks")}
 
@@ -283,7 +318,7 @@ class CrawlState:
         ).fetchall()
 
     def counts(self) -> dict[str, int]:
-        tables = ("articles", "pages", "versions", "failures", "listings", "inflight")
+        tables = ("articles", "pages", "versions", "failures", "listings", "inflight", "files")
         return {table: self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
 
     # What a run learns -------------------------------------------------------------------------
@@ -295,11 +330,13 @@ class CrawlState:
             (url, kind, run_id, at),
         )
 
-    def listing_read(self, url: str, section: str, links: Iterable[str], at: str) -> None:
+    def listing_read(self, url: str, section: str, links: Iterable[tuple[str, str | None]], at: str) -> None:
+        """A listing page was read: what it linked, as (article URL, link text)."""
         with self.transaction():
-            self.db.execute(
-                "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)",
-                (url, section, json.dumps(list(links)), at),
+            self.db.execute("INSERT OR REPLACE INTO listings VALUES (?, ?, ?)", (url, section, at))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
+                [(link, title, url, at) for link, title in links],
             )
             self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
 
@@ -328,10 +365,11 @@ class CrawlState:
                     "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?)",
                     (o.key, o.version, o.url, o.content_hash, run_id, o.at),
                 )
-                self._pages(o.key, o.urls, o.at, o.validators)
+                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash)
             case Seen():
-                execute("UPDATE articles SET last_seen = ? WHERE key = ?", (observation.at, observation.key))
-                self._pages(observation.key, observation.urls, observation.at, observation.validators)
+                o = observation
+                execute("UPDATE articles SET last_seen = ? WHERE key = ?", (o.at, o.key))
+                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash)
             case Failed():
                 o = observation
                 execute(
@@ -344,14 +382,17 @@ class CrawlState:
             case Settled():
                 execute("DELETE FROM inflight WHERE url = ?", (observation.url,))
 
-    def _pages(self, key: str, urls: tuple[str, ...], at: str, validators: Validators) -> None:
+    def _pages(
+        self, key: str, urls: tuple[str, ...], at: str, validators: Validators, content_hash: str | None
+    ) -> None:
         for url in urls:
             self.db.execute(
-                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
                 " SET key = excluded.key, last_seen = excluded.last_seen,"
+                " content_hash = coalesce(excluded.content_hash, content_hash),"
                 " last_modified = coalesce(excluded.last_modified, last_modified),"
                 " etag = coalesce(excluded.etag, etag)",
-                (url, key, validators.last_modified, validators.etag, at, at),
+                (url, key, content_hash, validators.last_modified, validators.etag, at, at),
             )
             self.db.execute("DELETE FROM failures WHERE url = ?", (url,))
             self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.conftest import ROOT, assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 HOLD_DEADLINE_SECONDS = 60
@@ -38,8 +40,9 @@ SMALL_BATCHES = {
 }
 
 
-def killed_crawl(workdir: Path, mirror_url: str, moment: str) -> None:
-    """Run the crawl until it reaches ``moment``, then SIGKILL it."""
+@contextmanager
+def held_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -> Iterator[None]:
+    """Run the crawl until it reaches ``moment`` and holds still there; SIGKILL it on leaving."""
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / "held"
     extensions = {**settings.EXTENSIONS, "tests.crash_points.CrashPoint": 100}
@@ -50,16 +53,24 @@ def killed_crawl(workdir: Path, mirror_url: str, moment: str) -> None:
         *("-s", f"LOG_FILE={workdir / 'killed.log'}"),
         # One request at a time: what the kill interrupts waits in the queue, not in flight.
         *("-s", "CONCURRENT_REQUESTS=1"),
+        *arguments,
     ]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings", "PYTHONPATH": str(ROOT)}
     crawl = subprocess.Popen(command, cwd=workdir, env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + HOLD_DEADLINE_SECONDS
-    while not marker.exists() and crawl.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    held = marker.exists()
-    crawl.send_signal(signal.SIGKILL)
-    crawl.wait()
-    assert held, f"the crawl never reached {moment!r}"
+    try:
+        deadline = time.monotonic() + HOLD_DEADLINE_SECONDS
+        while not marker.exists() and crawl.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), f"the crawl never reached {moment!r}"
+        yield
+    finally:
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait()
+
+
+def killed_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -> None:
+    with held_crawl(workdir, mirror_url, moment, *arguments):
+        pass
 
 
 def queue_files(workdir: Path) -> list[Path]:
@@ -107,6 +118,8 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
     records = all_records(tmp_path)
     assert Counter((record["key"], record["version"]) for record in records).most_common(1)[0][1] == 1
     assert_one_record_per_article(records)
+    sections = resumed.summary["sections"]
+    assert {section: row["unaccounted"] for section, row in sections.items() if row["unaccounted"]} == {}
     if moment in ("listings", "articles"):
         assert queued, "the kill left requests in the queue"
         assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
@@ -129,4 +142,34 @@ def test_without_a_usable_queue_the_next_run_still_loses_nothing(
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert resumed.returncode == 0, resumed.log[-3000:]
     assert ("is damaged" in resumed.log) == (harm == "damaged")
+    assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_kill_leaves_a_feed_appended_with_dash_o_as_it_was(mirror_url: str, tmp_path: Path) -> None:
+    extra = tmp_path / "news.jsonl"
+    extra.write_bytes(b'{"url": "from an earlier run"}\n')
+    killed_crawl(tmp_path, mirror_url, "articles", "-o", str(extra))
+    assert extra.read_bytes() == b'{"url": "from an earlier run"}\n'
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [
+        "held",
+        "killed.log",
+        "news.jsonl",
+    ]
+    # The batches stored before the kill hold records the -o feed never got: still known, once.
+    resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert "records adopted" in resumed.log
+    assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_second_crawl_fails_and_leaves_the_running_one_alone(mirror_url: str, tmp_path: Path) -> None:
+    with held_crawl(tmp_path, mirror_url, "articles"):
+        queued = queued_requests(tmp_path)
+        second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+        assert second.returncode != 0
+        assert "output/state.sqlite is in use by another crawl" in second.log
+        assert queued_requests(tmp_path) == queued
+        assert not list((tmp_path / "output" / "jobs").glob("*.damaged-*"))
+    resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
     assert_one_record_per_article(all_records(tmp_path))

@@ -16,7 +16,7 @@ import pytest
 from scrapy.extensions.feedexport import ItemFilter
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.drops import Alias, DuplicateUrl, Gone, Unchanged
+from cnis_crawler.drops import Alias, Drop, DuplicateUrl, FetchFailed, Gone, Unchanged
 from cnis_crawler.incremental import IncrementalCrawl
 from cnis_crawler.items import Article, FetchedPage, content_hash
 from cnis_crawler.mirror import running_mirror
@@ -68,22 +68,28 @@ def article(url: str = URL, body: str = "The report maps 120 national standards.
 
 @dataclass
 class Slot:
-    """What the state reads of a Scrapy feed slot."""
+    """What the crawl state reads of a Scrapy feed slot."""
 
     uri_template: str
+    batch_id: int = 1
     uri: str = ""
-    itemcount: int = 0
     storage: Any = field(default_factory=lambda: SimpleNamespace(stored=True))
-    filter: ItemFilter = field(default_factory=lambda: ItemFilter({"item_classes": [Article]}))
 
 
 @dataclass
 class Exporter:
-    slots: list[Slot]
+    """What the crawl state reads of Scrapy's FeedExporter: its feeds, each taking Articles."""
+
+    templates: list[str]
+    batch_item_count: int = 0
+
+    @property
+    def feeds(self) -> dict[str, dict[str, Any]]:
+        return {template: {"batch_item_count": self.batch_item_count} for template in self.templates}
 
     @property
     def filters(self) -> dict[str, ItemFilter]:
-        return {slot.uri_template: slot.filter for slot in self.slots}
+        return {template: ItemFilter({"item_classes": [Article]}) for template in self.templates}
 
 
 @pytest.fixture
@@ -91,12 +97,13 @@ def incremental_crawl() -> Iterator[Callable[..., IncrementalCrawl]]:
     """Builds the extension as Scrapy would, on a state in a given folder; closes them all after."""
     built: list[IncrementalCrawl] = []
 
-    def build(folder: Path, *slots: Slot) -> IncrementalCrawl:
+    def build(folder: Path, *templates: str, batch_item_count: int = 0) -> IncrementalCrawl:
         settings = {"CNIS_STATE_PATH": str(folder / "state.sqlite"), "CNIS_JOBS_DIR": ""}
         crawler = get_crawler(CnisSpider, settings_dict=settings)
         crawler.stats.open_spider()
         incremental = IncrementalCrawl.from_crawler(crawler)
-        incremental.exporter = Exporter(list(slots)) if slots else None  # type: ignore[assignment]
+        exporter = Exporter(list(templates), batch_item_count) if templates else None
+        incremental.exporter = exporter  # type: ignore[assignment]
         built.append(incremental)
         return incremental
 
@@ -111,36 +118,46 @@ def scrape(incremental: IncrementalCrawl, item: Article) -> Article:
     return accepted
 
 
-def store(incremental: IncrementalCrawl, slot: Slot, items: int, stored: bool = True) -> None:
-    slot.itemcount, slot.storage.stored = items, stored
+def store(
+    incremental: IncrementalCrawl, template: str = FEED, batch_id: int = 1, stored: bool = True
+) -> None:
+    slot = Slot(template, batch_id, storage=SimpleNamespace(stored=stored))
     incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
 
 
 def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path, incremental_crawl: Build) -> None:
-    slot = Slot(FEED)
-    incremental = incremental_crawl(tmp_path, slot)
+    incremental = incremental_crawl(tmp_path, FEED)
     record = scrape(incremental, article())
     assert (record.key, record.version, record.change) == ("en.cnis.ac.cn/36026", 1, "new")
     assert not incremental.state.is_settled(URL), "scraped, but not yet on disk"
-    store(incremental, slot, items=1)
+    store(incremental)
     assert incremental.state.is_settled(URL)
 
 
 def test_a_record_whose_store_failed_stays_unknown(tmp_path: Path, incremental_crawl: Build) -> None:
-    slot = Slot(FEED)
-    incremental = incremental_crawl(tmp_path, slot)
+    incremental = incremental_crawl(tmp_path, FEED)
     scrape(incremental, article())
-    store(incremental, slot, items=1, stored=False)
+    store(incremental, stored=False)
+    assert not incremental.state.is_settled(URL)
+
+
+def test_a_store_that_failed_in_another_storage_is_counted_by_scrapy(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
+    incremental = incremental_crawl(tmp_path, "s3://bucket/news.jsonl")
+    scrape(incremental, article())
+    incremental.stats.inc_value("feedexport/failed_count/S3FeedStorage")
+    slot = Slot("s3://bucket/news.jsonl", storage=type("S3FeedStorage", (), {})())
+    incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
     assert not incremental.state.is_settled(URL)
 
 
 def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path, incremental_crawl: Build) -> None:
-    per_run, extra = Slot(FEED), Slot("export.jsonl")
-    incremental = incremental_crawl(tmp_path, per_run, extra)
+    incremental = incremental_crawl(tmp_path, FEED, "export.jsonl")
     scrape(incremental, article())
-    store(incremental, per_run, items=1)
+    store(incremental, FEED)
     assert not incremental.state.is_settled(URL)
-    store(incremental, extra, items=1)
+    store(incremental, "export.jsonl")
     assert incremental.state.is_settled(URL)
 
 
@@ -153,65 +170,114 @@ def test_a_record_no_feed_takes_is_never_known(tmp_path: Path, incremental_crawl
         assert not state.is_settled(URL)
 
 
-def test_only_the_records_of_a_stored_batch_become_known(tmp_path: Path, incremental_crawl: Build) -> None:
-    slot = Slot(FEED)
-    incremental = incremental_crawl(tmp_path, slot)
+def test_a_batch_makes_its_own_records_known_whatever_the_order(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
+    incremental = incremental_crawl(tmp_path, FEED, batch_item_count=2)
     urls = [URL.replace("36026", str(36026 + number)) for number in range(3)]
     for number, url in enumerate(urls):
         scrape(incremental, article(url, body=f"Paragraph {number}."))
-    store(incremental, slot, items=2)
-    assert [incremental.state.is_settled(url) for url in urls] == [True, True, False]
+    store(incremental, batch_id=2)  # a storage in threads may finish the later batch first
+    assert [incremental.state.is_settled(url) for url in urls] == [False, False, True]
+    store(incremental, batch_id=1)
+    assert [incremental.state.is_settled(url) for url in urls] == [True, True, True]
 
 
 def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(
     tmp_path: Path, incremental_crawl: Build
 ) -> None:
-    slot = Slot(FEED)
-    incremental = incremental_crawl(tmp_path, slot)
+    incremental = incremental_crawl(tmp_path, FEED)
     scrape(incremental, article())
     copy = article(OLD_HOST_URL)
     with pytest.raises(Alias, match=f"same title, date and body as {re.escape(URL)}") as alias:
         incremental.accept(copy)
     incremental.item_dropped(copy, alias.value)
     assert incremental.state.page_key(OLD_HOST_URL) is None, "not before the article it is a copy of"
-    store(incremental, slot, items=1)
+    store(incremental)
     assert (
         incremental.state.page_key(OLD_HOST_URL) == incremental.state.page_key(URL) == "en.cnis.ac.cn/36026"
     )
 
 
+def next_run(previous: IncrementalCrawl, tmp_path: Path, incremental_crawl: Build) -> IncrementalCrawl:
+    previous.state.close()
+    return incremental_crawl(tmp_path, FEED)
+
+
 def test_next_run_same_content_is_unchanged_new_content_a_new_version(
     tmp_path: Path, incremental_crawl: Build
 ) -> None:
-    slot = Slot(FEED)
-    first = incremental_crawl(tmp_path, slot)
+    first = incremental_crawl(tmp_path, FEED)
     scrape(first, article())
-    store(first, slot, items=1)
-    first.state.close()
-    second = incremental_crawl(tmp_path, Slot(FEED))
+    store(first)
+    second = next_run(first, tmp_path, incremental_crawl)
     with pytest.raises(Unchanged):
         second.accept(article())
-    second.state.close()
-    edited = incremental_crawl(tmp_path, Slot(FEED)).accept(
-        article(body="The report maps 121 national standards.")
-    )
+    edited = next_run(second, tmp_path, incremental_crawl).accept(article(body="It maps 121 standards."))
     assert (edited.key, edited.version, edited.change) == ("en.cnis.ac.cn/36026", 2, "changed")
 
 
-def test_the_same_page_twice_in_one_run_is_a_duplicate(tmp_path: Path, incremental_crawl: Build) -> None:
-    incremental = incremental_crawl(tmp_path, Slot(FEED))
-    scrape(incremental, article())
-    with pytest.raises(DuplicateUrl):
-        incremental.accept(article(body="Another body."))
+def after_an_edit_on_the_new_host(
+    tmp_path: Path, incremental_crawl: Build, old_host_copy_seen: bool
+) -> IncrementalCrawl:
+    """The run after two: one writes the article (and meets its old host's copy, or not), the
+    next writes its edited text, met on the new host only."""
+    first = incremental_crawl(tmp_path, FEED)
+    scrape(first, article())
+    if old_host_copy_seen:
+        copy = article(OLD_HOST_URL)
+        with pytest.raises(Alias) as alias:
+            first.accept(copy)
+        first.item_dropped(copy, alias.value)
+    store(first)
+    second = next_run(first, tmp_path, incremental_crawl)
+    scrape(second, article(body="It maps 121 standards."))
+    store(second)
+    return next_run(second, tmp_path, incremental_crawl)
 
 
-def test_a_page_that_is_gone_is_not_fetched_again_by_incremental_runs(
+def test_an_alias_is_compared_with_its_own_last_content(tmp_path: Path, incremental_crawl: Build) -> None:
+    """Fetched again, the old host's copy still holds the first text: no version of it."""
+    third = after_an_edit_on_the_new_host(tmp_path, incremental_crawl, old_host_copy_seen=True)
+    with pytest.raises(Unchanged):
+        third.accept(article(OLD_HOST_URL))
+
+
+def test_a_copy_of_an_earlier_version_is_an_alias(tmp_path: Path, incremental_crawl: Build) -> None:
+    third = after_an_edit_on_the_new_host(tmp_path, incremental_crawl, old_host_copy_seen=False)
+    with pytest.raises(Alias):
+        third.accept(article(OLD_HOST_URL))  # first met now, with the text of version 1
+
+
+def test_the_same_page_twice_in_one_run_is_a_duplicate_settled_with_the_first(
     tmp_path: Path, incremental_crawl: Build
 ) -> None:
+    incremental = incremental_crawl(tmp_path, FEED)
+    incremental.begin("article", URL)
+    scrape(incremental, article())
+    second = article(body="Another body.")
+    with pytest.raises(DuplicateUrl) as duplicate:
+        incremental.accept(second)
+    incremental.item_dropped(second, duplicate.value)
+    assert incremental.state.unfinished("next run") == [(URL, "article")], "begun until the record is stored"
+    store(incremental)
+    assert incremental.state.unfinished("next run") == []
+
+
+@pytest.mark.parametrize(
+    ("drop", "settled", "retried"),
+    [
+        pytest.param(Gone(f"HTTP 404: {URL}"), True, [], id="gone-is-not-fetched-again"),
+        pytest.param(FetchFailed(f"HTTP 503: {URL}"), False, [URL], id="a-passing-fault-is-tried-again"),
+    ],
+)
+def test_a_dropped_page_is_remembered_by_its_reason(
+    drop: Drop, settled: bool, retried: list[str], tmp_path: Path, incremental_crawl: Build
+) -> None:
     incremental = incremental_crawl(tmp_path)
-    page = FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z")
-    incremental.item_dropped(page, Gone(f"HTTP 404: {URL}"))
-    assert incremental.state.is_settled(URL)
+    incremental.item_dropped(FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z"), drop)
+    assert incremental.state.is_settled(URL) == settled
+    assert incremental.retryable() == retried
 
 
 # End to end ----------------------------------------------------------------------------------
@@ -321,9 +387,32 @@ def test_crawls_of_a_changing_mirror_write_only_what_is_new_or_changed(tmp_path:
 
 def test_a_job_directory_of_a_finished_crawl_does_not_block_the_next(mirror_url: str, tmp_path: Path) -> None:
     jobdir = tmp_path / "my-job"
+    jobdir.mkdir()
+    (jobdir / "notes.txt").write_text("a folder given as JOBDIR may hold other files", encoding="utf-8")
     arguments = ("-a", f"mirror={mirror_url}", "-s", f"JOBDIR={jobdir}", "-s", "CNIS_STATE_PATH=")
     first = run_crawl(tmp_path, *arguments)
     assert first.returncode == 0
-    assert not jobdir.exists()
+    assert [path.name for path in jobdir.iterdir()] == ["notes.txt"], "Scrapy's files gone, no other"
     second = run_crawl(tmp_path, *arguments)
     assert urls(second.records) == urls(first.records), "an in-memory state: every run is a first run"
+
+
+def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(tmp_path: Path) -> None:
+    """Deep in a listing the next incremental run does not read again: the state remembers it."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    listing = site / "en.cnis.ac.cn" / "xwdt" / "bzhdt" / "index_1.shtml"
+    top = LISTED_ARTICLE_RE.search(listing.read_text(encoding="utf-8"))
+    assert top
+    page = listing.parent / top["month"] / f"t{top['day']}_{top['id']}.shtml"
+    content = page.read_bytes()
+    page.unlink()
+    page.mkdir()  # the mirror answers a folder with 403, as a server with a passing fault might
+    with running_mirror(site) as mirror:
+        first = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
+        assert first.stats["item_dropped_reasons_count/FetchFailed"] == 1
+        page.rmdir()
+        page.write_bytes(content)
+        second = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
+    assert urls(second.records) == [live_url(page, site)]
+    assert second.stats["incremental/listing_pages_read"] == 8, "page 0 of each section, no more"

@@ -10,14 +10,15 @@ import pytest
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.jobdir import WalSQLiteQueue, finish_job, prepare_job
+from cnis_crawler.jobdir import FlushingDupeFilter, WalSQLiteQueue, finish_job, prepare_job
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def killed_job(jobdir: Path) -> Path:
-    """A job directory as a SIGKILL leaves it: SQLite queues with requests, no active.json."""
+    """A job directory as a SIGKILL leaves it: SQLite queues with requests, no active.json, the
+    seen requests as Scrapy writes them."""
     queue = jobdir / "requests.queue"
     queue.mkdir(parents=True)
     for name in ("-10", "0s"):
@@ -26,7 +27,10 @@ def killed_job(jobdir: Path) -> Path:
         db.execute("INSERT INTO queue (item) VALUES (?)", (b"pickled request",))
         db.commit()
         db.close()
-    (jobdir / "requests.seen").write_text("0f3a\n9bc1\n", encoding="ascii")
+    seen = FlushingDupeFilter(str(jobdir))
+    for page in range(300):
+        seen.request_seen(Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml"))
+    seen.close("shutdown")
     return queue
 
 
@@ -51,7 +55,6 @@ def test_an_empty_queue_file_from_a_kill_at_its_creation_is_no_damage(tmp_path: 
     ("path", "damage"),
     [
         pytest.param("requests.queue/-10", b"\x00garbage, not a database" * 100, id="queue"),
-        pytest.param("requests.seen", "\u6307\u7eb9".encode("gb18030"), id="seen"),
         pytest.param("spider.state", b"\x80\x05not a pickle", id="spider-state"),
     ],
 )
@@ -59,22 +62,42 @@ def test_a_damaged_job_is_moved_aside(tmp_path: Path, path: str, damage: bytes) 
     killed_job(tmp_path / "cnis")
     (tmp_path / "cnis" / path).write_bytes(damage)
     assert prepare_job(tmp_path / "cnis") == "damaged"
-    assert not (tmp_path / "cnis").exists()
+    assert not (tmp_path / "cnis" / path).exists()
     [aside] = tmp_path.glob("cnis.damaged-*")
     assert (aside / path).read_bytes() == damage, "kept for inspection"
 
 
+def test_seen_requests_cut_short_by_a_kill_are_no_damage(tmp_path: Path) -> None:
+    killed_job(tmp_path / "cnis")
+    seen = tmp_path / "cnis" / "requests.seen"
+    seen.write_bytes(seen.read_bytes()[:-7])
+    assert prepare_job(tmp_path / "cnis") == "resumable"
+    resumed = FlushingDupeFilter(str(tmp_path / "cnis"))
+    assert len(resumed._fingerprints) == 299
+    resumed.close("finished")
+
+
+def test_every_seen_request_reaches_the_file_at_once(tmp_path: Path) -> None:
+    seen = FlushingDupeFilter(str(tmp_path))
+    request = Request("https://en.cnis.ac.cn/kycg/index.shtml")
+    seen.request_seen(request)
+    size = (tmp_path / "requests.seen").stat().st_size
+    seen.close("finished")
+    assert size == 2 + len(seen.fingerprinter.fingerprint(request)), "not waiting in a buffer"
+
+
 def test_a_finished_job_leaves_nothing_to_filter_the_next_run(tmp_path: Path) -> None:
     killed_job(tmp_path / "cnis")
+    (tmp_path / "cnis" / "notes.txt").write_text("a folder given as -s JOBDIR= may hold more")
     finish_job(tmp_path / "cnis")
-    assert list(tmp_path.iterdir()) == []
+    assert [path.name for path in (tmp_path / "cnis").iterdir()] == ["notes.txt"]
     assert prepare_job(tmp_path / "cnis") == "new"
 
 
 def test_leftovers_of_a_deletion_cut_short_are_removed(tmp_path: Path) -> None:
-    killed_job(tmp_path / ".cnis.finished-4242")
+    killed_job(tmp_path / "cnis" / ".requests.queue.finished-4242")
     assert prepare_job(tmp_path / "cnis") == "new"
-    assert list(tmp_path.iterdir()) == []
+    assert list((tmp_path / "cnis").iterdir()) == []
 
 
 def test_the_disk_queue_keeps_requests_in_wal_mode(tmp_path: Path) -> None:

@@ -84,7 +84,10 @@ def test_work_in_flight_is_left_for_the_next_run_until_settled(state: CrawlState
         (URL, "article"),
         ("https://en.cnis.ac.cn/kycg/index_1.shtml", "listing"),
     ]
-    state.listing_read("https://en.cnis.ac.cn/kycg/index_1.shtml", "en.cnis.ac.cn/kycg", [URL], AT)
+    state.listing_read(
+        "https://en.cnis.ac.cn/kycg/index_1.shtml", "en.cnis.ac.cn/kycg", [(URL, "Report released")], AT
+    )
+    assert state.link_title(URL) == "Report released"
     state.settle([Settled(URL)], run_id="run-2")
     assert state.unfinished("run-2") == []
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from cnis_crawler.extraction.document import Link
+    from cnis_crawler.site import Section
     from cnis_crawler.state import Validators
 
 # A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
@@ -101,18 +102,19 @@ class CnisSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         self.incremental = self.crawler.get_extension(IncrementalCrawl)
         if self.incremental is not None:
-            # Pages a killed run began and never finished; the requests it had not begun yet
-            # come back from the JOBDIR queue.
-            for url, kind in self.incremental.unfinished():
+            # Pages a killed run began and never finished (what it had not begun waits in the
+            # JOBDIR queue), and articles whose last fetch failed for a reason that may pass.
+            again = self.incremental.unfinished() + [(url, "article") for url in self.incremental.retryable()]
+            for url, kind in again:
                 if kind == "listing" and urlsplit(url).hostname in self.sites:
                     yield self.listing_request(url, dont_filter=True)
-                elif self.wants(url):
-                    yield self.article_request(url, None, dont_filter=True)
+                elif kind == "article" and self.wants(url, even_if_known=True):
+                    yield self.article_request(url, self.incremental.link_title(url), dont_filter=True)
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, validators in self.incremental.article_urls(self.sites):
-                    if self.wants(url, revalidating=True):
-                        yield self.article_request(url, None, validators)
+                    if self.wants(url, even_if_known=True):
+                        yield self.article_request(url, self.incremental.link_title(url), validators)
         for section in self.sections:
             yield self.listing_request(listing_page_url(section, 0))
 
@@ -127,20 +129,28 @@ class CnisSpider(Spider):
             dont_filter=dont_filter,
         )
 
-    def wants(self, url: str, revalidating: bool = False) -> bool:
-        """Counts a news article URL as linked the first time it is met; False if it is not one,
-        was met before in this run, or is known and neither ``full`` nor revalidating."""
-        if not self.is_article(url) or url in self.linked:
+    def wants(self, url: str, even_if_known: bool = False) -> bool:
+        """Whether to fetch a URL met on a page: a news article, not met before in this run,
+        and not known (unless ``full``)."""
+        if not self.is_article(url) or (section := self.link(url)) is None:
             return False
-        self.linked.add(url)
-        section = section_of(url)
-        assert section is not None, url  # an article URL is in a section
-        self.crawler.stats.inc_value(section_stat(section.key, "articles_linked"))
-        if revalidating or self.full or self.incremental is None or not self.incremental.is_settled(url):
+        if even_if_known or self.full or self.incremental is None or not self.incremental.is_settled(url):
             return True
         self.incremental.count("skipped_known")
         self.crawler.stats.inc_value(section_stat(section.key, "skipped_known"))
         return False
+
+    def link(self, url: str) -> Section | None:
+        """Counts an article as linked the first time this run meets it, and returns its section;
+        None when met before. An article requested by a killed run and fetched by this one from
+        the JOBDIR queue is met first in its response."""
+        if url in self.linked:
+            return None
+        self.linked.add(url)
+        section = section_of(url)
+        assert section is not None, url  # an article URL is in a section
+        self.crawler.stats.inc_value(section_stat(section.key, "articles_linked"))
+        return section
 
     def is_article(self, url: str) -> bool:
         """A news article of the crawled sites; continuation pages (t…_<id>_1) are parts of one."""
@@ -196,10 +206,10 @@ class CnisSpider(Spider):
         yield from self.article_requests(listing.article_links)
         next_page = following_page(live_url, listing.page_urls)
         if self.incremental is not None:
-            links = [link.url for link in listing.article_links]
+            links = [(link.url, link.text or None) for link in listing.article_links]
             self.incremental.listing_read(live_url, section.key, links, last_page=next_page is None)
             # The listing is newest first: past a page of known articles, the rest is known too.
-            known = all(self.incremental.is_settled(url) for url in links if self.is_article(url))
+            known = all(self.incremental.is_settled(url) for url, _ in links if self.is_article(url))
             all_known_pages = all_known_pages + 1 if known else 0
             if next_page and not self.full and self.incremental.may_stop_paging(section.key, all_known_pages):
                 self.incremental.count("sections_stopped_early")
@@ -210,6 +220,7 @@ class CnisSpider(Spider):
     def parse_article(
         self, response: Response, live_url: str, listing_title: str | None
     ) -> Iterator[FetchedPage | Request]:
+        self.link(live_url)
         to_live = self.to_live(live_url)
         served_as = to_live(response.url)
         page = FetchedPage(url=live_url, fetched_at=utc_now(), listing_title=listing_title)
@@ -286,6 +297,7 @@ class CnisSpider(Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        self.link(kwargs["live_url"])
         gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
         yield FetchedPage(
             url=kwargs["live_url"],

@@ -1,0 +1,103 @@
+"""What a run has observed, held until it is safe to believe, then stored in the crawl state.
+
+No Scrapy here: :mod:`cnis_crawler.incremental` tells the ledger what happened (a record went
+into batch 3 of a feed, that batch file was stored, a page was unchanged …); the ledger decides
+when each observation may go into :class:`~cnis_crawler.state.CrawlState`:
+
+- a record (:class:`~cnis_crawler.state.Written`) once every feed batch it went into is stored;
+- an observation that depends on another (an alias on the record of its article; a duplicate
+  page on the record of its first copy) once that one is stored;
+- anything else at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cnis_crawler.state import Written
+
+if TYPE_CHECKING:
+    from cnis_crawler.state import CrawlState, Observation
+
+Batch = tuple[str, int]
+"""A feed's URI template and the batch number (1 when the feed is not split into batches)."""
+NOWHERE: Batch = ("<no feed>", 0)
+"""The batch of a record no feed takes: never stored, so never known."""
+
+
+@dataclass(eq=False)
+class Entry:
+    observation: Observation
+    awaiting: set[Batch] = field(default_factory=set)
+    after: Entry | None = None
+    stored: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return not self.awaiting and (self.after is None or self.after.stored)
+
+
+class Ledger:
+    def __init__(self, state: CrawlState, run_id: str) -> None:
+        self.state = state
+        self.run_id = run_id
+        self.waiting: list[Entry] = []
+        self.batches: dict[Batch, list[Entry]] = defaultdict(list)
+        self.records_by_key: dict[str, Entry] = {}
+        self.records_by_url: dict[str, Entry] = {}
+        self.stored_records = 0
+
+    def record(self, written: Written, batches: set[Batch]) -> None:
+        entry = Entry(written, awaiting=set(batches) or {NOWHERE})
+        for batch in entry.awaiting:
+            self.batches[batch].append(entry)
+        self.records_by_key[written.key] = entry
+        for url in written.urls:
+            self.records_by_url[url] = entry
+        self.waiting.append(entry)
+
+    def note(
+        self, observation: Observation, after_key: str | None = None, after_url: str | None = None
+    ) -> None:
+        """An observation that is true now, or once the pending record it names is stored."""
+        after = self.records_by_key.get(after_key or "") or self.records_by_url.get(after_url or "")
+        entry = Entry(observation, after=after)
+        if entry.ready:
+            self.store([entry])
+        else:
+            self.waiting.append(entry)
+
+    def batch_stored(self, batch: Batch, stored: bool) -> list[Entry]:
+        """The batch file was closed; if ``stored``, its records are on disk. Returns its entries."""
+        entries = self.batches.pop(batch, [])
+        if stored:
+            for entry in entries:
+                entry.awaiting.discard(batch)
+            self.flush()
+        return entries
+
+    def flush(self) -> None:
+        ready = []
+        for entry in self.waiting:  # in order: what an entry waits for came before it
+            if entry.ready:
+                entry.stored = True
+                ready.append(entry)
+        if ready:
+            self.store(ready)
+            self.waiting = [entry for entry in self.waiting if not entry.stored]
+
+    def store(self, entries: list[Entry]) -> None:
+        self.state.settle([entry.observation for entry in entries], self.run_id)
+        for entry in entries:
+            entry.stored = True
+            if isinstance(written := entry.observation, Written):
+                self.stored_records += 1
+                self.records_by_key.pop(written.key, None)
+                for url in written.urls:
+                    self.records_by_url.pop(url, None)
+
+    @property
+    def records_not_stored(self) -> int:
+        return sum(isinstance(entry.observation, Written) for entry in self.waiting)
