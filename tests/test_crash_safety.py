@@ -173,3 +173,12 @@ def test_a_second_crawl_fails_and_leaves_the_running_one_alone(mirror_url: str, 
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
     assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_crawl_stopped_early_is_resumed_by_the_next(mirror_url: str, tmp_path: Path) -> None:
+    stopped = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-s", "CLOSESPIDER_ITEMCOUNT=5")
+    assert stopped.summary["finish_reason"] == "closespider_itemcount"
+    resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert "Resuming crawl (" in resumed.log
+    assert not list((tmp_path / "output" / "jobs").glob("*.damaged-*"))
+    assert_one_record_per_article(all_records(tmp_path))
