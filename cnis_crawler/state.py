@@ -249,9 +249,6 @@ class CrawlState:
 
     # What is known -----------------------------------------------------------------------------
 
-    def page_key(self, url: str) -> str | None:
-        return self.page(url)[0]
-
     def page(self, url: str) -> tuple[str | None, str | None]:
         """The key a URL stands for, and the content hash the page had last."""
         row = self.db.execute("SELECT key, content_hash FROM pages WHERE url = ?", (url,)).fetchone()
@@ -284,10 +281,6 @@ class CrawlState:
             ).fetchone()
             is not None
         )
-
-    def validators(self, url: str) -> Validators:
-        row = self.db.execute("SELECT last_modified, etag FROM pages WHERE url = ?", (url,)).fetchone()
-        return Validators(*row) if row else Validators()
 
     def article_urls(self) -> Iterator[tuple[str, Validators]]:
         """The URL each known article was first written under, with its validators."""
@@ -412,7 +405,7 @@ class CrawlState:
     def adopt(self, path: Path, run_id: str, at: str) -> tuple[int, int]:
         """Learn the records of a JSON lines feed file this state has not seen stored. Returns
         (records new to the state, lines that are no record of this crawler). Idempotent."""
-        new, foreign = [], 0
+        new, records, foreign = [], 0, 0
         with path.open(encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 try:
@@ -420,6 +413,7 @@ class CrawlState:
                 except (ValueError, KeyError, TypeError):  # another crawler's, or an older format
                     foreign += 1
                     continue
+                records += 1
                 known = self.db.execute(
                     "SELECT 1 FROM versions WHERE key = ? AND version = ?", (record.key, record.version)
                 ).fetchone()
@@ -428,7 +422,7 @@ class CrawlState:
         with self.transaction():
             for record in new:
                 self._store(record, run_id)
-            self.file_stored(path, len(new), at)
+            self.file_stored(path, records, at)
         return len(new), foreign
 
     def mark_walked(self, sections: Iterable[str], at: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,7 +29,7 @@ def written(version: int = 1, content_hash: str = "h1", urls: tuple[str, ...] = 
         version=version,
         at=AT,
         urls=urls,
-        validators=Validators('"abc-12"', "Wed, 15 Jan 2020 08:00:00 GMT"),
+        validators=Validators(last_modified="Wed, 15 Jan 2020 08:00:00 GMT", etag='"abc-12"'),
     )
 
 
@@ -43,11 +44,11 @@ def test_a_written_record_makes_its_page_known(state: CrawlState) -> None:
     assert not state.is_settled(URL)
     state.settle([written()], run_id="run-1")
     assert state.is_settled(URL)
-    assert state.page_key(URL) == "en.cnis.ac.cn/40001"
+    assert state.page(URL)[0] == "en.cnis.ac.cn/40001"
     assert state.article("en.cnis.ac.cn/40001").version == 1  # type: ignore[union-attr]
     assert state.article_with_content("en", "2020-01-15", "h1").url == URL  # type: ignore[union-attr]
     assert state.article_with_content("zh", "2020-01-15", "h1") is None
-    assert state.validators(URL) == Validators('"abc-12"', "Wed, 15 Jan 2020 08:00:00 GMT")
+    assert list(state.article_urls()) == [(URL, Validators("Wed, 15 Jan 2020 08:00:00 GMT", '"abc-12"'))]
 
 
 def test_a_new_version_replaces_the_current_one_and_keeps_the_history(state: CrawlState) -> None:
@@ -62,7 +63,7 @@ def test_a_new_version_replaces_the_current_one_and_keeps_the_history(state: Cra
 def test_an_alias_is_a_second_url_of_the_same_key(state: CrawlState) -> None:
     state.settle([written()], run_id="run-1")
     state.settle([Seen("en.cnis.ac.cn/40001", (OLD_HOST_URL,), AT, Validators())], run_id="run-1")
-    assert state.page_key(OLD_HOST_URL) == "en.cnis.ac.cn/40001"
+    assert state.page(OLD_HOST_URL)[0] == "en.cnis.ac.cn/40001"
     assert [url for url, _ in state.article_urls()] == [URL], "an alias is not revalidated on its own"
 
 
@@ -126,3 +127,28 @@ def test_one_state_serves_one_crawl_at_a_time(state: CrawlState, tmp_path: Path)
         CrawlState(tmp_path / "output" / "state.sqlite")
     state.close()
     CrawlState(tmp_path / "output" / "state.sqlite").close()
+
+
+def test_a_feed_file_stored_by_a_killed_run_is_adopted_once(state: CrawlState, tmp_path: Path) -> None:
+    state.settle([written()], run_id="run-1")
+    record = {
+        "key": "en.cnis.ac.cn/40002",
+        "url": URL.replace("40001", "40002"),
+        "lang": "en",
+        "date": "2020-01-16",
+        "title": "Second report",
+        "content_hash": "h2",
+        "version": 1,
+        "fetched_at": AT,
+    }
+    known = {**record, "key": "en.cnis.ac.cn/40001", "url": URL, "content_hash": "h1"}
+    feed = tmp_path / "output" / "cnis-run-2-001.jsonl"
+    feed.write_text(
+        "\n".join([json.dumps(known), json.dumps(record), '{"url": "an older record format"}']) + "\n",
+        encoding="utf-8",
+    )
+    assert not state.file_known(feed)
+    assert state.adopt(feed, run_id="run-3", at=AT) == (1, 1)
+    assert state.is_settled(record["url"])
+    assert state.file_known(feed)
+    assert state.adopt(feed, run_id="run-3", at=AT) == (0, 1), "reading it again changes nothing"
