@@ -8,6 +8,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from cnis_crawler.extraction import extract_listing
+from cnis_crawler.extraction.document import Link
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.spiders.cnis import CnisSpider
 from tests.conftest import get_testdata
@@ -138,3 +139,13 @@ def test_a_part_redirected_elsewhere_is_a_missing_part() -> None:
     assert result.problem is FetchProblem.MISSING_PART
     assert result.detail.endswith("redirected to https://www.cnis.ac.cn/")
     assert result.continuations == []
+
+
+def test_an_old_host_article_met_early_waits_for_the_old_hosts_turn() -> None:
+    crawl = spider(mirror=MIRROR)
+    old_host = Link("http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml", "CNIS releases report")
+    current = Link(ARTICLE, "Sixth ISSCC")
+    requests = list(crawl.article_requests((old_host, current)))
+    assert [request.cb_kwargs["live_url"] for request in requests] == [ARTICLE]
+    assert [request.cb_kwargs["live_url"] for request in crawl.archive_waiting] == [old_host.url]
+    assert crawl.crawler.stats.get_value("cnis/en.cnis.gov.cn/xwdt/bydt/articles_linked") == 1

@@ -18,7 +18,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -91,10 +92,13 @@ class CnisSpider(Spider):
         self.run_id = new_run_id()
         self.linked: set[str] = set()
         self.incremental: IncrementalCrawl | None = None
+        self.archive_started = False
+        self.archive_waiting: list[Request] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CnisSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         if spider.addressing.mirror:
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
         return spider
@@ -116,7 +120,20 @@ class CnisSpider(Spider):
                     if self.wants(url, even_if_known=True):
                         yield self.article_request(url, self.incremental.link_title(url), validators)
         for section in self.sections:
-            yield self.listing_request(listing_page_url(section, 0))
+            if not HOSTS[section.host].archive:
+                yield self.listing_request(listing_page_url(section, 0))
+
+    def spider_idle(self) -> None:
+        """The current hosts are done: now the archive's sections (see ``Host.archive``)."""
+        if self.archive_started:
+            return
+        self.archive_started = True
+        archived = [section for section in self.sections if HOSTS[section.host].archive]
+        requests = [self.listing_request(listing_page_url(section, 0)) for section in archived]
+        for request in [*requests, *self.archive_waiting]:
+            self.crawler.engine.crawl(request)
+        if requests or self.archive_waiting:
+            raise DontCloseSpider
 
     def listing_request(self, live_url: str, all_known_pages: int = 0, dont_filter: bool = False) -> Request:
         return Request(
@@ -184,7 +201,11 @@ class CnisSpider(Spider):
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
             if self.wants(link.url):
-                yield self.article_request(link.url, link.text or None)
+                request = self.article_request(link.url, link.text or None)
+                if self.archive_started or not is_archived(link.url):
+                    yield request
+                else:  # met on a current host's page: it waits for the archive's turn
+                    self.archive_waiting.append(request)
 
     def to_live(self, live_url: str) -> partial[str]:
         """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""
@@ -318,6 +339,11 @@ class CnisSpider(Spider):
         if self.incremental is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
             self.incremental.listing_failed(live_url)
+
+
+def is_archived(url: str) -> bool:
+    host = HOSTS.get(urlsplit(url).hostname or "")
+    return host is not None and host.archive
 
 
 def following_page(live_url: str, page_urls: tuple[str, ...]) -> str | None:
