@@ -33,18 +33,20 @@ from scrapy.extensions.feedexport import FeedExporter
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
 from cnis_crawler.feedstorage import remove_abandoned_parts
 from cnis_crawler.items import Article
-from cnis_crawler.jobdir import finish_job, prepare_job
+from cnis_crawler.jobdir import finish_job, prepare_job, queued_requests
 from cnis_crawler.ledger import Batch, Ledger
 from cnis_crawler.state import (
     CrawlState,
     Failed,
     KnownArticle,
+    Link,
     Seen,
     Settled,
     Validators,
     Written,
     exclusive_lock,
 )
+from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,6 +80,8 @@ class Fetch:
 class Job:
     directory: Path
     lock: IO[bytes] | None
+    queued: set[str]
+    """Live URLs of the pages whose requests wait in the queue (a killed job's, to resume)."""
 
 
 class IncrementalCrawl:
@@ -98,7 +102,6 @@ class IncrementalCrawl:
         self.run_content: dict[tuple[str, str, str], KnownArticle] = {}
         self.run_urls: set[str] = set()
         self.fetches: dict[str, Fetch] = {}
-        self.walked: set[str] = set()
         self.close_reason: str | None = None
         self.feeds_closed = False
 
@@ -129,7 +132,10 @@ class IncrementalCrawl:
         return url in self.run_pages or self.state.is_settled(url)
 
     def unfinished(self) -> list[tuple[str, str]]:
-        return self.state.unfinished(self.run_id)
+        """Pages begun by a killed run, except those whose request waits in the queue again
+        (a retry, a redirect), which the resumed run fetches from there."""
+        queued = self.job.queued if self.job else set()
+        return [(url, kind) for url, kind in self.state.unfinished(self.run_id) if url not in queued]
 
     def retryable(self) -> list[str]:
         return self.state.retryable()
@@ -155,13 +161,15 @@ class IncrementalCrawl:
     def listing_read(
         self, url: str, section_key: str, links: list[tuple[str, str | None]], last_page: bool
     ) -> None:
-        self.state.listing_read(url, section_key, links, utc_now())
+        linked = [
+            Link(link, section.key if (section := section_of(link)) else None, title) for link, title in links
+        ]
+        self.state.listing_read(url, section_key, last_page, linked, utc_now())
         self.count("listing_pages_read")
-        if last_page:
-            self.walked.add(section_key)
 
-    def listing_failed(self, url: str) -> None:
+    def listing_failed(self, url: str, section_key: str) -> None:
         self.state.settle([Settled(url)], self.run_id)
+        self.state.forget_walk(section_key)
 
     def fetched(self, url: str, listed_url: str, last_modified: str | None, etag: str | None) -> None:
         self.fetches[url] = Fetch(listed_url, Validators(last_modified, etag))
@@ -337,8 +345,8 @@ class IncrementalCrawl:
         if reason == "finished":
             if self.job is not None:
                 finish_job(self.job.directory)
-            if not not_stored:
-                self.state.mark_walked(self.walked, utc_now())
+            self.state.finish_listings()
+            self.state.update_walks(utc_now())
         accounting = {
             key.removeprefix(STATS_PREFIX): value
             for key, value in self.stats.get_stats().items()
@@ -388,7 +396,10 @@ def open_job(settings: Settings, spider_name: str) -> Job | None:
     found = prepare_job(directory)
     if found != "new":
         logger.info("Job directory %s: %s", directory, found)
-    return Job(directory, lock)
+    queued = {
+        work[1] for request in queued_requests(directory) if (work := request.get("meta", {}).get(WORK_META))
+    }
+    return Job(directory, lock, queued)
 
 
 class UsesIncrementalCrawl:

@@ -32,6 +32,7 @@ from scrapy.dupefilters import RFPDupeFilter
 from scrapy.squeues import PickleFifoSQLiteQueue
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from scrapy import Request
@@ -110,6 +111,20 @@ def finish_job(jobdir: Path) -> None:
         finished = jobdir / f".{QUEUE_DIR}.finished-{os.getpid()}"
         queue.rename(finished)
         shutil.rmtree(finished, ignore_errors=True)
+
+
+def queued_requests(jobdir: Path) -> Iterator[dict[str, Any]]:
+    """The requests waiting in a job's queues, as the dicts Scrapy pickled."""
+    queue = jobdir / QUEUE_DIR
+    for priority in sorted(queue_priorities(queue)) if queue.is_dir() else ():
+        for path in (queue / str(priority), queue / f"{priority}s"):
+            if path.is_file() and path.stat().st_size:
+                db = sqlite3.connect(path)
+                try:
+                    items = [item for (item,) in db.execute("SELECT item FROM queue")]
+                finally:
+                    db.close()
+                yield from (pickle.loads(item) for item in items)
 
 
 def queue_priorities(queue: Path) -> set[int]:

@@ -47,23 +47,32 @@ class Ledger:
         self.batches: dict[Batch, list[Entry]] = defaultdict(list)
         self.records_by_key: dict[str, Entry] = {}
         self.records_by_url: dict[str, Entry] = {}
+        self.closed: dict[Batch, bool] = {}
+        """Batches closed so far, and whether stored: with a reactor other than asyncio's,
+        Scrapy closes the batch a record completes before the record is reported here."""
         self.stored_records = 0
 
     def record(self, written: Written, batches: set[Batch]) -> None:
-        entry = Entry(written, awaiting=set(batches) or {NOWHERE})
-        for batch in entry.awaiting:
-            self.batches[batch].append(entry)
+        entry = Entry(written, awaiting={NOWHERE} if not batches else set())
+        for batch in batches:
+            if batch not in self.closed:
+                entry.awaiting.add(batch)
+                self.batches[batch].append(entry)
+            elif not self.closed[batch]:
+                entry.awaiting.add(NOWHERE)
         self.records_by_key[written.key] = entry
         for url in written.urls:
             self.records_by_url[url] = entry
-        self.waiting.append(entry)
+        self.add(entry)
 
     def note(
         self, observation: Observation, after_key: str | None = None, after_url: str | None = None
     ) -> None:
         """An observation that is true now, or once the pending record it names is stored."""
         after = self.records_by_key.get(after_key or "") or self.records_by_url.get(after_url or "")
-        entry = Entry(observation, after=after)
+        self.add(Entry(observation, after=after))
+
+    def add(self, entry: Entry) -> None:
         if entry.ready:
             self.store([entry])
         else:
@@ -72,6 +81,7 @@ class Ledger:
     def batch_stored(self, batch: Batch, stored: bool) -> list[Entry]:
         """The batch file was closed; if ``stored``, its records are on disk. Returns its entries."""
         entries = self.batches.pop(batch, [])
+        self.closed[batch] = stored
         if stored:
             for entry in entries:
                 entry.awaiting.discard(batch)

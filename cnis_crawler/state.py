@@ -9,10 +9,10 @@ something is true (a record counts only once its feed file is stored); this modu
   article's own ``url`` is an alias.
 - ``versions``: one row per record ever written, so every version can be traced to its run.
 - ``failures``: URLs that were dropped, and whether the page itself was the problem.
-- ``listings``: when each listing page was last read; ``links``: what it linked, with the link's
-  text (the title of last resort when an article is fetched again without its listing);
-  ``walks``: sections whose listing pages have been read to the end once (only then may a crawl
-  stop paging early).
+- ``listings``: when each listing page was last read, and whether it was the last page;
+  ``links``: what it linked, with the link's text (the title of last resort when an article is
+  fetched again without its listing); ``walks``: sections whose listing was read to the end and
+  every article it linked settled (only then may a crawl stop paging early).
 - ``inflight``: pages a crawl began and has not settled; a run killed mid-way leaves them for the
   next run to redo. ``runs``: one row per crawl with its accounting.
 - ``files``: the feed files whose records are known. A file on disk that is not listed here was
@@ -80,10 +80,12 @@ CREATE INDEX IF NOT EXISTS versions_by_content ON versions (content_hash);
 CREATE TABLE IF NOT EXISTS listings (
     url TEXT PRIMARY KEY,
     section TEXT NOT NULL,
+    last_page INTEGER NOT NULL,
     last_read TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS links (
     url TEXT PRIMARY KEY,
+    section TEXT,
     title TEXT,
     listing TEXT NOT NULL,
     last_listed TEXT NOT NULL
@@ -138,6 +140,15 @@ class KnownArticle:
     url: str
     version: int
     content_hash: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """An article a listing page links."""
+
+    url: str
+    section: str | None
+    title: str | None
 
 
 @dataclass(frozen=True)
@@ -323,15 +334,43 @@ class CrawlState:
             (url, kind, run_id, at),
         )
 
-    def listing_read(self, url: str, section: str, links: Iterable[tuple[str, str | None]], at: str) -> None:
-        """A listing page was read: what it linked, as (article URL, link text)."""
+    def listing_read(self, url: str, section: str, last_page: bool, links: Iterable[Link], at: str) -> None:
+        """A listing page was read: what it linked. It stays in flight until the run finishes:
+        what it yielded is in the scheduler's queue only some time later."""
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO listings VALUES (?, ?, ?)", (url, section, at))
-            self.db.executemany(
-                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
-                [(link, title, url, at) for link, title in links],
+            self.db.execute(
+                "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)", (url, section, last_page, at)
             )
-            self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?)",
+                [(link.url, link.section, link.title, url, at) for link in links],
+            )
+
+    def finish_listings(self) -> None:
+        """A run finished: every listing page begun was read and what it yielded was handled."""
+        self.db.execute("DELETE FROM inflight WHERE kind = 'listing'")
+
+    def update_walks(self, at: str) -> set[str]:
+        """Sections whose listing was read to the end once, and all of whose linked articles are
+        known or failed: from now on a crawl may stop paging them early. A section with an
+        article linked and never settled (lost with a killed run) is read to the end again."""
+        sections = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT section FROM listings WHERE last_page"
+                " EXCEPT SELECT links.section FROM links WHERE links.url NOT IN (SELECT url FROM pages)"
+                " AND links.url NOT IN (SELECT url FROM failures)"
+            )
+        }
+        with self.transaction():
+            self.db.execute("DELETE FROM walks")
+            self.db.executemany("INSERT INTO walks VALUES (?, ?)", [(section, at) for section in sections])
+        return sections
+
+    def forget_walk(self, section: str) -> None:
+        """A listing page of the section failed: what follows it is unknown until read again."""
+        self.db.execute("DELETE FROM walks WHERE section = ?", (section,))
+        self.db.execute("UPDATE listings SET last_page = 0 WHERE section = ?", (section,))
 
     def settle(self, observations: Iterable[Observation], run_id: str) -> int:
         """Store what a run observed, all or nothing; returns how many observations."""
@@ -424,11 +463,6 @@ class CrawlState:
                 self._store(record, run_id)
             self.file_stored(path, records, at)
         return len(new), foreign
-
-    def mark_walked(self, sections: Iterable[str], at: str) -> None:
-        with self.transaction():
-            for section in sections:
-                self.db.execute("INSERT OR REPLACE INTO walks VALUES (?, ?)", (section, at))
 
     def start_run(self, run_id: str, at: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO runs (run_id, started) VALUES (?, ?)", (run_id, at))

@@ -42,6 +42,7 @@ class CrashPoint:
         point = cls(moment, Path(crawler.settings["CRASH_POINT_MARKER"]))
         handlers = {
             "listings": (point.response_received, signals.response_received),
+            "listed": (point.request_scheduled, signals.request_scheduled),
             "articles": (point.item_scraped, signals.item_scraped),
             "stored": (point.hold, signals.feed_slot_closed),
             "closing": (point.hold, signals.spider_closed),
@@ -54,6 +55,12 @@ class CrashPoint:
         kind, _ = request.meta.get(WORK_META, (None, None))
         self.listing_pages += kind == "listing"
         if self.listing_pages == LISTING_PAGES_BEFORE_HOLD:
+            self.hold()
+
+    def request_scheduled(self, request: Request) -> None:
+        # A listing page was read and its first article is about to enter the queue.
+        kind, _ = request.meta.get(WORK_META, (None, None))
+        if kind == "article":
             self.hold()
 
     def item_scraped(self, item: Any) -> None:

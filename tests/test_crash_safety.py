@@ -105,7 +105,7 @@ def assert_kill_left_nothing_broken(workdir: Path) -> None:
     state.close()
 
 
-@pytest.mark.parametrize("moment", ["listings", "articles", "stored", "closing"])
+@pytest.mark.parametrize("moment", ["listings", "listed", "articles", "stored", "closing"])
 def test_a_kill_then_one_normal_run_writes_every_article_once(
     moment: str, mirror_url: str, tmp_path: Path
 ) -> None:

@@ -17,7 +17,7 @@ from scrapy.extensions.feedexport import ItemFilter
 from scrapy.utils.test import get_crawler
 
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, FetchFailed, Gone, Unchanged
-from cnis_crawler.incremental import IncrementalCrawl
+from cnis_crawler.incremental import IncrementalCrawl, Job
 from cnis_crawler.items import Article, FetchedPage, content_hash
 from cnis_crawler.mirror import running_mirror
 from cnis_crawler.spiders.cnis import CnisSpider
@@ -278,6 +278,25 @@ def test_a_dropped_page_is_remembered_by_its_reason(
     assert incremental.retryable() == retried
 
 
+def test_a_batch_closed_before_its_last_record_is_reported(tmp_path: Path, incremental_crawl: Build) -> None:
+    """Under a reactor other than asyncio's Scrapy stores the batch a record completes first."""
+    incremental = incremental_crawl(tmp_path, FEED, batch_item_count=1)
+    store(incremental, batch_id=1)
+    scrape(incremental, article())
+    assert incremental.state.is_settled(URL)
+
+
+def test_a_page_begun_by_a_killed_run_is_redone_unless_its_request_is_queued_again(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
+    incremental = incremental_crawl(tmp_path)
+    retried = URL.replace("36026", "36027")
+    for url in (URL, retried):
+        incremental.state.begin(url, "article", "killed-run", "2026-11-24T05:00:00Z")
+    incremental.job = Job(tmp_path / "jobs" / "cnis", None, queued={retried})  # e.g. a retry after a 503
+    assert incremental.unfinished() == [(URL, "article")]
+
+
 # End to end ----------------------------------------------------------------------------------
 
 NEW_ARTICLE_SECTIONS = ("en.cnis.ac.cn/kycg", "en.cnis.ac.cn/xwdt/bydt", "en.cnis.ac.cn/zdxw")
@@ -286,9 +305,9 @@ LISTED_ARTICLE_RE = re.compile(
 )
 
 
-def add_article(site: Path, section: str, doc_id: int) -> str:
-    """A new article on top of a section's first listing page, made from the one it pushes down."""
-    listing = site / section / "index.shtml"
+def add_article(site: Path, section: str, doc_id: int, listing_page: str = "index.shtml") -> str:
+    """A new article on top of a listing page of a section, made from the one it pushes down."""
+    listing = site / section / listing_page
     html = listing.read_text(encoding="utf-8")
     top = LISTED_ARTICLE_RE.search(html)
     assert top, listing
@@ -414,3 +433,21 @@ def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(
         second = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
     assert urls(second.records) == [live_url(page, site)]
     assert second.stats["incremental/listing_pages_read"] == 8, "page 0 of each section, no more"
+
+
+def test_a_listing_page_that_failed_is_read_again_with_all_that_follows(tmp_path: Path) -> None:
+    """Even in a section read to the end before: what follows the failed page is unknown."""
+    site, section = tmp_path / "site", "en.cnis.ac.cn/xwdt/bydt"
+    shutil.copytree(SITE, site)
+    with running_mirror(site) as mirror:
+        run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
+        on_top = add_article(site, section, 90001)
+        further_down = add_article(site, section, 90002, listing_page="index_2.shtml")
+        middle = site / section / "index_1.shtml"
+        middle.rename(middle.with_suffix(".away"))  # 404
+        failed = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
+        assert urls(failed.records) == [on_top]
+        assert failed.summary["sections"][section]["listing_pages_failed"] == 1
+        middle.with_suffix(".away").rename(middle)
+        after = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
+    assert urls(after.records) == [further_down]

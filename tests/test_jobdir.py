@@ -10,7 +10,7 @@ import pytest
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.jobdir import FlushingDupeFilter, WalSQLiteQueue, finish_job, prepare_job
+from cnis_crawler.jobdir import FlushingDupeFilter, WalSQLiteQueue, finish_job, prepare_job, queued_requests
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,3 +107,15 @@ def test_the_disk_queue_keeps_requests_in_wal_mode(tmp_path: Path) -> None:
     assert queue._db.execute("PRAGMA journal_mode").fetchone()[0] == b"wal"
     assert queue.pop().url == "https://en.cnis.ac.cn/kycg/index.shtml"  # type: ignore[union-attr]
     queue.close()
+
+
+def test_the_requests_a_killed_job_left_in_its_queue_can_be_read(tmp_path: Path) -> None:
+    crawler = get_crawler(Spider)
+    queue = WalSQLiteQueue.from_crawler(crawler, str(tmp_path / "requests.queue" / "-10"))
+    queue.push(Request("https://en.cnis.ac.cn/kycg/index.shtml", meta={"cnis_work": ("listing", "x")}))
+    queue.close()
+    [request] = queued_requests(tmp_path)
+    assert (request["url"], request["meta"]["cnis_work"]) == (
+        "https://en.cnis.ac.cn/kycg/index.shtml",
+        ("listing", "x"),
+    )

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.state import CrawlState, Failed, Seen, Settled, StateInUseError, Validators, Written
+from cnis_crawler.state import (
+    CrawlState,
+    Failed,
+    Link,
+    Seen,
+    Settled,
+    StateInUseError,
+    Validators,
+    Written,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -77,20 +86,34 @@ def test_only_permanent_failures_are_settled(state: CrawlState) -> None:
     assert not state.is_settled(flaky)
 
 
+LISTING = "https://en.cnis.ac.cn/kycg/index_1.shtml"
+SECTION = "en.cnis.ac.cn/kycg"
+
+
 def test_work_in_flight_is_left_for_the_next_run_until_settled(state: CrawlState) -> None:
     state.begin(URL, "article", "run-1", AT)
-    state.begin("https://en.cnis.ac.cn/kycg/index_1.shtml", "listing", "run-1", AT)
+    state.begin(LISTING, "listing", "run-1", AT)
     assert state.unfinished("run-1") == [], "a run does not redo its own work"
-    assert sorted(state.unfinished("run-2")) == [
-        (URL, "article"),
-        ("https://en.cnis.ac.cn/kycg/index_1.shtml", "listing"),
-    ]
-    state.listing_read(
-        "https://en.cnis.ac.cn/kycg/index_1.shtml", "en.cnis.ac.cn/kycg", [(URL, "Report released")], AT
-    )
+    assert sorted(state.unfinished("run-2")) == [(URL, "article"), (LISTING, "listing")]
+    state.listing_read(LISTING, SECTION, False, [Link(URL, SECTION, "Report released")], AT)
     assert state.link_title(URL) == "Report released"
     state.settle([Settled(URL)], run_id="run-2")
+    assert state.unfinished("run-2") == [(LISTING, "listing")], "until the run has handled what it yielded"
+    state.finish_listings()
     assert state.unfinished("run-2") == []
+
+
+def test_a_section_is_walked_when_read_to_the_end_and_all_it_linked_is_settled(state: CrawlState) -> None:
+    other = URL.replace("40001", "40002")
+    state.listing_read(LISTING, SECTION, True, [Link(URL, SECTION, None), Link(other, SECTION, None)], AT)
+    state.settle([written()], run_id="run-1")
+    assert state.update_walks(AT) == set(), "one linked article was lost with a killed run"
+    state.settle([Failed(other, "FetchFailed", "HTTP 503", False, AT)], run_id="run-1")
+    assert state.update_walks(AT) == {SECTION}
+    assert state.walked_sections() == {SECTION}
+    state.forget_walk(SECTION)  # a listing page failed: what follows it is unknown
+    assert state.walked_sections() == set()
+    assert state.update_walks(AT) == set(), "until the listing is read to the end again"
 
 
 def test_settling_is_all_or_nothing(state: CrawlState) -> None:

@@ -338,7 +338,7 @@ class CnisSpider(Spider):
         self.logger.error("Listing page failed (%s): %s", reason, live_url)
         if self.incremental is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
-            self.incremental.listing_failed(live_url)
+            self.incremental.listing_failed(live_url, section.key)
 
 
 def is_archived(url: str) -> bool:
