@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.extensions.feedexport import FeedSlot
-    from scrapy.settings import Settings
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class IncrementalCrawl:
             raise ValueError(f"CNIS_RECHECK_PAGES must be 1 or more, got {recheck_pages}")
         # The state's lock first: a second crawl must fail before it touches the first's job.
         state = CrawlState(settings.get("CNIS_STATE_PATH") or None)
-        extension = cls(crawler, state, recheck_pages, open_job(settings, crawler.spidercls.name))
+        extension = cls(crawler, state, recheck_pages, open_job(crawler))
         for handler, signal in (
             (extension.spider_opened, signals.spider_opened),
             (extension.item_scraped, signals.item_scraped),
@@ -383,17 +382,20 @@ def page_urls(url: str, fetch: Fetch | None) -> tuple[str, ...]:
     return (url,) if fetch is None or fetch.listed_url == url else (fetch.listed_url, url)
 
 
-def open_job(settings: Settings, spider_name: str) -> Job | None:
+def open_job(crawler: Crawler) -> Job | None:
     """Give the spider a JOBDIR under ``CNIS_JOBS_DIR`` unless the user chose one (or ``""``),
     lock it, and make it safe to open (see :mod:`cnis_crawler.jobdir`)."""
+    settings = crawler.settings
     if settings.get("JOBDIR") is None and settings.get("CNIS_JOBS_DIR"):
-        settings.set("JOBDIR", str(Path(settings["CNIS_JOBS_DIR"], spider_name)), priority="default")
+        settings.set(
+            "JOBDIR", str(Path(settings["CNIS_JOBS_DIR"], crawler.spidercls.name)), priority="default"
+        )
     if not settings.get("JOBDIR"):
         return None
     directory = Path(settings["JOBDIR"])
     directory.parent.mkdir(parents=True, exist_ok=True)
     lock = exclusive_lock(directory.with_name(f"{directory.name}.lock"))
-    found = prepare_job(directory)
+    found = prepare_job(directory, crawler.request_fingerprinter)
     if found != "new":
         logger.info("Job directory %s: %s", directory, found)
     queued = {

@@ -6,10 +6,15 @@ requests are on disk but nobody opens them. And a job that *finished* keeps its 
 file, which would filter every request of the next run. So:
 
 - :func:`prepare_job`, before each run, moves a damaged job aside (``<jobdir>.damaged-<time>``)
-  so the run starts afresh, and rebuilds ``active.json`` from the queue files present, so a
-  killed job resumes;
+  so the run starts afresh, rebuilds ``active.json`` from the queue files present, so a killed
+  job resumes, and rebuilds the seen requests from the queued ones (below);
 - :func:`finish_job`, at the end of a finished run, deletes Scrapy's files from the job
   directory (and nothing else: a ``-s JOBDIR=`` may name a folder that holds other files).
+
+A killed job's seen requests also hold requests that are not in its queue: recorded an instant
+before the push to the queue, or popped from it an instant before the crawl state noted them as
+begun. Filtered in the resumed run, they would be lost, so the resumed run starts from the
+queued requests alone, and the crawl state keeps it from fetching again what is known.
 
 The scheduler must use the flat :class:`scrapy.pqueues.ScrapyPriorityQueue` (one file per
 priority, named by it) for the rebuild to be possible, :class:`WalSQLiteQueue` and
@@ -28,6 +33,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.squeues import PickleFifoSQLiteQueue
 
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from scrapy import Request
+    from scrapy.utils.request import RequestFingerprinterProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +83,7 @@ class FlushingDupeFilter(RFPDupeFilter):
         return seen
 
 
-def prepare_job(jobdir: Path) -> str:
+def prepare_job(jobdir: Path, fingerprinter: RequestFingerprinterProtocol | None = None) -> str:
     """Make ``jobdir`` safe for Scrapy to open; returns what was found: ``new``, ``resumable``,
     or ``damaged`` (moved aside)."""
     for leftover in jobdir.glob(f".{QUEUE_DIR}.finished-*"):
@@ -98,7 +104,22 @@ def prepare_job(jobdir: Path) -> str:
     if queue.is_dir():
         priorities = sorted(queue_priorities(queue))
         (queue / ACTIVE_FILE).write_text(json.dumps(priorities), encoding="utf-8")
+    rebuild_seen(jobdir, fingerprinter)
     return "resumable"
+
+
+def rebuild_seen(jobdir: Path, fingerprinter: RequestFingerprinterProtocol | None) -> None:
+    """Replace the seen requests with those of the queued requests, written by Scrapy's own
+    duplicate filter (its file format is Scrapy's business)."""
+    rebuilding = jobdir / ".seen.rebuilding"
+    shutil.rmtree(rebuilding, ignore_errors=True)
+    rebuilding.mkdir()
+    seen = RFPDupeFilter(str(rebuilding), fingerprinter=fingerprinter)
+    for queued in queued_requests(jobdir):
+        seen.request_seen(Request(queued["url"], method=queued["method"], body=queued["body"]))
+    seen.close("rebuilt")
+    os.replace(rebuilding / SEEN_FILE, jobdir / SEEN_FILE)
+    rebuilding.rmdir()
 
 
 def finish_job(jobdir: Path) -> None:
@@ -164,9 +185,12 @@ def sqlite_queue_problem(path: Path) -> str | None:
         db = sqlite3.connect(path)
         try:
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-            db.execute("SELECT COUNT(*) FROM queue").fetchone()
+            for (item,) in db.execute("SELECT item FROM queue"):
+                pickle.loads(item)
         finally:
             db.close()
     except sqlite3.DatabaseError as error:
         return str(error)
+    except Exception as error:  # noqa: BLE001 (any unpickling failure makes the queue unusable)
+        return f"a request that cannot be read ({type(error).__name__})"
     return None if verdict == "ok" else verdict

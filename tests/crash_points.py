@@ -1,8 +1,9 @@
 """Test-only extension: holds a real crawl still at a chosen moment, so a test can SIGKILL it there.
 
 Enabled with ``-s CRASH_POINT=<moment>`` and listed in ``EXTENSIONS`` before the crawl state (a
-lower order connects its signal handlers first). On reaching the moment it writes the file
-``CRASH_POINT_MARKER`` and sleeps, blocking the reactor: nothing after that moment happens.
+lower order connects its signal handlers first); the moment ``seen`` needs ``HoldingDupeFilter``
+as ``DUPEFILTER_CLASS``. On reaching the moment it writes the file ``CRASH_POINT_MARKER`` and
+sleeps, blocking the reactor: nothing after that moment happens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from cnis_crawler.incremental import WORK_META
+from cnis_crawler.jobdir import FlushingDupeFilter
 
 if TYPE_CHECKING:
     from typing import Self
@@ -40,6 +42,8 @@ class CrashPoint:
         if not moment:
             raise NotConfigured
         point = cls(moment, Path(crawler.settings["CRASH_POINT_MARKER"]))
+        if moment == "seen":  # held by HoldingDupeFilter
+            return point
         handlers = {
             "listings": (point.response_received, signals.response_received),
             "listed": (point.request_scheduled, signals.request_scheduled),
@@ -71,3 +75,24 @@ class CrashPoint:
     def hold(self, *_: Any, **__: Any) -> None:
         self.marker.write_text(self.moment, encoding="utf-8")
         time.sleep(120)
+
+
+class HoldingDupeFilter(FlushingDupeFilter):
+    """With ``CRASH_POINT=seen``: holds the crawl when a listing's second page has been recorded
+    as seen and is not yet in the queue (a kill there must not lose that page)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        dupefilter = super().from_crawler(crawler)
+        moment = crawler.settings.get("CRASH_POINT")
+        dupefilter.point = (
+            CrashPoint(moment, Path(crawler.settings["CRASH_POINT_MARKER"])) if moment else None
+        )
+        return dupefilter
+
+    def request_seen(self, request: Request) -> bool:
+        seen = super().request_seen(request)
+        point: CrashPoint | None = getattr(self, "point", None)
+        if not seen and point is not None and point.moment == "seen" and "/index_1." in request.url:
+            point.hold()
+        return seen

@@ -50,6 +50,7 @@ def held_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -> 
         *(sys.executable, "-m", "scrapy", "crawl", "cnis", "-a", f"mirror={mirror_url}"),
         *("-s", f"EXTENSIONS={json.dumps(extensions)}", "-s", f"FEEDS={json.dumps(SMALL_BATCHES)}"),
         *("-s", f"CRASH_POINT={moment}", "-s", f"CRASH_POINT_MARKER={marker}"),
+        *("-s", "DUPEFILTER_CLASS=tests.crash_points.HoldingDupeFilter"),
         *("-s", f"LOG_FILE={workdir / 'killed.log'}"),
         # One request at a time: what the kill interrupts waits in the queue, not in flight.
         *("-s", "CONCURRENT_REQUESTS=1"),
@@ -105,7 +106,7 @@ def assert_kill_left_nothing_broken(workdir: Path) -> None:
     state.close()
 
 
-@pytest.mark.parametrize("moment", ["listings", "listed", "articles", "stored", "closing"])
+@pytest.mark.parametrize("moment", ["listings", "listed", "seen", "articles", "stored", "closing"])
 def test_a_kill_then_one_normal_run_writes_every_article_once(
     moment: str, mirror_url: str, tmp_path: Path
 ) -> None:

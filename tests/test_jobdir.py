@@ -18,15 +18,13 @@ if TYPE_CHECKING:
 
 def killed_job(jobdir: Path) -> Path:
     """A job directory as a SIGKILL leaves it: SQLite queues with requests, no active.json, the
-    seen requests as Scrapy writes them."""
+    seen requests as Scrapy writes them (more than the queued ones)."""
     queue = jobdir / "requests.queue"
-    queue.mkdir(parents=True)
-    for name in ("-10", "0s"):
-        db = sqlite3.connect(queue / name)
-        db.execute("CREATE TABLE queue (id INTEGER PRIMARY KEY AUTOINCREMENT, item BLOB)")
-        db.execute("INSERT INTO queue (item) VALUES (?)", (b"pickled request",))
-        db.commit()
-        db.close()
+    crawler = get_crawler(Spider)
+    for name, page in (("-10", 1), ("0s", 2)):
+        pushed = WalSQLiteQueue.from_crawler(crawler, str(queue / name))
+        pushed.push(Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml"))
+        pushed.close()
     seen = FlushingDupeFilter(str(jobdir))
     for page in range(300):
         seen.request_seen(Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml"))
@@ -67,13 +65,17 @@ def test_a_damaged_job_is_moved_aside(tmp_path: Path, path: str, damage: bytes) 
     assert (aside / path).read_bytes() == damage, "kept for inspection"
 
 
-def test_seen_requests_cut_short_by_a_kill_are_no_damage(tmp_path: Path) -> None:
+def test_a_resumed_job_has_seen_only_what_waits_in_its_queue(tmp_path: Path) -> None:
+    """A request seen and not queued (killed between the two, or popped and not yet begun)
+    must not be filtered when the resumed run meets it again."""
     killed_job(tmp_path / "cnis")
     seen = tmp_path / "cnis" / "requests.seen"
-    seen.write_bytes(seen.read_bytes()[:-7])
+    seen.write_bytes(seen.read_bytes()[:-7])  # cut short by the kill: no damage
     assert prepare_job(tmp_path / "cnis") == "resumable"
     resumed = FlushingDupeFilter(str(tmp_path / "cnis"))
-    assert len(resumed._fingerprints) == 299
+    queued = [Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml") for page in (1, 2)]
+    assert all(resumed.request_seen(request) for request in queued)
+    assert not resumed.request_seen(Request("https://en.cnis.ac.cn/kycg/index_3.shtml"))
     resumed.close("finished")
 
 
@@ -119,3 +121,12 @@ def test_the_requests_a_killed_job_left_in_its_queue_can_be_read(tmp_path: Path)
         "https://en.cnis.ac.cn/kycg/index.shtml",
         ("listing", "x"),
     )
+
+
+def test_a_queued_request_that_cannot_be_read_is_damage(tmp_path: Path) -> None:
+    queue = killed_job(tmp_path / "cnis")
+    db = sqlite3.connect(queue / "-10")
+    db.execute("INSERT INTO queue (item) VALUES (?)", (b"\x80\x05half a pickle",))
+    db.commit()
+    db.close()
+    assert prepare_job(tmp_path / "cnis") == "damaged"

@@ -111,9 +111,9 @@ class CnisSpider(Spider):
             again = self.incremental.unfinished() + [(url, "article") for url in self.incremental.retryable()]
             for url, kind in again:
                 if kind == "listing" and urlsplit(url).hostname in self.sites:
-                    yield self.listing_request(url, dont_filter=True)
+                    yield self.listing_request(url)
                 elif kind == "article" and self.wants(url, even_if_known=True):
-                    yield self.article_request(url, self.incremental.link_title(url), dont_filter=True)
+                    yield self.article_request(url, self.incremental.link_title(url))
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, validators in self.incremental.article_urls(self.sites):
@@ -135,7 +135,7 @@ class CnisSpider(Spider):
         if requests or self.archive_waiting:
             raise DontCloseSpider
 
-    def listing_request(self, live_url: str, all_known_pages: int = 0, dont_filter: bool = False) -> Request:
+    def listing_request(self, live_url: str, all_known_pages: int = 0) -> Request:
         return Request(
             self.addressing.fetch_url(live_url),
             callback=self.parse_listing,
@@ -143,7 +143,6 @@ class CnisSpider(Spider):
             cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages},
             meta={WORK_META: ("listing", live_url)},
             priority=LISTING_PRIORITY,
-            dont_filter=dont_filter,
         )
 
     def wants(self, url: str, even_if_known: bool = False) -> bool:
@@ -179,7 +178,6 @@ class CnisSpider(Spider):
         live_url: str,
         listing_title: str | None,
         validators: Validators | None = None,
-        dont_filter: bool = False,
     ) -> Request:
         headers = {}
         if validators is not None:
@@ -195,7 +193,6 @@ class CnisSpider(Spider):
             cb_kwargs={"live_url": live_url, "listing_title": listing_title},
             meta={WORK_META: ("article", live_url), "handle_httpstatus_list": [304]},
             priority=ARTICLE_PRIORITY,
-            dont_filter=dont_filter,
         )
 
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
