@@ -151,11 +151,12 @@ class SectionReport:
         logger.info("Run summary written to %s", path)
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it into place: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as tmp:
-        tmp.write(text)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
+        tmp.write(data)
         tmp.flush()
         os.fsync(tmp.fileno())
     os.replace(tmp.name, path)
