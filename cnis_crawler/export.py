@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnis-crawler export", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    parser.add_argument("--out", type=Path, default=Path("export"), help="folder to write into")
+    parser.add_argument("--out", type=Path, default=Path("output/export"), help="folder to write into")
     parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
     parser.add_argument("--since", help="first article date, YYYY-MM-DD")
     parser.add_argument("--until", help="last article date, YYYY-MM-DD")
