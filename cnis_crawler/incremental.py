@@ -33,7 +33,7 @@ from scrapy.extensions.feedexport import FeedExporter
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
 from cnis_crawler.feedstorage import remove_abandoned_parts
 from cnis_crawler.items import Article
-from cnis_crawler.jobdir import finish_job, prepare_job, queued_requests
+from cnis_crawler.jobdir import finish_job, prepare_job
 from cnis_crawler.ledger import Batch, Ledger
 from cnis_crawler.state import (
     CrawlState,
@@ -142,10 +142,8 @@ class IncrementalCrawl:
     def link_title(self, url: str) -> str | None:
         return self.state.link_title(url)
 
-    def article_urls(self, sites: list[str]) -> Iterator[tuple[str, Validators]]:
-        for url, validators in self.state.article_urls():
-            if urlsplit(url).hostname in sites:
-                yield url, validators
+    def article_urls(self) -> Iterator[tuple[str, Validators]]:
+        return self.state.article_urls()
 
     def may_stop_paging(self, section_key: str, all_known_pages: int) -> bool:
         """A section whose listing was never read to the end must be, whatever is known."""
@@ -395,13 +393,11 @@ def open_job(crawler: Crawler) -> Job | None:
     directory = Path(settings["JOBDIR"])
     directory.parent.mkdir(parents=True, exist_ok=True)
     lock = exclusive_lock(directory.with_name(f"{directory.name}.lock"))
-    found = prepare_job(directory, crawler.request_fingerprinter)
+    found, queued = prepare_job(directory, crawler.request_fingerprinter)
     if found != "new":
         logger.info("Job directory %s: %s", directory, found)
-    queued = {
-        work[1] for request in queued_requests(directory) if (work := request.get("meta", {}).get(WORK_META))
-    }
-    return Job(directory, lock, queued)
+    pages = {work[1] for request in queued if (work := request.get("meta", {}).get(WORK_META))}
+    return Job(directory, lock, pages)
 
 
 class UsesIncrementalCrawl:

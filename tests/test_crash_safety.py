@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cnis_crawler import settings
-from cnis_crawler.jobdir import QUEUE_FILE_RE
+from cnis_crawler.jobdir import QUEUE_FILE_RE, queued_requests
 from cnis_crawler.state import CrawlState
 from tests.conftest import ROOT, assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
@@ -74,19 +73,17 @@ def killed_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -
         pass
 
 
+JOB = ("output", "jobs", "cnis")
+
+
 def queue_files(workdir: Path) -> list[Path]:
-    queue = workdir / "output" / "jobs" / "cnis" / "requests.queue"
+    queue = workdir.joinpath(*JOB, "requests.queue")
     return [path for path in queue.iterdir() if QUEUE_FILE_RE.match(path.name) and path.stat().st_size]
 
 
-def queued_requests(workdir: Path) -> int:
+def queued_count(workdir: Path) -> int:
     """Requests waiting in the job's SQLite disk queues."""
-    total = 0
-    for path in queue_files(workdir):
-        db = sqlite3.connect(path)
-        total += db.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
-        db.close()
-    return total
+    return len(list(queued_requests(workdir.joinpath(*JOB))))
 
 
 def all_records(workdir: Path) -> list[dict[str, Any]]:
@@ -112,7 +109,7 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
 ) -> None:
     killed_crawl(tmp_path, mirror_url, moment)
     assert_kill_left_nothing_broken(tmp_path)
-    queued = queued_requests(tmp_path)
+    queued = queued_count(tmp_path)
 
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert resumed.returncode == 0, resumed.log[-3000:]
@@ -165,11 +162,11 @@ def test_a_kill_leaves_a_feed_appended_with_dash_o_as_it_was(mirror_url: str, tm
 
 def test_a_second_crawl_fails_and_leaves_the_running_one_alone(mirror_url: str, tmp_path: Path) -> None:
     with held_crawl(tmp_path, mirror_url, "articles"):
-        queued = queued_requests(tmp_path)
+        queued = queued_count(tmp_path)
         second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
         assert second.returncode != 0
         assert "output/state.sqlite is in use by another crawl" in second.log
-        assert queued_requests(tmp_path) == queued
+        assert queued_count(tmp_path) == queued
         assert not list((tmp_path / "output" / "jobs").glob("*.damaged-*"))
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log

@@ -33,12 +33,12 @@ def killed_job(jobdir: Path) -> Path:
 
 
 def test_a_missing_job_directory_is_new(tmp_path: Path) -> None:
-    assert prepare_job(tmp_path / "jobs" / "cnis") == "new"
+    assert prepare_job(tmp_path / "jobs" / "cnis").found == "new"
 
 
 def test_a_killed_job_gets_its_queue_list_back(tmp_path: Path) -> None:
     queue = killed_job(tmp_path / "cnis")
-    assert prepare_job(tmp_path / "cnis") == "resumable"
+    assert prepare_job(tmp_path / "cnis").found == "resumable"
     # Scrapy reopens exactly the priorities listed in active.json; "0s" is priority 0's start queue.
     assert json.loads((queue / "active.json").read_text(encoding="utf-8")) == [-10, 0]
 
@@ -46,7 +46,7 @@ def test_a_killed_job_gets_its_queue_list_back(tmp_path: Path) -> None:
 def test_an_empty_queue_file_from_a_kill_at_its_creation_is_no_damage(tmp_path: Path) -> None:
     queue = killed_job(tmp_path / "cnis")
     (queue / "-11").write_bytes(b"")
-    assert prepare_job(tmp_path / "cnis") == "resumable"
+    assert prepare_job(tmp_path / "cnis").found == "resumable"
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_an_empty_queue_file_from_a_kill_at_its_creation_is_no_damage(tmp_path: 
 def test_a_damaged_job_is_moved_aside(tmp_path: Path, path: str, damage: bytes) -> None:
     killed_job(tmp_path / "cnis")
     (tmp_path / "cnis" / path).write_bytes(damage)
-    assert prepare_job(tmp_path / "cnis") == "damaged"
+    assert prepare_job(tmp_path / "cnis").found == "damaged"
     assert not (tmp_path / "cnis" / path).exists()
     [aside] = tmp_path.glob("cnis.damaged-*")
     assert (aside / path).read_bytes() == damage, "kept for inspection"
@@ -71,7 +71,7 @@ def test_a_resumed_job_has_seen_only_what_waits_in_its_queue(tmp_path: Path) -> 
     killed_job(tmp_path / "cnis")
     seen = tmp_path / "cnis" / "requests.seen"
     seen.write_bytes(seen.read_bytes()[:-7])  # cut short by the kill: no damage
-    assert prepare_job(tmp_path / "cnis") == "resumable"
+    assert prepare_job(tmp_path / "cnis").found == "resumable"
     resumed = FlushingDupeFilter(str(tmp_path / "cnis"))
     queued = [Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml") for page in (1, 2)]
     assert all(resumed.request_seen(request) for request in queued)
@@ -93,12 +93,12 @@ def test_a_finished_job_leaves_nothing_to_filter_the_next_run(tmp_path: Path) ->
     (tmp_path / "cnis" / "notes.txt").write_text("a folder given as -s JOBDIR= may hold more")
     finish_job(tmp_path / "cnis")
     assert [path.name for path in (tmp_path / "cnis").iterdir()] == ["notes.txt"]
-    assert prepare_job(tmp_path / "cnis") == "new"
+    assert prepare_job(tmp_path / "cnis").found == "new"
 
 
 def test_leftovers_of_a_deletion_cut_short_are_removed(tmp_path: Path) -> None:
     killed_job(tmp_path / "cnis" / ".requests.queue.finished-4242")
-    assert prepare_job(tmp_path / "cnis") == "new"
+    assert prepare_job(tmp_path / "cnis").found == "new"
     assert list((tmp_path / "cnis").iterdir()) == []
 
 
@@ -129,4 +129,4 @@ def test_a_queued_request_that_cannot_be_read_is_damage(tmp_path: Path) -> None:
     db.execute("INSERT INTO queue (item) VALUES (?)", (b"\x80\x05half a pickle",))
     db.commit()
     db.close()
-    assert prepare_job(tmp_path / "cnis") == "damaged"
+    assert prepare_job(tmp_path / "cnis").found == "damaged"

@@ -116,7 +116,7 @@ class CnisSpider(Spider):
                     yield self.article_request(url, self.incremental.link_title(url))
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
-                for url, validators in self.incremental.article_urls(self.sites):
+                for url, validators in self.incremental.article_urls():
                     if self.wants(url, even_if_known=True):
                         yield self.article_request(url, self.incremental.link_title(url), validators)
         for section in self.sections:
