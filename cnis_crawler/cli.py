@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 
-from cnis_crawler import export
-
-COMMANDS = {"export": export.main}
+# Each command is a module with ``main(argv) -> int``, imported only when asked for.
+COMMANDS = {"export": "cnis_crawler.export", "report": "cnis_crawler.report"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return COMMANDS[arguments[0]](arguments[1:])
+    return import_module(COMMANDS[arguments[0]]).main(arguments[1:])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ analysis: one row per article (its latest version) with ``first_seen``, ``last_c
 ``versions`` and ``aliases`` (the article's other URLs, from the crawl state), or with
 ``--history`` every version. Beside it, ``manifest.json``: counts per site, section and year,
 the date range, the sha256 of each file, the crawler's version and the run files read.
+
+Formats: JSON lines (default), CSV (UTF-8, ``--excel`` for a spreadsheet) and Parquet (needs
+pyarrow: ``pip install 'cnis-crawler[parquet]'``). On a terminal the export shows its progress
+and ends with a one-screen summary.
 """
 
 from __future__ import annotations
@@ -15,22 +19,38 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import sqlite3
 import sys
+import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
+from rich.console import Console, Group
+from rich.progress import DownloadColumn, Progress
+from rich.table import Table
+
 from cnis_crawler.extensions import write_atomically
+from cnis_crawler.extraction.article import RUNGS
+from cnis_crawler.items import Article
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Sequence
+
+    import pyarrow as pa
+
+logger = logging.getLogger(__name__)
 
 RUN_FILES = "cnis-*.jsonl"
 EXPORT_FIELDS = ("first_seen", "last_changed", "versions", "aliases")
+COLUMNS = tuple(item.name for item in fields(Article)) + EXPORT_FIELDS
+DATES = ("date", "url_date")
+TIMES = ("fetched_at", "first_seen", "last_changed")
 # Lists and mappings have no CSV cell of their own: they go in as JSON.
 JSON_CELLS = ("attachments", "extracted_by", "aliases")
 
@@ -63,25 +83,53 @@ class Dataset:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
 
 
-def read_records(output_dir: Path) -> tuple[list[dict[str, Any]], list[str], int]:
-    """Every record of every run file, oldest run first; and the files, and the lines skipped."""
+def run_files(output_dir: Path) -> list[Path]:
+    """The run files under ``output_dir``, oldest run first."""
+    return sorted(output_dir.glob(RUN_FILES))
+
+
+RunFiles = dict[str, tuple[list[dict[str, Any]], int]]
+
+
+def read_records(
+    output_dir: Path, advance: Callable[[int], object] = lambda _: None
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Every record of every run file, oldest run first; and the files, and the lines skipped.
+
+    ``advance`` is told the bytes of each file read. A line that is not one of this crawler's
+    records (an older format, or not JSON: a file someone else put there) is skipped, counted
+    and logged with its place, so a bad file costs its bad lines and nothing else.
+    """
     records, files, skipped = [], [], 0
-    for path in sorted(output_dir.glob(RUN_FILES)):
+    for path in run_files(output_dir):
         files.append(path.name)
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if "key" in record and "version" in record:
+        data = path.read_bytes()
+        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                record, reason = None, f"not JSON ({error.msg})"
+            else:
+                reason = "not a record of this crawler (no key and version)"
+            if isinstance(record, dict) and "key" in record and "version" in record:
                 records.append(record)
             else:
                 skipped += 1
+                logger.warning("Skipped line %d of %s: %s", number, path, reason)
+        advance(len(data))
     return records, files, skipped
+
+
+def connect_read_only(state_path: Path) -> sqlite3.Connection:
+    """The crawl state, opened so that reading it can never change it (nor create it)."""
+    return sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def aliases_by_key(state_path: Path) -> dict[str, list[str]]:
     """The URLs of each article other than its record's, from the crawl state (read only)."""
     if not state_path.is_file():
         return {}
-    db = sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True)
+    db = connect_read_only(state_path)
     try:
         rows = db.execute(
             "SELECT pages.key, pages.url FROM pages JOIN articles ON articles.key = pages.key"
@@ -95,8 +143,13 @@ def aliases_by_key(state_path: Path) -> dict[str, list[str]]:
     return aliases
 
 
-def build(output_dir: Path, filters: Filters, history: bool = False) -> Dataset:
-    records, files, skipped = read_records(output_dir)
+def build(
+    output_dir: Path,
+    filters: Filters,
+    history: bool = False,
+    advance: Callable[[int], object] = lambda _: None,
+) -> Dataset:
+    records, files, skipped = read_records(output_dir, advance=advance)
     aliases = aliases_by_key(output_dir / "state.sqlite")
     by_key: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -114,7 +167,7 @@ def build(output_dir: Path, filters: Filters, history: bool = False) -> Dataset:
             if filters.accept(record):
                 rows.append(record | history_fields)
     rows.sort(key=lambda row: (row["date"], row["key"], row["version"]))
-    counts = {name: Counter(str(row[name]) for row in rows) for name in ("site", "section")} | {
+    counts = {name: Counter(str(row[name]) for row in rows) for name in ("site", "lang", "section")} | {
         "year": Counter(row["date"][:4] for row in rows)
     }
     return Dataset(rows, files, skipped, counts)
@@ -124,7 +177,7 @@ def jsonl_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
 
 
-def csv_bytes(rows: list[dict[str, Any]], excel: bool) -> bytes:
+def csv_bytes(rows: list[dict[str, Any]], excel: bool = False) -> bytes:
     """UTF-8 CSV; ``excel`` puts the byte order mark first, without which a spreadsheet reads
     the Chinese text as another encoding."""
     text = io.StringIO()
@@ -137,6 +190,48 @@ def csv_bytes(rows: list[dict[str, Any]], excel: bool) -> bytes:
     return ("\ufeff" if excel else "").encode("utf-8") + text.getvalue().encode("utf-8")
 
 
+def parquet_schema(typed: bool = True) -> pa.Schema:
+    """Every column typed, so that every export (an empty one too) has the same schema: nested
+    values stay nested rather than JSON text, and dates and times are dates and UTC times, which
+    pandas, R's arrow and DuckDB read as such. ``typed=False``: those as the records' ISO text."""
+    import pyarrow as pa
+
+    text = pa.string()
+    types = {
+        "doc_id": pa.int64(),
+        "version": pa.int64(),
+        "versions": pa.int64(),
+        "attachments": pa.list_(pa.struct([("name", text), ("url", text)])),
+        "extracted_by": pa.struct([(name, text) for name in RUNGS]),
+        "aliases": pa.list_(text),
+    }
+    if typed:
+        types |= dict.fromkeys(DATES, pa.date32()) | dict.fromkeys(TIMES, pa.timestamp("s", tz="UTC"))
+    return pa.schema([(name, types.get(name, text)) for name in COLUMNS])
+
+
+def parquet_bytes(rows: list[dict[str, Any]], excel: bool = False) -> bytes:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise SystemExit("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'") from error
+    # Arrow parses ISO dates and times itself when casting text; an empty one is no date.
+    blank_as_null = [{**row, **{name: row.get(name) or None for name in DATES + TIMES}} for row in rows]
+    table = pa.Table.from_pylist(blank_as_null, schema=parquet_schema(typed=False))
+    buffer = io.BytesIO()
+    pq.write_table(table.cast(parquet_schema()), buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+# ``excel`` matters only to CSV; the writers share one signature.
+WRITERS: dict[str, Callable[[list[dict[str, Any]], bool], bytes]] = {
+    "jsonl": lambda rows, excel: jsonl_bytes(rows),
+    "csv": csv_bytes,
+    "parquet": parquet_bytes,
+}
+
+
 def crawler_version() -> str:
     try:
         return version("cnis-crawler")
@@ -145,20 +240,34 @@ def crawler_version() -> str:
 
 
 def export(
-    output_dir: Path, out_dir: Path, fmt: str, filters: Filters, history: bool = False, excel: bool = False
+    output_dir: Path,
+    out_dir: Path,
+    formats: Sequence[str],
+    filters: Filters,
+    history: bool = False,
+    excel: bool = False,
+    advance: Callable[[int], object] = lambda _: None,
 ) -> dict[str, Any]:
-    """Write the dataset and its manifest into ``out_dir``; returns the manifest."""
-    dataset = build(output_dir, filters, history)
-    name = f"cnis-{'history' if history else 'articles'}.{fmt}"
-    data = jsonl_bytes(dataset.rows) if fmt == "jsonl" else csv_bytes(dataset.rows, excel)
-    write_atomically(out_dir / name, data)
+    """Write the dataset in each format, then its manifest, into ``out_dir``; returns the manifest.
+
+    ``advance`` is told the bytes of each run file read (for a progress bar).
+    """
+    dataset = build(output_dir, filters, history, advance)
+    files = {}
+    for fmt in formats:
+        name = f"cnis-{'history' if history else 'articles'}.{fmt}"
+        data = WRITERS[fmt](dataset.rows, excel)
+        write_atomically(out_dir / name, data)
+        files[name] = {
+            "rows": len(dataset.rows),
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
     dates = [row["date"] for row in dataset.rows]
     manifest = {
         "crawler_version": crawler_version(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "files": {
-            name: {"rows": len(dataset.rows), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        },
+        "files": files,
         "history": history,
         "filters": {key: value for key, value in vars(filters).items() if value},
         "date_range": [min(dates), max(dates)] if dates else None,
@@ -166,14 +275,42 @@ def export(
         "run_files": dataset.run_files,
         "skipped_lines": dataset.skipped_lines,
     }
+    # Last, so that a manifest never names a file that is not there yet.
     write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
+
+
+def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
+    """What was written, on one screen: the files, then the rows per site, language, year, section."""
+    width = max(len(str(out_dir / name)) for name in manifest["files"])
+    files = [
+        f"{out_dir / name!s:{width}}  {file['bytes']:>12,} bytes  sha256 {file['sha256'][:16]}…"
+        for name, file in manifest["files"].items()
+    ]
+    counts, dates = manifest["counts"], manifest["date_range"] or ["-", "-"]
+    rows, skipped = sum(counts["site"].values()), manifest["skipped_lines"]
+    sections = Table("section", box=box.SIMPLE_HEAD, padding=(0, 1))
+    sections.add_column("rows", justify="right")
+    for section, count in counts["section"].items():
+        sections.add_row(section, str(count))
+    return Group(
+        f"[bold]{rows:,} {'versions' if manifest['history'] else 'articles'}[/bold], dated {dates[0]} … "
+        f"{dates[-1]}, from {len(manifest['run_files'])} run files in {seconds:.2f} s"
+        + (f" ({skipped} lines skipped: see the warnings)" if skipped else ""),
+        *([f"filters: {json.dumps(manifest['filters'], ensure_ascii=False)}"] if manifest["filters"] else []),
+        *files,
+        *(f"{name}: " + ", ".join(f"{value} {count}" for value, count in counts[name].items())
+          for name in ("site", "lang", "year")),
+        sections,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnis-crawler export", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    parser.add_argument(
+        "--format", action="append", choices=tuple(WRITERS), help="jsonl (default), csv, parquet; repeatable"
+    )
     parser.add_argument("--out", type=Path, default=Path("output/export"), help="folder to write into")
     parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
     parser.add_argument("--since", help="first article date, YYYY-MM-DD")
@@ -186,10 +323,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.output.is_dir():
         parser.error(f"no crawl output at {args.output}")
+    logging.basicConfig(format="%(levelname)s: %(message)s")
     filters = Filters(args.since, args.until, tuple(args.site), tuple(args.lang), tuple(args.section))
-    manifest = export(args.output, args.out, args.format, filters, args.history, args.excel)
-    for name, facts in manifest["files"].items():
-        print(f"{facts['rows']} rows in {args.out / name} ({facts['bytes']} bytes), manifest beside it")
+    formats = list(dict.fromkeys(args.format or ["jsonl"]))
+    started = time.perf_counter()
+    # The bar goes to stderr and only to a terminal: piped or logged, the output is the summary.
+    console = Console(stderr=True)
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), console=console,
+                  disable=not console.is_terminal) as bar:  # fmt: skip
+        total = sum(path.stat().st_size for path in run_files(args.output))
+        reading = bar.add_task("reading run files", total=total)
+        manifest = export(
+            args.output, args.out, formats, filters, args.history, args.excel,
+            advance=lambda size: bar.advance(reading, size),
+        )  # fmt: skip
+    # Soft wrap: a long path stays on one line, whole, when the summary goes to a log.
+    Console(soft_wrap=True).print(summary(manifest, args.out, time.perf_counter() - started))
     return 0
 
 

@@ -1,22 +1,25 @@
 """Per-section accounting: what the pager declared, what was fetched, linked, written, dropped.
 
 Logged when the crawl closes, and written as JSON to ``CNIS_SUMMARY_PATH`` (with the feed
-placeholders ``%(name)s`` and ``%(time)s``) so scheduled runs leave a record of their health.
+placeholders ``%(name)s`` and ``%(time)s``) so scheduled runs leave a record of their health;
+logged per section while the crawl runs, every ``CNIS_PROGRESS_INTERVAL`` seconds.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
 
 from cnis_crawler.drops import NotNew
+from cnis_crawler.feedstorage import write_atomically
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,74 @@ DROPPED = "dropped"
 def section_stat(section_key: str, counter: str) -> str:
     """The stats key of a per-section counter: ``cnis/<host>/<section path>/<counter>``."""
     return f"{SECTION_STATS_PREFIX}{section_key}/{counter}"
+
+
+def section_table(stats: StatsCollector) -> dict[str, dict[str, Any]]:
+    """The per-section counters found in ``stats``, by section, with what is still unaccounted."""
+    table: dict[str, dict[str, Any]] = {}
+    for key, value in stats.get_stats().items():
+        if not key.startswith(SECTION_STATS_PREFIX):
+            continue
+        section, _, counter = key.removeprefix(SECTION_STATS_PREFIX).rpartition("/")
+        dropped = section.endswith(f"/{DROPPED}")
+        section = section.removesuffix(f"/{DROPPED}")
+        row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {DROPPED: {}})
+        if dropped:
+            row[DROPPED][counter] = value
+        else:
+            row[counter] = value
+    for row in table.values():
+        settled = sum(row[counter] for counter in ("skipped_known", "records", "unchanged", "aliases"))
+        row["unaccounted"] = row["articles_linked"] - settled - sum(row[DROPPED].values())
+    return dict(sorted(table.items()))
+
+
+class SectionProgress:
+    """Every ``CNIS_PROGRESS_INTERVAL`` seconds (0: never), a line for each section whose counts
+    moved: a first crawl of the live site takes hours, and Scrapy's own ``LogStats`` line does
+    not say which section is being read, nor how far."""
+
+    def __init__(self, stats: StatsCollector, interval: float) -> None:
+        self.stats = stats
+        self.interval = interval
+        self.task: AsyncioLoopingCall | LoopingCall | None = None
+        self.last: dict[str, dict[str, Any]] = {}
+        self.started = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        interval = crawler.settings.getfloat("CNIS_PROGRESS_INTERVAL")
+        if not interval:
+            raise NotConfigured
+        progress = cls(crawler.stats, interval)
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
+        return progress
+
+    def spider_opened(self) -> None:
+        self.started = time.monotonic()
+        self.task = create_looping_call(self.log)
+        self.task.start(self.interval, now=False)
+
+    def log(self) -> None:
+        table = section_table(self.stats)
+        moved = {section: row for section, row in table.items() if self.last.get(section) != row}
+        self.last = table
+        if not moved:
+            return
+        lines = [
+            f"{section}: listing pages {row['listing_pages_fetched']}/{row['listing_pages_declared']},"
+            f" linked {row['articles_linked']}, written {row['records']}, known {row['skipped_known']},"
+            f" same {row['unchanged']}, alias {row['aliases']}, dropped {sum(row[DROPPED].values())},"
+            f" pending {row['unaccounted']}"
+            for section, row in moved.items()
+        ]
+        elapsed = time.monotonic() - self.started
+        logger.info("Progress after %.0f s, sections that moved:\n%s", elapsed, "\n".join(lines))
+
+    def spider_closed(self) -> None:
+        if self.task and self.task.running:
+            self.task.stop()
 
 
 class SectionReport:
@@ -82,22 +155,7 @@ class SectionReport:
         self._count(item, f"{DROPPED}/error:{failure.type.__name__}")
 
     def sections(self) -> dict[str, dict[str, Any]]:
-        table: dict[str, dict[str, Any]] = {}
-        for key, value in self.stats.get_stats().items():
-            if not key.startswith(SECTION_STATS_PREFIX):
-                continue
-            section, _, counter = key.removeprefix(SECTION_STATS_PREFIX).rpartition("/")
-            dropped = section.endswith(f"/{DROPPED}")
-            section = section.removesuffix(f"/{DROPPED}")
-            row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {DROPPED: {}})
-            if dropped:
-                row[DROPPED][counter] = value
-            else:
-                row[counter] = value
-        for row in table.values():
-            settled = sum(row[counter] for counter in ("skipped_known", "records", "unchanged", "aliases"))
-            row["unaccounted"] = row["articles_linked"] - settled - sum(row[DROPPED].values())
-        return dict(sorted(table.items()))
+        return section_table(self.stats)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         table = self.sections()
@@ -149,14 +207,3 @@ class SectionReport:
         }
         write_atomically(path, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
         logger.info("Run summary written to %s", path)
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)

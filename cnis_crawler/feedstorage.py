@@ -17,12 +17,15 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from scrapy.extensions.feedexport import FileFeedStorage
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from scrapy import Spider
 
 TEMPORARY_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.part$")
@@ -33,26 +36,46 @@ class AtomicFileFeedStorage(FileFeedStorage):
     """True once the complete file is in place (the crawl state reads it on ``feed_slot_closed``)."""
 
     def open(self, spider: Spider) -> IO[bytes]:
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_abandoned_parts(target.parent)
         return tempfile.TemporaryFile()
 
     def store(self, file: IO[bytes]) -> None:
         target = Path(self.path)
-        part = target.with_name(f".{target.name}.{os.getpid()}.part")
-        with part.open("wb") as complete:
+        with replacing(target) as complete:
             if self.write_mode == "ab" and target.exists():
                 with target.open("rb") as existing:
                     shutil.copyfileobj(existing, complete)
             file.seek(0)
             shutil.copyfileobj(file, complete)
-            complete.flush()
-            os.fsync(complete.fileno())
         file.close()
-        os.replace(part, target)
-        sync_directory(target.parent)
         self.stored = True
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[IO[bytes]]:
+    """A file to write ``target``'s new content into; it replaces ``target`` only when complete.
+
+    The content goes into ``.<name>.<pid>.part`` beside the target, is synced, renamed over it
+    and the rename synced: a reader sees the old file or the new one, never half of one. An
+    exception leaves the target as it was; a kill leaves a part file that the next writer into
+    the folder removes.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_parts(target.parent)
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        with part.open("wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    sync_directory(target.parent)
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    with replacing(path) as file:
+        file.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def sync_directory(directory: Path) -> None:

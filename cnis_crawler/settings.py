@@ -25,7 +25,10 @@ DOWNLOADER_MIDDLEWARES = {"cnis_crawler.incremental.InFlightMiddleware": 50}
 EXTENSIONS = {
     "cnis_crawler.incremental.IncrementalCrawl": 400,
     "cnis_crawler.extensions.SectionReport": 500,
+    "cnis_crawler.extensions.SectionProgress": 510,
 }
+# Seconds between the per-section progress lines of a crawl (0: none).
+CNIS_PROGRESS_INTERVAL = 60
 
 # One set of files per run (run_id: its start time, to the microsecond). A record counts as
 # known to the crawl state once its batch file is stored, so a run killed mid-way keeps every

@@ -6,12 +6,21 @@ import csv
 import hashlib
 import io
 import json
+import math
+import os
+import re
+import subprocess
+import sys
+from contextlib import suppress
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from cnis_crawler.cli import main as cli
-from cnis_crawler.export import EXPORT_FIELDS, Filters, build, export
+from cnis_crawler.export import COLUMNS, DATES, EXPORT_FIELDS, JSON_CELLS, Filters, build, export
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,7 +42,7 @@ def output_of(crawl: CrawlResult) -> Path:
 
 
 def test_one_row_per_article_with_its_record_and_aliases(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
-    manifest = export(output_of(mirror_crawl), tmp_path, "jsonl", Filters())
+    manifest = export(output_of(mirror_crawl), tmp_path, ["jsonl"], Filters())
     lines = (tmp_path / "cnis-articles.jsonl").read_bytes().decode("utf-8").splitlines()
     rows = {row["url"]: row for row in map(json.loads, lines)}
     assert len(rows) == len(mirror_crawl.records) == 60
@@ -58,7 +67,7 @@ def test_one_row_per_article_with_its_record_and_aliases(mirror_crawl: CrawlResu
 
 
 def test_the_manifest_names_each_file_by_its_sha256(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
-    manifest = export(output_of(mirror_crawl), tmp_path, "csv", Filters())
+    manifest = export(output_of(mirror_crawl), tmp_path, ["csv"], Filters())
     written = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert written == manifest
     [(name, facts)] = manifest["files"].items()
@@ -74,7 +83,7 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 def test_csv_is_utf8_with_nested_values_as_json(
     mirror_crawl: CrawlResult, tmp_path: Path, excel: bool
 ) -> None:
-    export(output_of(mirror_crawl), tmp_path, "csv", Filters(), excel=excel)
+    export(output_of(mirror_crawl), tmp_path, ["csv"], Filters(), excel=excel)
     path = tmp_path / "cnis-articles.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf") == excel, "the BOM only for a spreadsheet"
     rows = csv_rows(path)
@@ -157,5 +166,107 @@ def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.
         "csv",
     ]
     assert cli([*arguments, "--lang", "zh"]) == 0
-    assert f"23 rows in {tmp_path / 'cnis-articles.csv'}" in capsys.readouterr().out
-    assert cli(["report"]) == 2
+    out = capsys.readouterr().out
+    assert "23 articles, dated 2008-06-20 … 2025-10-22, from 1 run files" in out
+    assert (
+        f"{tmp_path / 'cnis-articles.csv'}  {(tmp_path / 'cnis-articles.csv').stat().st_size:>12,} bytes"
+        in out
+    )
+    assert "lang: zh 23" in out
+    assert "\x1b[" not in out, "no terminal codes when the output is not a terminal"
+    assert cli(["inventory"]) == 2
+
+
+def plain(name: str, value: Any) -> Any:
+    """A value as pandas read it, in the records' own terms: lists, dicts, ISO text, None."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [plain(name, item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(key, item) for key, item in value.items()}
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return value.strftime("%Y-%m-%d" if name in DATES else "%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+READERS = {
+    "jsonl": lambda path: pd.read_json(path, lines=True),
+    "csv": lambda path: pd.read_csv(path),
+    "parquet": lambda path: pd.read_parquet(path),
+}
+
+
+@pytest.mark.parametrize("fmt", list(READERS))
+def test_each_format_loads_in_pandas_in_one_line(mirror_crawl: CrawlResult, tmp_path: Path, fmt: str) -> None:
+    manifest = export(output_of(mirror_crawl), tmp_path, list(READERS), Filters())
+    assert list(manifest["files"]) == [f"cnis-articles.{name}" for name in READERS]
+    frame = READERS[fmt](tmp_path / f"cnis-articles.{fmt}")
+    assert list(frame.columns) == list(COLUMNS)
+    loaded = [{name: plain(name, value) for name, value in row.items()} for row in frame.to_dict("records")]
+    expected = build(output_of(mirror_crawl), Filters()).rows
+    if fmt == "csv":  # a CSV cell has no None apart from "", and no list or dict apart from JSON
+        loaded = [row | {name: json.loads(row[name]) for name in JSON_CELLS} for row in loaded]
+        expected = [{name: None if value == "" else value for name, value in row.items()} for row in expected]
+    assert len(loaded) == 60
+    assert loaded == expected
+    assert any(row["attachments"] for row in loaded)
+    assert any(row["subtitle"] is None for row in loaded)
+
+
+def test_parquet_types_dates_and_keeps_its_schema_when_empty(
+    mirror_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    export(output_of(mirror_crawl), tmp_path, ["parquet"], Filters())
+    frame = pd.read_parquet(tmp_path / "cnis-articles.parquet")
+    assert str(frame["fetched_at"].dtype) == "datetime64[ms, UTC]"
+    assert frame["date"].min() == date(2008, 6, 20)
+    manifest = export(output_of(mirror_crawl), tmp_path, ["parquet", "jsonl"], Filters(since="2100-01-01"))
+    assert manifest["date_range"] is None
+    assert [facts["rows"] for facts in manifest["files"].values()] == [0, 0]
+    assert list(pd.read_parquet(tmp_path / "cnis-articles.parquet").columns) == list(COLUMNS)
+    assert (tmp_path / "cnis-articles.jsonl").read_bytes() == b""
+
+
+def test_lines_that_are_no_record_are_skipped_counted_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = tmp_path / "output"
+    output.mkdir()
+    good = json.dumps(record(1, "2026-11-01T03:00:00Z", "Text."))
+    (output / "cnis-run1-001.jsonl").write_text(f"{good}\n{good[:40]}\n[1, 2]\n", encoding="utf-8")
+    dataset = build(output, Filters())
+    assert [row["body"] for row in dataset.rows] == ["Text."]
+    assert dataset.skipped_lines == 2
+    assert [message.split(": ", 1)[1] for message in caplog.messages] == [
+        "not JSON (Unterminated string starting at)",
+        "not a record of this crawler (no key and version)",
+    ]
+    assert caplog.messages[0].startswith(f"Skipped line 2 of {output / 'cnis-run1-001.jsonl'}")
+
+
+def test_a_terminal_sees_a_progress_bar_then_the_summary(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
+    leader, follower = os.openpty()
+    command = [sys.executable, "-m", "cnis_crawler.export", "--output", str(output_of(mirror_crawl))]
+    env = os.environ | {"TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    with subprocess.Popen(
+        [*command, "--out", str(tmp_path)], stdin=follower, stdout=follower, stderr=follower, env=env
+    ) as process:
+        os.close(follower)
+        screen = b""
+        with suppress(OSError):  # EIO once the child has closed the terminal
+            while chunk := os.read(leader, 65536):
+                screen += chunk
+        os.close(leader)
+    assert process.returncode == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode("utf-8"))  # colours, cursor moves
+    assert "reading run files" in text
+    assert "100%" in text
+    assert "60 articles, dated 2008-06-20 … 2025-10-22" in text

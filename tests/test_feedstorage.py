@@ -7,7 +7,14 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from cnis_crawler.feedstorage import AtomicFileFeedStorage, remove_abandoned_parts
+import pytest
+
+from cnis_crawler.feedstorage import (
+    AtomicFileFeedStorage,
+    remove_abandoned_parts,
+    replacing,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,3 +55,27 @@ def test_only_abandoned_parts_are_removed(tmp_path: Path) -> None:
         path.write_bytes(b'{"half":')
     assert remove_abandoned_parts(tmp_path) == [abandoned]
     assert own.exists()
+
+
+def test_a_replaced_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "export" / "manifest.json", "{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "export" / "manifest.json").stat().st_mode & 0o777 == 0o644, "readable by others"
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_part(tmp_path: Path) -> None:
+    target = tmp_path / "cnis-articles.jsonl"
+    target.write_bytes(b"old\n")
+
+    def write_half() -> None:
+        with replacing(target) as file:
+            file.write(b"new, but only half")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_half()
+    assert target.read_bytes() == b"old\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["cnis-articles.jsonl"]

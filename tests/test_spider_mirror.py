@@ -6,6 +6,7 @@ import json
 import re
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction import RUNGS
@@ -137,3 +138,36 @@ def test_unknown_site_is_a_clear_error(crawl_runner: CrawlRunner) -> None:
     result = crawl_runner("-a", "sites=cnis.example")
     assert "unknown site(s) ['cnis.example']; known sites: en.cnis.ac.cn" in result.log
     assert not result.records
+
+
+PROGRESS_LINE = re.compile(
+    r"^(?P<section>\S+): listing pages (?P<read>\d+)/(?P<declared>\d+), linked (?P<linked>\d+),"
+    r" written (?P<written>\d+), known \d+, same \d+, alias \d+, dropped (?P<dropped>\d+), pending \d+$"
+)
+
+
+def test_progress_is_logged_per_section_while_crawling(crawl_runner: CrawlRunner) -> None:
+    result = crawl_runner("-s", "CNIS_PROGRESS_INTERVAL=0.05", "-s", "DOWNLOAD_DELAY=0.01")
+    assert result.returncode == 0, result.log[-3000:]
+    reports = re.findall(r"Progress after \d+ s, sections that moved:\n((?:\S+: listing .*\n)+)", result.log)
+    assert len(reports) >= 3, result.log[-3000:]
+    seen: dict[str, list[tuple[int, ...]]] = {}
+    for report in reports:
+        for line in report.splitlines():
+            match = PROGRESS_LINE.match(line)
+            assert match, line
+            counts = tuple(int(match[name]) for name in ("read", "declared", "linked", "written", "dropped"))
+            seen.setdefault(match["section"], []).append(counts)
+    final = result.summary["sections"]
+    assert set(seen) == set(final), "every section reports its progress"
+    for section, reported in seen.items():
+        row = final[section]
+        at_close = (
+            row["listing_pages_fetched"],
+            row["listing_pages_declared"],
+            row["articles_linked"],
+            row["records"],
+            sum(row["dropped"].values()),
+        )
+        for earlier, later in pairwise([*reported, at_close]):
+            assert all(before <= after for before, after in zip(earlier, later, strict=True)), section
