@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MIRROR := tests/fixtures/site
 
-.PHONY: demo test install lint mirror fixtures bench clean
+.PHONY: demo test install browser lint mirror fixtures bench clean
 
 install: $(STAMP)
 
@@ -22,9 +22,16 @@ demo: $(STAMP)
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
 	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The report's test opens it in a real browser: Debian's Chromium, installed once if missing.
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the report's browser test"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

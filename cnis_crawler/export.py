@@ -35,8 +35,8 @@ from rich.console import Console, Group
 from rich.progress import DownloadColumn, Progress
 from rich.table import Table
 
-from cnis_crawler.extensions import write_atomically
 from cnis_crawler.extraction.article import RUNGS
+from cnis_crawler.feedstorage import RUN_FILES, write_atomically
 from cnis_crawler.items import Article
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RUN_FILES = "cnis-*.jsonl"
 EXPORT_FIELDS = ("first_seen", "last_changed", "versions", "aliases")
 COLUMNS = tuple(item.name for item in fields(Article)) + EXPORT_FIELDS
 DATES = ("date", "url_date")
@@ -89,21 +88,20 @@ def run_files(output_dir: Path) -> list[Path]:
 
 
 RunFiles = dict[str, tuple[list[dict[str, Any]], int]]
+"""Run file name → its records and the number of its lines skipped."""
 
 
-def read_records(
-    output_dir: Path, advance: Callable[[int], object] = lambda _: None
-) -> tuple[list[dict[str, Any]], list[str], int]:
-    """Every record of every run file, oldest run first; and the files, and the lines skipped.
+def read_run_files(output_dir: Path, advance: Callable[[int], object] = lambda _: None) -> RunFiles:
+    """Each run file by name, oldest run first: its records, and how many lines were skipped.
 
     ``advance`` is told the bytes of each file read. A line that is not one of this crawler's
     records (an older format, or not JSON: a file someone else put there) is skipped, counted
     and logged with its place, so a bad file costs its bad lines and nothing else.
     """
-    records, files, skipped = [], [], 0
+    read: RunFiles = {}
     for path in run_files(output_dir):
-        files.append(path.name)
         data = path.read_bytes()
+        records, skipped = [], 0
         for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
             try:
                 record = json.loads(line)
@@ -116,8 +114,19 @@ def read_records(
             else:
                 skipped += 1
                 logger.warning("Skipped line %d of %s: %s", number, path, reason)
+        read[path.name] = (records, skipped)
         advance(len(data))
-    return records, files, skipped
+    return read
+
+
+def read_records(
+    output_dir: Path, files_read: RunFiles | None = None, advance: Callable[[int], object] = lambda _: None
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Every record of every run file, oldest run first; and the files, and the lines skipped.
+    ``files_read``: what :func:`read_run_files` returned, when the caller has read them already."""
+    read = read_run_files(output_dir, advance) if files_read is None else files_read
+    records = [record for file_records, _ in read.values() for record in file_records]
+    return records, list(read), sum(skipped for _, skipped in read.values())
 
 
 def connect_read_only(state_path: Path) -> sqlite3.Connection:
@@ -148,8 +157,10 @@ def build(
     filters: Filters,
     history: bool = False,
     advance: Callable[[int], object] = lambda _: None,
+    files_read: RunFiles | None = None,
 ) -> Dataset:
-    records, files, skipped = read_records(output_dir, advance=advance)
+    """The dataset of the run files in ``output_dir`` (or ``files_read``, read already)."""
+    records, files, skipped = read_records(output_dir, files_read, advance)
     aliases = aliases_by_key(output_dir / "state.sqlite")
     by_key: dict[str, list[dict[str, Any]]] = {}
     for record in records:

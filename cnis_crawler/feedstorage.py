@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from scrapy import Spider
 
 TEMPORARY_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.part$")
+RUN_FILES = "cnis-*.jsonl"
+"""The records of every run, as settings.FEEDS names them, in the folder of the crawl state."""
 
 
 class AtomicFileFeedStorage(FileFeedStorage):

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -31,7 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
-from cnis_crawler.feedstorage import remove_abandoned_parts
+from cnis_crawler.feedstorage import RUN_FILES, remove_abandoned_parts
 from cnis_crawler.items import Article
 from cnis_crawler.jobdir import finish_job, prepare_job
 from cnis_crawler.ledger import Batch, Ledger
@@ -215,11 +216,25 @@ class IncrementalCrawl:
         if not self.takes_articles():
             logger.warning("No feed takes the records: this crawl writes nothing and learns nothing")
         self.state.start_run(self.run_id, utc_now())
-        for template in self.exporter.feeds if self.exporter else ():
-            if (path := local_path(template.replace("%(name)s", spider.name))) and path.parent.is_dir():
+        paths = [local_path(template.replace("%(name)s", spider.name)) for template in self.feed_templates()]
+        for path in filter(None, paths):
+            if path.parent.is_dir():
                 remove_abandoned_parts(path.parent)
                 if self.state.persistent:
                     self.adopt(feed_files(path))
+        if self.state.persistent and not any(
+            path and writes_run_files(path, self.state.path) for path in paths
+        ):
+            # Scrapyd's items_dir, or -s FEEDS={} -O file: records the state counts as written,
+            # but in files that the export and the report, reading the state's folder, never see.
+            logger.warning(
+                "No feed writes run files (%s) beside the crawl state: cnis-crawler export and"
+                " report will not see this run's records, though later runs count them as known",
+                Path(self.state.path).parent / RUN_FILES,
+            )
+
+    def feed_templates(self) -> list[str]:
+        return list(self.exporter.feeds) if self.exporter else []
 
     def takes_articles(self) -> bool:
         filters = self.exporter.filters.values() if self.exporter else ()
@@ -367,6 +382,13 @@ def local_path(uri: str) -> Path | None:
     if parts.scheme == "file":
         return Path(unquote(parts.path))
     return Path(uri) if not parts.scheme else None
+
+
+def writes_run_files(template: Path, state_path: str) -> bool:
+    """Whether a feed's files are run files the export reads: ``cnis-*.jsonl`` in the folder of
+    the crawl state."""
+    in_state_folder = template.parent.resolve() == Path(state_path).parent.resolve()
+    return in_state_folder and fnmatch(PLACEHOLDER_RE.sub("x", template.name), RUN_FILES)
 
 
 def feed_files(template: Path) -> list[Path]:

@@ -171,3 +171,14 @@ def test_progress_is_logged_per_section_while_crawling(crawl_runner: CrawlRunner
         )
         for earlier, later in pairwise([*reported, at_close]):
             assert all(before <= after for before, after in zip(earlier, later, strict=True)), section
+
+
+def test_a_feed_the_export_cannot_see_is_warned_about(crawl_runner: CrawlRunner) -> None:
+    result = crawl_runner("-a", "sites=en.cnis.gov.cn", "-s", "FEEDS={}", "-O", "news.jsonl")
+    assert result.returncode == 0, result.log[-3000:]
+    assert len((result.workdir / "news.jsonl").read_text(encoding="utf-8").splitlines()) == 8
+    assert "No feed writes run files (output/cnis-*.jsonl) beside the crawl state" in result.log
+
+
+def test_the_default_feeds_are_run_files(mirror_crawl: CrawlResult) -> None:
+    assert "No feed writes run files" not in mirror_crawl.log

@@ -1,0 +1,327 @@
+"""One self-contained HTML page on the crawl: ``cnis-crawler report`` (or ``python -m cnis_crawler.report``).
+
+The page needs nothing but itself (no script, font or stylesheet from anywhere): a headline
+saying whether the last run was healthy, the articles per section and month, the newest
+articles, and the accounting of the last runs. Sources, each for what it is authoritative on:
+the run files (the dataset, read by :func:`cnis_crawler.export.build`), the crawl state's
+``runs`` and ``versions`` tables (what each run counted and stored), and each run's summary JSON
+(listing pages, drops and lost articles per section; absent when a run was killed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from cnis_crawler import drops
+from cnis_crawler.export import Filters, RunFiles, build, connect_read_only, read_run_files
+from cnis_crawler.feedstorage import write_atomically
+from cnis_crawler.site import SECTIONS
+from cnis_crawler.urls import section_of
+
+SUMMARIES = "cnis-*.summary.json"
+COUNTERS = "incremental/"
+COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac")
+
+
+@dataclass
+class Run:
+    run_id: str
+    """The start time, UTC, as the run's files are named: ``2026-11-24T03-17-00.123456``."""
+    finished: str | None = None
+    finish_reason: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    """The crawl's ``incremental/*`` counters: new, changed, unchanged, aliases, skipped_known …"""
+    stored: Counter[str] | None = None
+    """Records in this run's files by ``change`` (``new``, ``changed``): a killed run's too."""
+    sections: dict[str, dict[str, Any]] | None = None
+    """The summary's per-section accounting; None when the run wrote no summary."""
+
+    @property
+    def started(self) -> datetime:
+        return datetime.strptime(self.run_id[:19].replace(":", "-"), "%Y-%m-%dT%H-%M-%S").replace(tzinfo=UTC)
+
+    def total(self, counter: str) -> int:
+        return sum(row.get(counter, 0) for row in (self.sections or {}).values())
+
+    def written(self, change: str) -> int:
+        return self.stored[change] if self.stored is not None else self.counters.get(change, 0)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        return sum((Counter(row.get("dropped", {})) for row in (self.sections or {}).values()), Counter())
+
+    @property
+    def problems(self) -> list[str]:
+        if self.finish_reason is None:
+            return ["did not finish: killed, or still running"]
+        found = [] if self.finish_reason == "finished" else [f"stopped early: {self.finish_reason}"]
+        if self.sections is None:
+            found.append("no summary")
+        # A drop that may pass (a timeout, a 5xx) costs an article until the next run fetches it.
+        retried = sum(n for name, n in self.dropped.items() if not getattr(drops, name, drops.Drop).permanent)
+        facts = (
+            (self.total("unaccounted"), "linked articles lost"),
+            (self.total("listing_pages_failed"), "listing pages failed"),
+            (retried, "drops to retry"),
+            (self.counters.get("not_stored", 0), "records not stored"),
+        )
+        return found + [f"{count} {what}" for count, what in facts if count]
+
+
+@dataclass
+class Report:
+    articles: list[dict[str, Any]]
+    """The latest version of each article, oldest date first (the export's rows)."""
+    by_month: dict[str, Counter[str]]
+    """Articles per month (``YYYY-MM``) and section key."""
+    section_names: dict[str, str]
+    """Section key → its trail, in the site's order."""
+    runs: list[Run]
+    """Newest first."""
+    generated_at: datetime
+    skipped_lines: int = 0
+
+
+def section_key(article: dict[str, Any]) -> tuple[str, str]:
+    section = section_of(article["url"])
+    return (section.key, section.trail) if section else (f"{article['site']}/?", article["section"])
+
+
+def read_runs(output_dir: Path, files_read: RunFiles) -> list[Run]:
+    """Every run the state, a summary or a run file knows, newest first."""
+    runs: dict[str, Run] = {}
+    state = output_dir / "state.sqlite"
+    if state.is_file():
+        with closing(connect_read_only(state)) as db:
+            for run_id, finished, reason, counters in db.execute(
+                "SELECT run_id, finished, finish_reason, accounting FROM runs"
+            ):
+                runs[run_id] = Run(run_id, finished, reason, json.loads(counters or "{}"))
+    # A file is named by the run that wrote it, also when a later run adopted it after a kill.
+    for name, (records, _) in files_read.items():
+        run_id = name.removeprefix("cnis-").rpartition("-")[0]
+        run = runs.setdefault(run_id, Run(run_id))
+        run.stored = (run.stored or Counter()) + Counter(record["change"] for record in records)
+    for path in output_dir.glob(SUMMARIES):
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        run_id = path.name.removeprefix("cnis-").removesuffix(".summary.json")
+        run = runs.setdefault(run_id, Run(run_id))
+        run.sections = summary["sections"]
+        run.finish_reason = run.finish_reason or summary["finish_reason"]
+        if not run.counters:  # a state kept in memory: the summary has the same counters
+            stats = summary["stats"].items()
+            run.counters = {k.removeprefix(COUNTERS): v for k, v in stats if k.startswith(COUNTERS)}
+    return sorted(runs.values(), key=lambda run: run.run_id, reverse=True)
+
+
+def gather(output_dir: Path, now: datetime | None = None) -> Report:
+    files_read = read_run_files(output_dir)
+    dataset = build(output_dir, Filters(), files_read=files_read)
+    by_month: dict[str, Counter[str]] = {}
+    names = {section.key: section.trail for section in SECTIONS}
+    for article in dataset.rows:
+        key, trail = section_key(article)
+        names.setdefault(key, trail)
+        by_month.setdefault(article["date"][:7], Counter())[key] += 1
+    present = {key for counter in by_month.values() for key in counter}
+    names = {key: trail for key, trail in names.items() if key in present}
+    runs = read_runs(output_dir, files_read)
+    return Report(dataset.rows, by_month, names, runs, now or datetime.now(UTC), dataset.skipped_lines)
+
+
+# Rendering -------------------------------------------------------------------------------------
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;color:#222;margin:1.5em auto;max-width:1100px;padding:0 1em}
+h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.1em;margin:1.6em 0 .4em}a{color:#1f5f9f}
+.headline{display:flex;gap:2.5em;flex-wrap:wrap;padding:.6em 1em;border-left:6px solid #59a14f}
+.headline{background:#f3f8f1}.headline.bad{border-color:#e15759;background:#fdf1f1}.muted{color:#666}
+.headline b{font-size:1.3em}table{border-collapse:collapse;margin-top:.4em}.newest,.runs{width:100%}
+th,td{padding:2px 6px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}th{background:#f4f4f4}
+.runs td{white-space:nowrap}.runs td:last-child{white-space:normal;min-width:9em}
+tr.bad td{background:#fdf1f1}
+.sections :is(td,th):nth-child(3),.runs :is(td,th):nth-child(n+4):nth-child(-n+8),
+.runs :is(td,th):nth-child(n+10):nth-child(-n+11){text-align:right;font-variant-numeric:tabular-nums}
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em}
+svg{width:100%;height:auto}svg text{font-size:11px;fill:#555}
+"""
+
+
+def table(name: str, header: tuple[str, ...], rows: list[str]) -> str:
+    head = "".join(f"<th>{escape(cell)}</th>" for cell in header)
+    return f'<table class="{name}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def tr(cells: list[str], attributes: str = "") -> str:
+    """A row of cells that are HTML already: each escaped where it was made."""
+    return f"<tr{attributes}>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    start, end = (int(month[:4]) * 12 + int(month[5:]) - 1 for month in (first, last))
+    return [f"{n // 12:04d}-{n % 12 + 1:02d}" for n in range(start, end + 1)]
+
+
+def chart(report: Report) -> str:
+    """A bar per month with articles, stacked by section, on a month axis without gaps: a
+    section that stopped publishing shows as a gap, not as a shorter axis."""
+    if not report.by_month:
+        return "<p>No articles yet.</p>"
+    months = months_between(min(report.by_month), max(report.by_month))
+    width, height, left, bottom = 960, 180, 30, 20
+    slot, most = (width - left) / len(months), max(sum(c.values()) for c in report.by_month.values())
+    scale = (height - bottom - 8) / most
+    colors = {key: COLORS[i % len(COLORS)] for i, key in enumerate(report.section_names)}
+    parts = []
+    for tick in sorted({0, most // 2, most}):
+        y = height - bottom - tick * scale
+        parts.append(f'<line x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')  # fmt: skip
+    every = math.ceil(32 / (slot * 12))  # years from one label to the next, so that none overlap
+    for index, month in enumerate(months):
+        x = left + index * slot
+        if month.endswith("-01") and int(month[:4]) % every == 0:
+            parts.append(f'<text x="{x:.1f}" y="{height - 5}">{month[:4]}</text>')
+        if not (counts := report.by_month.get(month)):
+            continue
+        y, total = height - bottom, sum(counts.values())
+        bars = [f"<title>{month}: {total} articles</title>"]
+        for key in (key for key in report.section_names if counts[key]):
+            y -= (bar := counts[key] * scale)
+            bars.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(slot - 1, 1):.1f}" height="{bar:.1f}"'
+                f' fill="{colors[key]}"><title>{month} {escape(key)}: {counts[key]}</title></rect>'
+            )
+        parts.append(f'<g class="month" data-month="{month}" data-count="{total}">{"".join(bars)}</g>')
+    label = f"Articles per month from {months[0]} to {months[-1]}, stacked by section"
+    legend = [
+        tr([f'<span class="swatch" style="background:{colors[key]}"></span>{escape(key)}', escape(trail),
+            str(sum(counts[key] for counts in report.by_month.values()))])
+        for key, trail in report.section_names.items()
+    ]  # fmt: skip
+    return (
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{label}">{"".join(parts)}</svg>'
+        + table("sections", ("section", "trail", "articles"), legend)
+    )
+
+
+def newest(report: Report, count: int = 20) -> str:
+    rows = [
+        tr([escape(a["date"]), escape(section_key(a)[1]), escape(a["source"] or ""),
+            f'<a href="{escape(a["url"])}">{escape(a["title"])}</a>'], f' lang="{escape(a["lang"])}"')
+        for a in report.articles[::-1][:count]
+    ]  # fmt: skip
+    return table("newest", ("date", "section", "source", "title"), rows)
+
+
+def run_row(run: Run) -> str:
+    summary = run.sections is not None
+    per_section = "; ".join(
+        f"{key} {row['listing_pages_fetched']}/{row['listing_pages_declared']}"
+        for key, row in (run.sections or {}).items()
+    )
+    pages = f"{run.total('listing_pages_fetched')}/{run.total('listing_pages_declared')}"
+    counted = [
+        run.counters.get(name, 0) if run.counters else "-"
+        for name in ("unchanged", "aliases", "skipped_known")
+    ]
+    took = run.finished and duration((datetime.fromisoformat(run.finished) - run.started).total_seconds())
+    cells = [
+        f"{run.started:%Y-%m-%d %H:%M:%S}",
+        escape(took or "-"),
+        escape(run.finish_reason or "unfinished"),
+        *map(str, [run.written("new"), run.written("changed"), *counted]),
+        escape(", ".join(f"{name}={n}" for name, n in sorted(run.dropped.items())) or "-")
+        if summary else "no summary",
+        f'<span title="{escape(per_section)}">{pages}</span>' if summary else "-",
+        str(run.total("unaccounted")) if summary else "-",
+        escape(", ".join(run.problems)) or "ok",
+    ]  # fmt: skip
+    return tr(cells, f' class="run{" bad" if run.problems else ""}" data-run="{escape(run.run_id)}"')
+
+
+def runs_table(report: Report, count: int = 10) -> str:
+    header = ("started (UTC)", "took", "result", "new", "changed", "unchanged", "aliases", "known",
+              "dropped", "listing pages read/declared", "lost", "health")  # fmt: skip
+    return table("runs", header, [run_row(run) for run in report.runs[:count]])
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    hours = seconds / 3600
+    return (
+        f"{hours * 60:.0f} min"
+        if hours < 1.5
+        else f"{hours:.0f} h"
+        if hours < 48
+        else f"{hours / 24:.0f} days"
+    )
+
+
+def headline(report: Report) -> str:
+    dates = [a["date"] for a in report.articles]
+    aliases = sum(len(a.get("aliases", [])) for a in report.articles)
+    last = report.runs[0] if report.runs else None
+    problems = last.problems if last else ["no run yet"]
+    run = "none" if last is None else (
+        f"{last.started:%Y-%m-%d %H:%M} UTC: {last.finish_reason or 'unfinished'},"
+        f" {last.written('new')} new, {last.written('changed')} changed"
+    )  # fmt: skip
+    health = "; ".join(problems) or "healthy: nothing lost, nothing failed"
+    if last:  # an old last run is news too: the scheduled crawls stopped
+        health += f" ({duration((report.generated_at - last.started).total_seconds())} before this report)"
+    return (
+        f'<div class="headline{" bad" if problems else ""}">'
+        f'<div><b id="total">{len(report.articles)}</b> articles<br><span class="muted">and {aliases}'
+        f' aliases</span></div><div><b id="span">{min(dates, default="-")} … {max(dates, default="-")}'
+        f'</b><br><span class="muted">article dates</span></div><div>last run <b id="last-run">'
+        f'{escape(run)}</b><br><span id="health">{escape(health)}</span></div></div>'
+    )
+
+
+def render(report: Report) -> str:
+    skipped = report.skipped_lines and f" {report.skipped_lines} lines of the run files were no records."
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>CNIS crawl report</title><style>{CSS}</style></head><body>"
+        f"<h1>CNIS crawl report</h1>{headline(report)}"
+        f"<h2>Articles per section and month</h2>{chart(report)}"
+        f"<h2>Newest articles</h2>{newest(report)}"
+        f"<h2>Last runs</h2>{runs_table(report)}"
+        f'<p class="muted">Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by cnis-crawler report.'
+        f"{skipped or ''} A bar, or a run's listing pages, shows its numbers on hover.</p></body></html>\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cnis-crawler report", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
+    parser.add_argument("--out", type=Path, help="the page to write (default: OUTPUT/report.html)")
+    args = parser.parse_args(argv)
+    report = gather(args.output) if args.output.is_dir() else None
+    if report is None or not (report.articles or report.runs):
+        print(f"{parser.prog}: error: no crawl in {args.output}: no run files, state or summaries",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    out = args.out or args.output / "report.html"
+    page = render(report).encode("utf-8")
+    write_atomically(out, page)
+    print(f"{len(report.articles)} articles and {len(report.runs)} runs in {out} ({len(page)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
