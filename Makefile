@@ -16,11 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Serve the offline mirror on loopback and crawl it into output/: everything the first time,
-# only what is new after that (the log's "Incremental accounting" line says what was done).
+# only what is new after that (the log's "Incremental accounting" line says what was done);
+# then the dataset (output/export/) and the report (output/report.html).
 demo: $(STAMP)
 	$(BIN)/python -m cnis_crawler.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
 	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
+	$(BIN)/cnis-crawler export --format jsonl --format csv --format parquet
+	$(BIN)/cnis-crawler report
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

@@ -291,6 +291,10 @@ def export(
     return manifest
 
 
+def counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
     """What was written, on one screen: the files, then the rows per site, language, year, section."""
     width = max(len(str(out_dir / name)) for name in manifest["files"])
@@ -306,7 +310,7 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
         sections.add_row(section, str(count))
     return Group(
         f"[bold]{rows:,} {'versions' if manifest['history'] else 'articles'}[/bold], dated {dates[0]} … "
-        f"{dates[-1]}, from {len(manifest['run_files'])} run files in {seconds:.2f} s"
+        f"{dates[-1]}, from {counted(len(manifest['run_files']), 'run file')} in {seconds:.2f} s"
         + (f" ({skipped} lines skipped: see the warnings)" if skipped else ""),
         *([f"filters: {json.dumps(manifest['filters'], ensure_ascii=False)}"] if manifest["filters"] else []),
         *files,

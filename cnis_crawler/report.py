@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cnis_crawler import drops
-from cnis_crawler.export import Filters, RunFiles, build, connect_read_only, read_run_files
+from cnis_crawler.export import Filters, RunFiles, build, connect_read_only, counted, read_run_files
 from cnis_crawler.feedstorage import write_atomically
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import section_of
@@ -319,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.output / "report.html"
     page = render(report).encode("utf-8")
     write_atomically(out, page)
-    print(f"{len(report.articles)} articles and {len(report.runs)} runs in {out} ({len(page)} bytes)")
+    articles, runs = counted(len(report.articles), "article"), counted(len(report.runs), "run")
+    print(f"{articles} and {runs} in {out} ({len(page):,} bytes)")
     return 0
 
 

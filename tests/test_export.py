@@ -167,7 +167,7 @@ def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.
     ]
     assert cli([*arguments, "--lang", "zh"]) == 0
     out = capsys.readouterr().out
-    assert "23 articles, dated 2008-06-20 … 2025-10-22, from 1 run files" in out
+    assert "23 articles, dated 2008-06-20 … 2025-10-22, from 1 run file in " in out
     assert (
         f"{tmp_path / 'cnis-articles.csv'}  {(tmp_path / 'cnis-articles.csv').stat().st_size:>12,} bytes"
         in out

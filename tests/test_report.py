@@ -142,7 +142,7 @@ def test_command_line(
 ) -> None:
     out = tmp_path / "site" / "report.html"
     assert main(["--output", str(two_runs[0]), "--out", str(out)]) == 0
-    assert f"60 articles and 2 runs in {out} ({out.stat().st_size} bytes)" in capsys.readouterr().out
+    assert f"60 articles and 2 runs in {out} ({out.stat().st_size:,} bytes)" in capsys.readouterr().out
     assert [path.name for path in out.parent.iterdir()] == ["report.html"]
     assert main(["--output", str(tmp_path / "nothing")]) == 2
     assert "no crawl in" in capsys.readouterr().err
