@@ -20,15 +20,18 @@ import hashlib
 import io
 import json
 import logging
+import re
 import sqlite3
 import sys
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group
@@ -36,11 +39,12 @@ from rich.progress import DownloadColumn, Progress
 from rich.table import Table
 
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.feedstorage import RUN_FILES, write_atomically
+from cnis_crawler.feedstorage import RUN_FILE_RE, RUN_FILES, replacing, write_atomically
 from cnis_crawler.items import Article
+from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
     import pyarrow as pa
 
@@ -54,23 +58,46 @@ TIMES = ("fetched_at", "first_seen", "last_changed")
 JSON_CELLS = ("attachments", "extracted_by", "aliases")
 
 
+PERIOD_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def period(text: str) -> str:
+    """A year, month or day (``2024``, ``2024-03``, ``2024-03-31``): an argparse type, so that
+    ``--until 2024/03`` or ``--since yesterday`` is an error, not an empty or a partial dataset."""
+    if PERIOD_RE.match(text):
+        with suppress(ValueError):
+            date.fromisoformat(f"{text}-01-01"[:10] if len(text) < 10 else text)
+            if len(text) != 7 or 1 <= int(text[5:]) <= 12:
+                return text
+    raise argparse.ArgumentTypeError(f"{text!r} is no date: YYYY, YYYY-MM or YYYY-MM-DD")
+
+
 @dataclass(frozen=True)
 class Filters:
     since: str | None = None
+    """First year, month or day included."""
     until: str | None = None
+    """Last year, month or day included: ``2024`` takes all of 2024."""
     sites: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
+    """Section trails (``News``, ``News > CNIS news``: whole crumbs) or keys (``en.cnis.ac.cn/kycg``)."""
 
     def accept(self, record: dict[str, Any]) -> bool:
-        date = record["date"]
+        day = record["date"]
         return (
-            (self.since is None or date >= self.since)
-            and (self.until is None or date <= self.until)
+            (self.since is None or day >= self.since)
+            and (self.until is None or day[: len(self.until)] <= self.until)
             and (not self.sites or record["site"] in self.sites)
             and (not self.langs or record["lang"] in self.langs)
-            and (not self.sections or any(record["section"].startswith(name) for name in self.sections))
+            and (not self.sections or any(in_section(record, name) for name in self.sections))
         )
+
+
+def in_section(record: dict[str, Any], name: str) -> bool:
+    trail = record["section"]
+    section = section_of(record["url"])
+    return trail == name or trail.startswith(f"{name} > ") or (section is not None and section.key == name)
 
 
 @dataclass
@@ -80,11 +107,15 @@ class Dataset:
     skipped_lines: int = 0
     """Lines of the run files that are no record of this crawler (an older format)."""
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    duplicates: int = 0
+    """Records found twice (the same key and version in two run files)."""
 
 
 def run_files(output_dir: Path) -> list[Path]:
-    """The run files under ``output_dir``, oldest run first."""
-    return sorted(output_dir.glob(RUN_FILES))
+    """The run files under ``output_dir`` (named as settings.FEEDS names them), oldest run first;
+    an export or ``-o`` feed that happens to start with ``cnis-`` is none."""
+    found = {path: match for path in output_dir.glob(RUN_FILES) if (match := RUN_FILE_RE.match(path.name))}
+    return sorted(found, key=lambda path: (found[path]["run_id"], int(found[path]["batch"])))
 
 
 RunFiles = dict[str, tuple[list[dict[str, Any]], int]]
@@ -95,28 +126,36 @@ def read_run_files(output_dir: Path, advance: Callable[[int], object] = lambda _
     """Each run file by name, oldest run first: its records, and how many lines were skipped.
 
     ``advance`` is told the bytes of each file read. A line that is not one of this crawler's
-    records (an older format, or not JSON: a file someone else put there) is skipped, counted
-    and logged with its place, so a bad file costs its bad lines and nothing else.
+    records (an older format, not UTF-8 or not JSON: a file someone else put there) is skipped,
+    counted and logged with its place, so a bad file costs its bad lines and nothing else.
     """
     read: RunFiles = {}
     for path in run_files(output_dir):
         data = path.read_bytes()
         records, skipped = [], 0
-        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                record, reason = None, f"not JSON ({error.msg})"
-            else:
-                reason = "not a record of this crawler (no key and version)"
-            if isinstance(record, dict) and "key" in record and "version" in record:
-                records.append(record)
-            else:
+        for number, line in enumerate(data.splitlines(), 1):
+            record, reason = parse_record(line)
+            if record is None:
                 skipped += 1
                 logger.warning("Skipped line %d of %s: %s", number, path, reason)
+            else:
+                records.append(record)
         read[path.name] = (records, skipped)
         advance(len(data))
     return read
+
+
+def parse_record(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """A record of this crawler, or None and why the line is none."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg})"
+    if not isinstance(record, dict) or "key" not in record or "version" not in record:
+        return None, "not a record of this crawler (no key and version)"
+    return record, ""
 
 
 def read_records(
@@ -159,15 +198,27 @@ def build(
     advance: Callable[[int], object] = lambda _: None,
     files_read: RunFiles | None = None,
 ) -> Dataset:
-    """The dataset of the run files in ``output_dir`` (or ``files_read``, read already)."""
+    """The dataset of the run files in ``output_dir`` (or ``files_read``, read already): rows with
+    exactly :data:`COLUMNS`, whatever version of the crawler wrote the records."""
     records, files, skipped = read_records(output_dir, files_read, advance)
     aliases = aliases_by_key(output_dir / "state.sqlite")
-    by_key: dict[str, list[dict[str, Any]]] = {}
+    by_key: dict[str, dict[int, dict[str, Any]]] = {}
+    duplicates, unknown = 0, Counter[str]()
     for record in records:
-        by_key.setdefault(record["key"], []).append(record)
+        versions = by_key.setdefault(record["key"], {})
+        if (earlier := versions.get(record["version"])) is not None:
+            duplicates += 1
+            if earlier.get("content_hash") != record.get("content_hash"):
+                logger.warning("Two different records of %s version %s: the first one kept", *(
+                    record["key"], record["version"]))  # fmt: skip
+            continue
+        versions[record["version"]] = record
+        unknown.update(name for name in record if name not in COLUMNS)
+    if unknown:
+        logger.warning("Fields that are no column of the dataset left out: %s", dict(unknown))
     rows = []
-    for key, versions in by_key.items():
-        versions.sort(key=lambda record: record["version"])
+    for key, numbered in by_key.items():
+        versions = [numbered[number] for number in sorted(numbered)]
         history_fields = {
             "first_seen": versions[0]["fetched_at"],
             "last_changed": versions[-1]["fetched_at"],
@@ -176,29 +227,30 @@ def build(
         }
         for record in versions if history else versions[-1:]:
             if filters.accept(record):
-                rows.append(record | history_fields)
+                rows.append({name: record.get(name) for name in COLUMNS} | history_fields)
     rows.sort(key=lambda row: (row["date"], row["key"], row["version"]))
     counts = {name: Counter(str(row[name]) for row in rows) for name in ("site", "lang", "section")} | {
         "year": Counter(row["date"][:4] for row in rows)
     }
-    return Dataset(rows, files, skipped, counts)
+    return Dataset(rows, files, skipped, counts, duplicates)
 
 
-def jsonl_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+def write_jsonl(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
+    for row in rows:
+        file.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
-def csv_bytes(rows: list[dict[str, Any]], excel: bool = False) -> bytes:
-    """UTF-8 CSV; ``excel`` puts the byte order mark first, without which a spreadsheet reads
-    the Chinese text as another encoding."""
-    text = io.StringIO()
-    columns = list(rows[0]) if rows else []
-    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
+def write_csv(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
+    """UTF-8 CSV, the header also without rows; ``excel`` puts the byte order mark first,
+    without which a spreadsheet reads the Chinese text as another encoding."""
+    text = io.TextIOWrapper(file, encoding="utf-8-sig" if excel else "utf-8", newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({name: json.dumps(value, ensure_ascii=False) if name in JSON_CELLS else value
                          for name, value in row.items()})  # fmt: skip
-    return ("\ufeff" if excel else "").encode("utf-8") + text.getvalue().encode("utf-8")
+    text.flush()
+    text.detach()  # the file is the caller's to close
 
 
 def parquet_schema(typed: bool = True) -> pa.Schema:
@@ -221,26 +273,31 @@ def parquet_schema(typed: bool = True) -> pa.Schema:
     return pa.schema([(name, types.get(name, text)) for name in COLUMNS])
 
 
-def parquet_bytes(rows: list[dict[str, Any]], excel: bool = False) -> bytes:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as error:
-        raise SystemExit("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'") from error
-    # Arrow parses ISO dates and times itself when casting text; an empty one is no date.
-    blank_as_null = [{**row, **{name: row.get(name) or None for name in DATES + TIMES}} for row in rows]
-    table = pa.Table.from_pylist(blank_as_null, schema=parquet_schema(typed=False))
-    buffer = io.BytesIO()
-    pq.write_table(table.cast(parquet_schema()), buffer, compression="zstd")
-    return buffer.getvalue()
+PARQUET_ROW_GROUP = 2000
+"""Rows converted and written at a time: the Arrow copy of the data never exceeds one group."""
+
+
+def write_parquet(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text_schema, schema = parquet_schema(typed=False), parquet_schema()
+    with pq.ParquetWriter(file, schema, compression="zstd") as writer:
+        for start in range(0, len(rows), PARQUET_ROW_GROUP):
+            # Arrow parses ISO dates and times itself when casting text; an empty one is no date.
+            group = [{**row, **{name: row[name] or None for name in DATES + TIMES}}
+                     for row in rows[start : start + PARQUET_ROW_GROUP]]  # fmt: skip
+            writer.write_table(pa.Table.from_pylist(group, schema=text_schema).cast(schema))
 
 
 # ``excel`` matters only to CSV; the writers share one signature.
-WRITERS: dict[str, Callable[[list[dict[str, Any]], bool], bytes]] = {
-    "jsonl": lambda rows, excel: jsonl_bytes(rows),
-    "csv": csv_bytes,
-    "parquet": parquet_bytes,
+WRITERS: dict[str, Callable[[list[dict[str, Any]], IO[bytes], bool], None]] = {
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+    "parquet": write_parquet,
 }
+EXPORT_NAME_RE = re.compile(r"^cnis-(articles|history)\.(jsonl|csv|parquet)$")
+"""Files of an earlier export, removed by the next one unless it writes them again."""
 
 
 def crawler_version() -> str:
@@ -261,19 +318,25 @@ def export(
 ) -> dict[str, Any]:
     """Write the dataset in each format, then its manifest, into ``out_dir``; returns the manifest.
 
+    The manifest goes first and comes back last: while it is absent, the folder is being
+    written (or an export was killed), and once it is there, it names every file of the export
+    and each is complete. Files of an earlier export that this one does not write are removed,
+    so the folder never holds one export's CSV beside another's Parquet.
     ``advance`` is told the bytes of each run file read (for a progress bar).
     """
+    if "parquet" in formats and find_spec("pyarrow") is None:
+        raise ExportError("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'")
     dataset = build(output_dir, filters, history, advance)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
     files = {}
     for fmt in formats:
         name = f"cnis-{'history' if history else 'articles'}.{fmt}"
-        data = WRITERS[fmt](dataset.rows, excel)
-        write_atomically(out_dir / name, data)
-        files[name] = {
-            "rows": len(dataset.rows),
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        with replacing(out_dir / name) as file:
+            WRITERS[fmt](dataset.rows, file, excel)
+        files[name] = {"rows": len(dataset.rows)} | file_facts(out_dir / name)
+    for stale in out_dir.iterdir():
+        if EXPORT_NAME_RE.match(stale.name) and stale.name not in files:
+            stale.unlink()
     dates = [row["date"] for row in dataset.rows]
     manifest = {
         "crawler_version": crawler_version(),
@@ -285,10 +348,22 @@ def export(
         "counts": {name: dict(sorted(counter.items())) for name, counter in dataset.counts.items()},
         "run_files": dataset.run_files,
         "skipped_lines": dataset.skipped_lines,
+        "duplicate_records": dataset.duplicates,
     }
-    # Last, so that a manifest never names a file that is not there yet.
     write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
+
+
+class ExportError(Exception):
+    """Input the export cannot use; the command line says it and exits 2."""
+
+
+def file_facts(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def counted(number: int, noun: str) -> str:
@@ -303,7 +378,11 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
         for name, file in manifest["files"].items()
     ]
     counts, dates = manifest["counts"], manifest["date_range"] or ["-", "-"]
-    rows, skipped = sum(counts["site"].values()), manifest["skipped_lines"]
+    rows, skipped, duplicates = (
+        sum(counts["site"].values()),
+        manifest["skipped_lines"],
+        manifest["duplicate_records"],
+    )
     sections = Table("section", box=box.SIMPLE_HEAD, padding=(0, 1))
     sections.add_column("rows", justify="right")
     for section, count in counts["section"].items():
@@ -311,7 +390,8 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
     return Group(
         f"[bold]{rows:,} {'versions' if manifest['history'] else 'articles'}[/bold], dated {dates[0]} … "
         f"{dates[-1]}, from {counted(len(manifest['run_files']), 'run file')} in {seconds:.2f} s"
-        + (f" ({skipped} lines skipped: see the warnings)" if skipped else ""),
+        + (f" ({skipped} lines skipped: see the warnings)" if skipped else "")
+        + (f" ({duplicates} records found twice, written once)" if duplicates else ""),
         *([f"filters: {json.dumps(manifest['filters'], ensure_ascii=False)}"] if manifest["filters"] else []),
         *files,
         *(f"{name}: " + ", ".join(f"{value} {count}" for value, count in counts[name].items())
@@ -326,34 +406,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--format", action="append", choices=tuple(WRITERS), help="jsonl (default), csv, parquet; repeatable"
     )
-    parser.add_argument("--out", type=Path, default=Path("output/export"), help="folder to write into")
     parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
-    parser.add_argument("--since", help="first article date, YYYY-MM-DD")
-    parser.add_argument("--until", help="last article date, YYYY-MM-DD")
-    parser.add_argument("--site", action="append", default=[], help="a host; repeat for several")
+    parser.add_argument("--out", type=Path, help="folder to write into (default: OUTPUT/export)")
+    parser.add_argument("--since", type=period, help="first date: YYYY, YYYY-MM or YYYY-MM-DD")
+    parser.add_argument("--until", type=period, help="last date, inclusive: 2024 takes all of 2024")
+    parser.add_argument("--site", action="append", default=[], help="a host; repeatable")
     parser.add_argument("--lang", action="append", default=[], choices=("en", "zh"))
-    parser.add_argument("--section", action="append", default=[], help="a section trail prefix")
+    parser.add_argument("--section", action="append", default=[], help="a trail (whole crumbs) or key")
     parser.add_argument("--history", action="store_true", help="every version, not the latest")
     parser.add_argument("--excel", action="store_true", help="CSV with the BOM a spreadsheet needs")
     args = parser.parse_args(argv)
+    formats = list(dict.fromkeys(args.format or ["jsonl"]))
+    out = args.out or args.output / "export"
     if not args.output.is_dir():
         parser.error(f"no crawl output at {args.output}")
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out} is a file, not a folder")
+    if out.resolve() == args.output.resolve():
+        parser.error("--out must not be the crawl's output folder: the export would be read as a run")
+    if args.excel and "csv" not in formats:
+        parser.error("--excel is for --format csv")
     logging.basicConfig(format="%(levelname)s: %(message)s")
     filters = Filters(args.since, args.until, tuple(args.site), tuple(args.lang), tuple(args.section))
-    formats = list(dict.fromkeys(args.format or ["jsonl"]))
     started = time.perf_counter()
     # The bar goes to stderr and only to a terminal: piped or logged, the output is the summary.
     console = Console(stderr=True)
-    with Progress(*Progress.get_default_columns(), DownloadColumn(), console=console,
-                  disable=not console.is_terminal) as bar:  # fmt: skip
-        total = sum(path.stat().st_size for path in run_files(args.output))
-        reading = bar.add_task("reading run files", total=total)
-        manifest = export(
-            args.output, args.out, formats, filters, args.history, args.excel,
-            advance=lambda size: bar.advance(reading, size),
-        )  # fmt: skip
+    try:
+        with Progress(*Progress.get_default_columns(), DownloadColumn(), console=console,
+                      disable=not console.is_terminal) as bar:  # fmt: skip
+            total = sum(path.stat().st_size for path in run_files(args.output))
+            reading = bar.add_task("reading run files", total=total)
+            manifest = export(
+                args.output, out, formats, filters, args.history, args.excel,
+                advance=lambda size: bar.advance(reading, size),
+            )  # fmt: skip
+    except ExportError as error:
+        parser.error(str(error))
+    except sqlite3.DatabaseError as error:
+        parser.error(f"cannot read the crawl state {args.output / 'state.sqlite'}: {error}")
+    if manifest["filters"] and not manifest["date_range"]:
+        logger.warning("No article matches the filters %s", manifest["filters"])
     # Soft wrap: a long path stays on one line, whole, when the summary goes to a log.
-    Console(soft_wrap=True).print(summary(manifest, args.out, time.perf_counter() - started))
+    Console(soft_wrap=True).print(summary(manifest, out, time.perf_counter() - started))
     return 0
 
 

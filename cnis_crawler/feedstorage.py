@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TEMPORARY_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.part$")
 RUN_FILES = "cnis-*.jsonl"
 """The records of every run, as settings.FEEDS names them, in the folder of the crawl state."""
+RUN_FILE_RE = re.compile(r"^cnis-(?P<run_id>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)-(?P<batch>\d+)\.jsonl$")
 
 
 class AtomicFileFeedStorage(FileFeedStorage):

@@ -438,11 +438,19 @@ class UsesIncrementalCrawl:
 
 class InFlightMiddleware(UsesIncrementalCrawl):
     """Downloader middleware, first of all: a request leaves the scheduler's queue here, so from
-    here on the state keeps the page as begun until the run settles it."""
+    here on the state keeps the page as begun until the run settles it.
 
-    def process_request(self, request: Request) -> None:
+    A request that a killed run queued for another address of the site (the mirror of
+    ``make demo`` gets a new port each time) goes back to the queue with this run's address."""
+
+    def process_request(self, request: Request) -> Request | None:
+        addressing = getattr(self.incremental.crawler.spider, "addressing", None)
+        if addressing is not None and (url := addressing.refetch_url(request.url)) != request.url:
+            self.incremental.count("readdressed")
+            return request.replace(url=url)
         if work := request.meta.get(WORK_META):
             self.incremental.begin(*work)
+        return None
 
 
 class VersionArticlePipeline(UsesIncrementalCrawl):

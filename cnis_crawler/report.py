@@ -29,7 +29,7 @@ from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import section_of
 
 SUMMARIES = "cnis-*.summary.json"
-COUNTERS = "incremental/"
+INCREMENTAL_STATS = "incremental/"
 COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac")
 
 
@@ -53,6 +53,12 @@ class Run:
     def total(self, counter: str) -> int:
         return sum(row.get(counter, 0) for row in (self.sections or {}).values())
 
+    @property
+    def lost(self) -> int:
+        """Linked articles that ended as nothing. A section of a resumed run can count more
+        settled than linked (its queue held articles linked before the kill): that is no find."""
+        return sum(max(row.get("unaccounted", 0), 0) for row in (self.sections or {}).values())
+
     def written(self, change: str) -> int:
         return self.stored[change] if self.stored is not None else self.counters.get(change, 0)
 
@@ -70,7 +76,7 @@ class Run:
         # A drop that may pass (a timeout, a 5xx) costs an article until the next run fetches it.
         retried = sum(n for name, n in self.dropped.items() if not getattr(drops, name, drops.Drop).permanent)
         facts = (
-            (self.total("unaccounted"), "linked articles lost"),
+            (self.lost, "linked articles lost"),
             (self.total("listing_pages_failed"), "listing pages failed"),
             (retried, "drops to retry"),
             (self.counters.get("not_stored", 0), "records not stored"),
@@ -120,7 +126,9 @@ def read_runs(output_dir: Path, files_read: RunFiles) -> list[Run]:
         run.finish_reason = run.finish_reason or summary["finish_reason"]
         if not run.counters:  # a state kept in memory: the summary has the same counters
             stats = summary["stats"].items()
-            run.counters = {k.removeprefix(COUNTERS): v for k, v in stats if k.startswith(COUNTERS)}
+            run.counters = {
+                k.removeprefix(INCREMENTAL_STATS): v for k, v in stats if k.startswith(INCREMENTAL_STATS)
+            }
     return sorted(runs.values(), key=lambda run: run.run_id, reverse=True)
 
 
@@ -231,6 +239,8 @@ def run_row(run: Run) -> str:
         for key, row in (run.sections or {}).items()
     )
     pages = f"{run.total('listing_pages_fetched')}/{run.total('listing_pages_declared')}"
+    if stopped := run.counters.get("sections_stopped_early"):  # incremental: by design
+        pages += f" ({stopped} sections stopped at known articles)"
     counted = [
         run.counters.get(name, 0) if run.counters else "-"
         for name in ("unchanged", "aliases", "skipped_known")
@@ -244,7 +254,7 @@ def run_row(run: Run) -> str:
         escape(", ".join(f"{name}={n}" for name, n in sorted(run.dropped.items())) or "-")
         if summary else "no summary",
         f'<span title="{escape(per_section)}">{pages}</span>' if summary else "-",
-        str(run.total("unaccounted")) if summary else "-",
+        str(run.lost) if summary else "-",
         escape(", ".join(run.problems)) or "ok",
     ]  # fmt: skip
     return tr(cells, f' class="run{" bad" if run.problems else ""}" data-run="{escape(run.run_id)}"')

@@ -131,6 +131,20 @@ class Addressing:
         query = f"?{parts.query}" if parts.query else ""
         return f"{self.mirror}/{parts.netloc}{parts.path or '/'}{query}"
 
+    def refetch_url(self, url: str) -> str:
+        """``url`` as this addressing fetches it, when another one made it: a request that a
+        killed run queued for the live site, or for a mirror served then at another port."""
+        parts = urlsplit(url)
+        first, _, rest = parts.path.lstrip("/").partition("/")
+        if (parts.hostname or "") in HOSTS:
+            live = url
+        elif first.lower() in HOSTS:
+            host = HOSTS[first.lower()]
+            live = f"{host.scheme}://{host.name}/{rest}" + (f"?{parts.query}" if parts.query else "")
+        else:
+            return url
+        return self.fetch_url(live)
+
     def live_url(self, url: str, context_host: str) -> str:
         """The live URL that a fetched URL, or a link found on a page of ``context_host``, stands for.
 

@@ -21,8 +21,9 @@ import pytest
 
 from cnis_crawler import settings
 from cnis_crawler.jobdir import QUEUE_FILE_RE, queued_requests
+from cnis_crawler.mirror import running_mirror
 from cnis_crawler.state import CrawlState
-from tests.conftest import ROOT, assert_one_record_per_article
+from tests.conftest import ROOT, SITE, assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
 if TYPE_CHECKING:
@@ -123,6 +124,21 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
         assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
     if moment == "stored":
         assert "records adopted" in resumed.log, "the batch stored before the kill was read back"
+
+
+def test_a_job_resumed_on_a_mirror_at_another_port_fetches_its_queue_there(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    killed_crawl(tmp_path, mirror_url, "articles")
+    queued = queued_count(tmp_path)
+    with running_mirror(SITE) as elsewhere:
+        resumed = run_crawl(tmp_path, "-a", f"mirror={elsewhere}")
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    assert resumed.stats["incremental/readdressed"] == queued > 0
+    assert "FetchFailed" not in resumed.log
+    assert_one_record_per_article(all_records(tmp_path))
+    sections = resumed.summary["sections"]
+    assert {section: row["unaccounted"] for section, row in sections.items() if row["unaccounted"]} == {}
 
 
 @pytest.mark.parametrize("harm", ["damaged", "missing"])

@@ -13,14 +13,15 @@ import subprocess
 import sys
 from contextlib import suppress
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from cnis_crawler.cli import main as cli
-from cnis_crawler.export import COLUMNS, DATES, EXPORT_FIELDS, JSON_CELLS, Filters, build, export
+from cnis_crawler.export import COLUMNS, DATES, EXPORT_FIELDS, JSON_CELLS, WRITERS, Filters, build, export
+from cnis_crawler.feedstorage import RUN_FILE_RE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -134,25 +135,148 @@ def record(version: int, fetched_at: str, body: str) -> dict[str, Any]:
     }
 
 
+def run_file(output: Path, day: int, *lines: str | bytes, batch: int = 1) -> Path:
+    """A run file named as the crawl names them, holding ``lines``."""
+    path = output / f"cnis-2026-11-{day:02d}T03-00-00.000001-{batch:03d}.jsonl"
+    output.mkdir(exist_ok=True)
+    path.write_bytes(b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines))
+    return path
+
+
 def test_the_latest_version_or_with_history_every_version(tmp_path: Path) -> None:
     output = tmp_path / "output"
-    output.mkdir()
-    runs = [
-        record(1, "2026-11-01T03:00:00Z", "First text."),
-        record(2, "2026-11-08T03:00:00Z", "Second text."),
-    ]
-    for number, run in enumerate(runs, 1):
-        (output / f"cnis-run{number}-001.jsonl").write_text(json.dumps(run) + "\n", encoding="utf-8")
-    (output / "cnis-2026-11-23T07-50-00.jsonl").write_text('{"url": "an older format"}\n', encoding="utf-8")
+    run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "First text.")))
+    run_file(output, 8, json.dumps(record(2, "2026-11-08T03:00:00Z", "Second text.")))
     latest = build(output, Filters())
     assert [
         (row["body"], row["versions"], row["first_seen"], row["last_changed"]) for row in latest.rows
     ] == [("Second text.", 2, "2026-11-01T03:00:00Z", "2026-11-08T03:00:00Z")]
-    assert latest.skipped_lines == 1
     assert [row["body"] for row in build(output, Filters(), history=True).rows] == [
         "First text.",
         "Second text.",
     ]
+
+
+def test_only_run_files_are_read_and_a_record_found_twice_is_one(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    first = json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.") | {"content_hash": "a"})
+    run_file(output, 1, first)
+    run_file(output, 2, first)  # as after a feed copied by hand
+    for name in ("cnis-articles.jsonl", "cnis-all.jsonl", "cnis-2026-11-23T07-50-00.jsonl"):
+        (output / name).write_text(first + "\n", encoding="utf-8")  # an export, an -o feed, no batch
+    dataset = build(output, Filters(), history=True)
+    assert len(dataset.rows) == 1
+    assert dataset.duplicates == 1
+    assert [name[:15] for name in dataset.run_files] == ["cnis-2026-11-01", "cnis-2026-11-02"]
+
+
+def test_batches_are_read_in_their_order_past_999(tmp_path: Path) -> None:
+    for batch in (1000, 101, 2):
+        run_file(tmp_path, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")), batch=batch)
+    names = build(tmp_path, Filters()).run_files
+    assert [int(RUN_FILE_RE.match(name)["batch"]) for name in names] == [2, 101, 1000]  # type: ignore[index]
+
+
+def test_rows_have_the_columns_of_the_dataset_whatever_wrote_the_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = tmp_path / "output"
+    older = record(1, "2026-11-01T03:00:00Z", "Text.")  # no extracted_by, subtitle …
+    run_file(output, 1, json.dumps(older | {"word_count": 1}))
+    [row] = build(output, Filters()).rows
+    assert list(row) == list(COLUMNS)
+    assert (row["extracted_by"], row["body"]) == (None, "Text.")
+    assert caplog.messages == ["Fields that are no column of the dataset left out: {'word_count': 1}"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "dates"),
+    [
+        pytest.param(Filters(until="2024"), ["2023-12-31", "2024-12-31"], id="until-a-year"),
+        pytest.param(Filters(since="2024-12", until="2025-01"), ["2024-12-31", "2025-01-01"], id="months"),
+        pytest.param(Filters(since="2024-12-31", until="2024-12-31"), ["2024-12-31"], id="a-day"),
+        pytest.param(Filters(sections=("News",)), ["2023-12-31", "2024-12-31"], id="whole-crumbs"),
+        pytest.param(Filters(sections=("en.cnis.ac.cn/kycg",)), ["2025-01-01"], id="section-key"),
+    ],
+)
+def test_periods_and_sections(tmp_path: Path, filters: Filters, dates: list[str]) -> None:
+    dated = [
+        ("2023-12-31", "News > CNIS news", "https://en.cnis.ac.cn/xwdt/bydt/202312/t20231231_1.shtml"),
+        ("2024-12-31", "News > CNIS news", "https://en.cnis.ac.cn/xwdt/bydt/202412/t20241231_2.shtml"),
+        ("2025-01-01", "Newsletter", "https://en.cnis.ac.cn/kycg/202501/t20250101_3.shtml"),
+    ]
+    base = record(1, "2026-11-01T03:00:00Z", "Text.")
+    run_file(tmp_path, 1, *(
+        json.dumps(base | {"key": url, "date": day, "section": section, "url": url})
+        for day, section, url in dated
+    ))  # fmt: skip
+    assert [row["date"] for row in build(tmp_path, filters).rows] == dates
+
+
+@pytest.mark.parametrize("value", ["2024/01/01", "yesterday", "2024-13", "2024-02-30", "24"])
+def test_a_date_that_is_none_is_an_error(
+    mirror_crawl: CrawlResult, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", str(output_of(mirror_crawl)), "--since", value])
+    assert exit_.value.code == 2
+    assert f"{value!r} is no date: YYYY, YYYY-MM or YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_an_empty_csv_still_has_its_header(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
+    manifest = export(output_of(mirror_crawl), tmp_path, ["csv"], Filters(since="2100"))
+    assert manifest["files"]["cnis-articles.csv"]["rows"] == 0
+    assert list(pd.read_csv(tmp_path / "cnis-articles.csv").columns) == list(COLUMNS)
+
+
+def test_an_export_replaces_the_previous_one_whole(
+    mirror_crawl: CrawlResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export(output_of(mirror_crawl), tmp_path, ["csv", "parquet"], Filters(langs=("en",)))
+    manifest = export(output_of(mirror_crawl), tmp_path, ["jsonl"], Filters())
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cnis-articles.jsonl", "manifest.json"]
+    assert manifest["files"]["cnis-articles.jsonl"]["rows"] == 60
+
+    def fail(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
+        file.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setitem(WRITERS, "csv", fail)
+    with pytest.raises(OSError, match="disk full"):
+        export(output_of(mirror_crawl), tmp_path, ["jsonl", "csv"], Filters(langs=("zh",)))
+    # Without a manifest, the folder says: no complete export here.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cnis-articles.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--out", "{output}"], "--out must not be the crawl's output folder"),
+        (["--out", "{output}/state.sqlite"], "is a file, not a folder"),
+        (["--excel"], "--excel is for --format csv"),
+    ],
+)
+def test_arguments_that_cannot_work_are_errors(
+    mirror_crawl: CrawlResult, arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = str(output_of(mirror_crawl))
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", output, *(argument.format(output=output) for argument in arguments)])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_state_that_is_no_database_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "output"
+    run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")))
+    (output / "state.sqlite").write_bytes(b"not a database, " * 100)
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", str(output)])
+    assert exit_.value.code == 2
+    assert (
+        f"cannot read the crawl state {output / 'state.sqlite'}: file is not a database"
+        in capsys.readouterr().err
+    )
 
 
 def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,18 +361,16 @@ def test_parquet_types_dates_and_keeps_its_schema_when_empty(
 def test_lines_that_are_no_record_are_skipped_counted_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    output = tmp_path / "output"
-    output.mkdir()
     good = json.dumps(record(1, "2026-11-01T03:00:00Z", "Text."))
-    (output / "cnis-run1-001.jsonl").write_text(f"{good}\n{good[:40]}\n[1, 2]\n", encoding="utf-8")
-    dataset = build(output, Filters())
+    path = run_file(tmp_path, 1, good, good[:40], "[1, 2]", good.replace("Text.", "\xff").encode("latin-1"))
+    dataset = build(tmp_path, Filters())
     assert [row["body"] for row in dataset.rows] == ["Text."]
-    assert dataset.skipped_lines == 2
-    assert [message.split(": ", 1)[1] for message in caplog.messages] == [
-        "not JSON (Unterminated string starting at)",
-        "not a record of this crawler (no key and version)",
+    assert dataset.skipped_lines == 3
+    assert caplog.messages == [
+        f"Skipped line 2 of {path}: not JSON (Unterminated string starting at)",
+        f"Skipped line 3 of {path}: not a record of this crawler (no key and version)",
+        f"Skipped line 4 of {path}: not UTF-8",
     ]
-    assert caplog.messages[0].startswith(f"Skipped line 2 of {output / 'cnis-run1-001.jsonl'}")
 
 
 def test_a_terminal_sees_a_progress_bar_then_the_summary(mirror_crawl: CrawlResult, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cnis_crawler.report import gather, main, render
+from cnis_crawler.report import Run, gather, main, render
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.state import CrawlState, Written
 from cnis_crawler.urls import section_of
@@ -204,3 +204,10 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
     assert [row[3] for row in shown["runs"]] == ["0", "60"]  # new, the newest run first
     assert [row[-1] for row in shown["runs"]] == ["ok", "ok"]
     assert shown["health"].startswith("healthy")
+
+
+def test_a_resumed_run_that_settled_more_than_it_linked_has_lost_nothing() -> None:
+    resumed = Run("2026-11-02T03-00-00.000001", "2026-11-02T03:00:09Z", "finished", {"new": 3})
+    resumed.sections = {"en.cnis.ac.cn/kycg": {"unaccounted": -5}, "www.cnis.ac.cn/tzgg": {"unaccounted": 2}}
+    assert resumed.lost == 2
+    assert resumed.problems == ["2 linked articles lost"]

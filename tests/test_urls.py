@@ -96,3 +96,23 @@ def test_mirror_addressing_round_trip(fetched: str, live: str) -> None:
 def test_mirror_must_be_an_http_url() -> None:
     with pytest.raises(ValueError, match="mirror must be an http"):
         Addressing("127.0.0.1:8000")
+
+
+@pytest.mark.parametrize(
+    ("mirror", "url", "expected"),
+    [
+        (
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:1/en.cnis.ac.cn/kycg/?a=1",
+            "http://127.0.0.1:2/en.cnis.ac.cn/kycg/?a=1",
+        ),
+        ("http://127.0.0.1:2", "https://en.cnis.ac.cn/kycg/", "http://127.0.0.1:2/en.cnis.ac.cn/kycg/"),
+        (None, "http://127.0.0.1:1/en.cnis.gov.cn/xwdt/", "http://en.cnis.gov.cn/xwdt/"),
+        (None, "https://www.cnis.ac.cn/tzgg/", "https://www.cnis.ac.cn/tzgg/"),
+        ("http://127.0.0.1:2", "http://127.0.0.1:2/robots.txt", "http://127.0.0.1:2/robots.txt"),
+    ],
+)
+def test_a_url_made_under_another_addressing_is_fetched_under_this_one(
+    mirror: str | None, url: str, expected: str
+) -> None:
+    assert Addressing(mirror).refetch_url(url) == expected
