@@ -12,11 +12,12 @@ COMMANDS = {"export": "cnis_crawler.export", "report": "cnis_crawler.report"}
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if not arguments or arguments[0] not in COMMANDS:
+        asked = arguments[:1] in (["-h"], ["--help"])
         print(
             f"usage: cnis-crawler {{{','.join(COMMANDS)}}} [options]  (--help after a command)",
-            file=sys.stderr,
+            file=sys.stdout if asked else sys.stderr,
         )
-        return 2
+        return 0 if asked else 2
     return import_module(COMMANDS[arguments[0]]).main(arguments[1:])
 
 

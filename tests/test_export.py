@@ -299,6 +299,7 @@ def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.
     assert "lang: zh 23" in out
     assert "\x1b[" not in out, "no terminal codes when the output is not a terminal"
     assert cli(["inventory"]) == 2
+    assert cli(["--help"]) == 0
 
 
 def plain(name: str, value: Any) -> Any:
