@@ -12,21 +12,27 @@ server sends for them, so a mirror can reproduce a server that declares the wron
 Files carry ``Last-Modified`` and an nginx-style ``ETag`` from their stat, and conditional requests
 get 304 as from nginx (``If-None-Match`` overriding ``If-Modified-Since``), because the crawler's
 ``-a revalidate=1`` revalidates known articles with them.
+
+``--faults FILE`` makes chosen paths fail as a live server does (error statuses, timeouts, resets,
+truncated, soft-404, redirected, empty, PDF, mis-encoded, huge pages, a pager declaring too
+many pages) and counts every request (``GET /_faults/requests``): see ``cnis_crawler.faults``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import mimetypes
 import os
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from twisted.web.resource import IResource
     from twisted.web.server import Request
@@ -51,7 +57,19 @@ def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     return b"*" in tags or etag.removeprefix(b"W/") in tags
 
 
-def serve(root: Path, host: str, port: int) -> None:
+def locate(top: Path, overrides: dict[str, str], path: str) -> tuple[Path, str] | None:
+    """The file served at a mirror path (``/<host>/<path>``) and its Content-Type, as MirrorFile
+    serves them; None if nothing is. Faults that send (part of) a page read it from here."""
+    file = (top / path.lstrip("/")).resolve()
+    if file.is_dir():
+        file = next((file / name for name in INDEX_NAMES if (file / name).is_file()), file)
+    if not file.is_file() or not file.is_relative_to(top):
+        return None
+    own = overrides.get("/" + file.relative_to(top).as_posix())
+    return file, own or CONTENT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "text/html"
+
+
+def serve(root: Path, host: str, port: int, faults_file: Path | None = None) -> None:
     from twisted.internet import reactor
     from twisted.web.http import NOT_MODIFIED
     from twisted.web.pages import forbidden
@@ -96,15 +114,53 @@ def serve(root: Path, host: str, port: int) -> None:
 
         render_HEAD = render_GET  # noqa: N815 (Twisted's method)
 
-    listening = reactor.listenTCP(port, Site(MirrorFile(str(top))), interface=host)  # type: ignore[attr-defined]
+    site = Site(MirrorFile(str(top)))
+    if faults_file is not None:
+        # Imported only here: a mirror without faults runs exactly the code it always did.
+        from cnis_crawler.faults import FaultError, FaultySite, load_faults
+
+        try:
+            faults = load_faults(faults_file)
+            site = FaultySite(site.resource, faults, lambda path: locate(top, overrides, path))
+        except FaultError as error:
+            raise SystemExit(f"mirror: {error}") from error
+    listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
     reactor.run()  # type: ignore[attr-defined]
 
 
 @contextmanager
-def running_mirror(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``root`` in a child process for the duration of the block; yields the base URL."""
+def running_mirror(
+    root: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: Path | Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """Serve ``root`` in a child process for the duration of the block; yields the base URL.
+
+    ``faults``: a faults file, or its content as a mapping (see :mod:`cnis_crawler.faults`).
+    """
+    if faults is None:
+        with _mirror_process(root, host, port, None) as url:
+            yield url
+        return
+    from cnis_crawler.faults import load_faults
+
+    load_faults(faults)  # a mistake in the faults fails here, with its message, not in the child
+    if isinstance(faults, Path):
+        with _mirror_process(root, host, port, faults) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="mirror-faults-") as directory:
+        faults_file = Path(directory) / "faults.json"
+        faults_file.write_text(json.dumps(dict(faults)), encoding="utf-8")
+        with _mirror_process(root, host, port, faults_file) as url:
+            yield url
+
+
+@contextmanager
+def _mirror_process(root: Path, host: str, port: int, faults_file: Path | None) -> Iterator[str]:
     command = [
         sys.executable,
         "-u",
@@ -115,6 +171,7 @@ def running_mirror(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterat
         host,
         "--port",
         str(port),
+        *(["--faults", str(faults_file)] if faults_file is not None else []),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -141,13 +198,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--faults", type=Path, metavar="FILE", help="JSON faults per path (cnis_crawler.faults)"
+    )
     args = parser.parse_args(own)
     if not args.root.is_dir():
         parser.error(f"not a directory: {args.root}")
+    if args.faults is not None:
+        from cnis_crawler.faults import FaultError, load_faults
+
+        try:
+            load_faults(args.faults)
+        except FaultError as error:
+            parser.error(str(error))
     if not command:
-        serve(args.root, args.host, args.port)
+        serve(args.root, args.host, args.port, args.faults)
         return 0
-    with running_mirror(args.root, args.host, args.port) as url:
+    with running_mirror(args.root, args.host, args.port, args.faults) as url:
         print(f"Mirror of {args.root} served at {url}", flush=True)
         return subprocess.call([part.replace("{url}", url) for part in command])
 
