@@ -33,8 +33,19 @@ class NotHtml(Drop):
     permanent = True
 
 
+class NotFoundPage(Drop):
+    """A page that says it does not exist, served with status 200 (a "soft 404")."""
+
+    permanent = True
+
+
+class ServerErrorPage(Drop):
+    """A server or proxy error page served with status 200: tried again next run."""
+
+
 class Redirected(Drop):
-    """The article URL redirects to something that is not a news article of the crawled sites."""
+    """The article URL redirects to something that is not a news article of the crawled sites,
+    in a loop, or more than ``REDIRECT_MAX_TIMES`` times."""
 
     permanent = True
 
@@ -76,9 +87,12 @@ class NotNew(Drop):
 
     counter = ""
 
-    def __init__(self, message: str, key: str | None = None) -> None:
+    def __init__(self, message: str, key: str | None = None, listed_url: str | None = None) -> None:
         super().__init__(message, log_level="DEBUG")
         self.key = key
+        self.listed_url = listed_url
+        """The URL the article was listed under, when a redirect led to another: its section
+        is the one that linked it."""
 
 
 class Unchanged(NotNew):

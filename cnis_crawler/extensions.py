@@ -137,8 +137,8 @@ class SectionReport:
         crawler.signals.connect(report.engine_stopped, signal=signals.engine_stopped)
         return report
 
-    def _count(self, item: Any, counter: str) -> None:
-        section = section_of(getattr(item, "url", ""))
+    def _count(self, item: Any, counter: str, url: str | None = None) -> None:
+        section = section_of(url or getattr(item, "url", ""))
         self.stats.inc_value(section_stat(section.key if section else "unknown", counter))
 
     def item_scraped(self, item: Any) -> None:
@@ -146,7 +146,7 @@ class SectionReport:
 
     def item_dropped(self, item: Any, exception: BaseException) -> None:
         if isinstance(exception, NotNew):
-            self._count(item, exception.counter)
+            self._count(item, exception.counter, exception.listed_url)
         else:
             self._count(item, f"{DROPPED}/{type(exception).__name__}")
 

@@ -183,21 +183,25 @@ class IncrementalCrawl:
 
     def accept(self, article: Article) -> Article:
         """Give ``article`` its key, version and change, or drop it as not new."""
+        urls = page_urls(article.url, self.fetches.get(article.url))
         if article.url in self.run_urls:
+            if urls[0] != article.url and (written := self.run_pages.get(article.url)):
+                # Listed under another URL that redirects to a page this run wrote: one more
+                # URL of that article, like a copy on the old host.
+                raise Alias(f"{urls[0]} redirects to {article.url}, written in this run", written[0], urls[0])
             raise DuplicateUrl(f"already written in this run: {article.url}")
         self.run_urls.add(article.url)
-        urls = page_urls(article.url, self.fetches.get(article.url))
         key, page_hash = next((found for found in map(self.page, urls) if found[0]), (None, None))
         content = (article.lang, article.date, article.content_hash)
         if key is None:
             if same := self.run_content.get(content) or self.state.article_with_content(*content):
-                raise Alias(f"same title, date and body as {same.url}: {article.url}", key=same.key)
+                raise Alias(f"same title, date and body as {same.url}: {article.url}", same.key, urls[0])
             # A new URL of a TRS document already known (same site and id) is the same article.
             key = f"{article.site}/{article.doc_id}"
         known = self.article(key)
         # A page is compared with what it held itself: the copy on the other host may differ.
         if known is not None and article.content_hash in (page_hash, known.content_hash):
-            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key=key)
+            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key, urls[0])
         article.key = key
         article.version = known.version + 1 if known else 1
         article.change = "changed" if known else "new"

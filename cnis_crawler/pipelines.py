@@ -21,12 +21,15 @@ from cnis_crawler.drops import (
     MissingDate,
     MissingPart,
     MissingTitle,
+    NotFoundPage,
     NotHtml,
     NotNewsArticle,
     Redirected,
+    ServerErrorPage,
     Unchanged,
 )
 from cnis_crawler.extraction import extract_article
+from cnis_crawler.extraction.error_page import ErrorPage, error_page
 from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
@@ -51,6 +54,12 @@ FETCH_PROBLEM_DROPS: dict[FetchProblem, type[Drop]] = {
 }
 
 
+ERROR_PAGE_DROPS: dict[ErrorPage, type[Drop]] = {
+    ErrorPage.NOT_FOUND: NotFoundPage,
+    ErrorPage.SERVER_ERROR: ServerErrorPage,
+}
+
+
 class ExtractArticlePipeline:
     """FetchedPage -> Article. Counts which rung produced each field (``extraction/rung/...``),
     so that a template change shows up in the stats as a shift of rungs."""
@@ -70,6 +79,8 @@ class ExtractArticlePipeline:
         article_url = parse_article_url(item.url)
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
+        if (error := error_page(item.html)) is not None:
+            raise ERROR_PAGE_DROPS[error](f"{error.value} page served with status 200: {item.url}")
         try:
             fields = extract_article(item.html, item.url, item.listing_title, item.continuations)
         except Exception as error:  # one page must never stop the crawl; the drop names it

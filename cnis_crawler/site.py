@@ -143,3 +143,20 @@ NOISE_LINE_RE = re.compile(
 SOURCE_NOTE_RE = re.compile(
     r"^[(（]\s*(?:Source|来源)\s*" + COLON + r"\s*(?P<value>[^)）]+?)\s*[)）]$", re.IGNORECASE
 )
+
+
+# Error pages served with status 200 (a CMS's own not-found page, a proxy's error page): the
+# wording of their title or heading, which outlives a redesign of the page around it.
+NOT_FOUND_RE = re.compile(
+    # A bare number is a standard's as often as a status ("GB/T 404"): only at the start.
+    r"^\W*404\b|not\s+found|does\s+not\s+exist|no\s+longer\s+(?:exists|available)|has\s+been\s+(?:removed|deleted)"
+    r"|页面不存在|页面未找到|找不到|不存在|已删除|已被删除",
+    re.IGNORECASE,
+)
+SERVER_ERROR_RE = re.compile(
+    r"^\W*50[0234]\b|internal\s+server\s+error|bad\s+gateway|service\s+(?:temporarily\s+)?unavailable"
+    r"|gateway\s+time-?out|服务器(?:内部)?错误|系统繁忙|服务暂不可用|访问出错",
+    re.IGNORECASE,
+)
+ERROR_HEADING_MAX_CHARS = 80
+"""Longer headings are an article's title, even when they mention a missing thing."""

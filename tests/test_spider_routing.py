@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
@@ -92,6 +93,67 @@ def test_non_html_article_is_a_problem() -> None:
     assert (page.problem, page.detail) == (FetchProblem.NOT_HTML, "not HTML (application/pdf)")
 
 
+def test_a_pdf_served_as_html_is_not_html() -> None:
+    crawl = spider()
+    response = HtmlResponse(url=ARTICLE, body=b"%PDF-1.4\n...", headers={"Content-Type": "text/html"})
+    [page] = crawl.parse_article(response, ARTICLE, None)
+    assert page.problem is FetchProblem.NOT_HTML
+    assert page.detail == "not HTML (a b'%PDF'… file served as text/html)"
+
+
+OTHER_HOST_COPY = "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml"
+
+
+def redirect(live_url: str, location: str, chain: tuple[str, ...] = (), status: int = 302) -> Failure:
+    """The failure Scrapy hands the errback for a redirect the spider follows itself."""
+    request = Request(
+        f"{MIRROR}/{live_url.split('://', 1)[1]}",
+        cb_kwargs={"live_url": live_url, "listing_title": "t"},
+        meta={"cnis_redirects": chain} if chain else {},
+    )
+    response = Response(request.url, status=status, headers={"Location": location}, request=request)
+    failure = Failure(HttpError(response))
+    failure.request = request  # type: ignore[attr-defined]
+    return failure
+
+
+def test_a_redirect_is_followed_even_to_a_page_fetched_before() -> None:
+    crawl = spider(mirror=MIRROR)
+    [request] = crawl.article_failed(redirect(ARTICLE, f"/{OTHER_HOST_COPY.split('://', 1)[1]}"))
+    assert isinstance(request, Request)
+    assert request.url == f"{MIRROR}/en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml"
+    assert request.dont_filter
+    assert request.cb_kwargs["live_url"] == ARTICLE
+    assert request.meta["cnis_redirects"] == (
+        f"{MIRROR}/en.cnis.ac.cn/xwdt/bydt/202211/t20221128_53416.shtml",
+    )
+
+
+def test_the_live_sites_redirect_to_https_is_followed_and_on_a_mirror_is_a_loop() -> None:
+    plain = ARTICLE.replace("https:", "http:")
+    live = spider()
+    failure = redirect(plain, ARTICLE)
+    failure.request = failure.value.response.request = Request(plain, cb_kwargs={"live_url": plain})  # type: ignore[attr-defined]
+    [request] = live.article_failed(failure)
+    assert request.url == ARTICLE
+    [page] = spider(mirror=MIRROR).article_failed(redirect(plain, ARTICLE))
+    assert page.detail == f"redirect loop: {ARTICLE} -> {ARTICLE}"
+
+
+def test_redirect_loops_and_redirects_away_are_problems() -> None:
+    crawl = spider(mirror=MIRROR)
+    moved = ARTICLE.replace("t20221128_53416", "t20221128_99999")
+    served = f"{MIRROR}/{ARTICLE.split('://', 1)[1]}"
+    [page] = crawl.article_failed(redirect(moved, served, chain=(served,)))
+    assert (page.url, page.problem) == (moved, FetchProblem.REDIRECTED_AWAY)
+    assert page.detail == f"redirect loop: {ARTICLE} -> {moved} -> {ARTICLE}"
+    [page] = crawl.article_failed(redirect(ARTICLE, "https://www.example.org/"))
+    assert page.detail == "redirected to https://www.example.org/"
+    long_chain = tuple(f"{ARTICLE}?{n}" for n in range(20))
+    [page] = crawl.article_failed(redirect(ARTICLE, OTHER_HOST_COPY, chain=long_chain))
+    assert page.detail.startswith("more than 20 redirects")
+
+
 def test_failures_are_reported_not_swallowed() -> None:
     crawl = spider()
     article_request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listing_title": "t"})
@@ -104,7 +166,7 @@ def test_failures_are_reported_not_swallowed() -> None:
         "TimeoutError: took too long",
     )
     failure.request = Request(LISTING, cb_kwargs={"live_url": LISTING})  # type: ignore[attr-defined]
-    crawl.listing_failed(failure)
+    assert list(crawl.listing_failed(failure)) == []
     assert crawl.crawler.stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/listing_pages_failed") == 1
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider
@@ -59,6 +59,12 @@ MIRROR_SETTINGS = {
 ARTICLE_PRIORITY = 10
 LISTING_PRIORITY = 20
 GONE_STATUSES = (404, 410)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+REDIRECTS_META = "cnis_redirects"
+OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
+# What a server sends for a "page" that is a file of another kind, whatever its URL and header.
+BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 
 def utc_now() -> str:
@@ -141,7 +147,7 @@ class CnisSpider(Spider):
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages},
-            meta={WORK_META: ("listing", live_url)},
+            meta={WORK_META: ("listing", live_url), "dont_redirect": True},
             priority=LISTING_PRIORITY,
         )
 
@@ -191,7 +197,7 @@ class CnisSpider(Spider):
             errback=self.article_failed,
             headers=headers,
             cb_kwargs={"live_url": live_url, "listing_title": listing_title},
-            meta={WORK_META: ("article", live_url), "handle_httpstatus_list": [304]},
+            meta={WORK_META: ("article", live_url), "handle_httpstatus_list": [304], "dont_redirect": True},
             priority=ARTICLE_PRIORITY,
         )
 
@@ -213,8 +219,8 @@ class CnisSpider(Spider):
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
-        if not isinstance(response, TextResponse):
-            self.listing_unreadable(live_url, f"not HTML ({content_type(response)})")
+        if problem := not_html(response):
+            self.listing_unreadable(live_url, problem)
             return
         listing = extract_listing(page_text(response), response.url, self.to_live(live_url))
         if listing.declared_pages is not None:
@@ -254,8 +260,8 @@ class CnisSpider(Spider):
                 yield page
                 return
             page.url = target.url
-        if not isinstance(response, TextResponse):
-            page.problem, page.detail = FetchProblem.NOT_HTML, f"not HTML ({content_type(response)})"
+        if problem := not_html(response):
+            page.problem, page.detail = FetchProblem.NOT_HTML, problem
             yield page
             return
         page.html = page_text(response)
@@ -283,6 +289,7 @@ class CnisSpider(Spider):
             callback=self.parse_part,
             errback=self.part_failed,
             cb_kwargs={"page": page, "part_url": parts[0], "remaining": parts[1:]},
+            meta={"dont_redirect": True},
             priority=ARTICLE_PRIORITY + 1,
             # A part belongs to one article: a redirect to an already seen page must not be
             # filtered away silently, it must reach parse_part and be refused there.
@@ -298,35 +305,81 @@ class CnisSpider(Spider):
                 FetchProblem.MISSING_PART,
                 f"part {part_url} redirected to {served_as}",
             )
-        elif not isinstance(response, TextResponse):
-            page.problem, page.detail = FetchProblem.MISSING_PART, f"part {part_url} is not HTML"
+        elif problem := not_html(response):
+            page.problem, page.detail = FetchProblem.MISSING_PART, f"part {part_url}: {problem}"
         if page.problem is not None:
             yield page
             return
         page.continuations.append(page_text(response))
         yield self.part_request(page, remaining) if remaining else page
 
-    def part_failed(self, failure: Failure) -> Iterator[FetchedPage]:
+    def part_failed(self, failure: Failure) -> Iterator[FetchedPage | Request]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        followed = self.follow_redirect(failure)
+        if isinstance(followed, Request):
+            yield followed
+            return
         page: FetchedPage = kwargs["page"]
         page.problem = FetchProblem.MISSING_PART
-        page.detail = f"part {kwargs['part_url']} failed ({describe_failure(failure)})"
+        page.detail = f"part {kwargs['part_url']} failed ({followed or describe_failure(failure)})"
         yield page
 
-    def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
+    def article_failed(self, failure: Failure) -> Iterator[FetchedPage | Request]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         self.link(kwargs["live_url"])
+        followed = self.follow_redirect(failure)
+        if isinstance(followed, Request):
+            yield followed
+            return
         gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
+        problem = (
+            FetchProblem.REDIRECTED_AWAY if followed else FetchProblem.GONE if gone else FetchProblem.FAILED
+        )
         yield FetchedPage(
             url=kwargs["live_url"],
             fetched_at=utc_now(),
             listing_title=kwargs.get("listing_title"),
-            problem=FetchProblem.GONE if gone else FetchProblem.FAILED,
-            detail=describe_failure(failure),
+            problem=problem,
+            detail=followed or describe_failure(failure),
         )
 
-    def listing_failed(self, failure: Failure) -> None:
-        self.listing_unreadable(failure.request.cb_kwargs["live_url"], describe_failure(failure))  # type: ignore[attr-defined]
+    def listing_failed(self, failure: Failure) -> Iterator[Request]:
+        followed = self.follow_redirect(failure)
+        if isinstance(followed, Request):
+            yield followed
+            return
+        live_url = failure.request.cb_kwargs["live_url"]  # type: ignore[attr-defined]
+        self.listing_unreadable(live_url, followed or describe_failure(failure))
+
+    def follow_redirect(self, failure: Failure) -> Request | str | None:
+        """For a redirect: the request that follows it, or why it is not followed; else None.
+
+        Redirects are followed here, not by Scrapy's middleware, which drops a redirect to a
+        page already fetched in this run, to itself or off the allowed domains without telling
+        the callback, so a listed article would vanish uncounted. Followed here, the target is
+        fetched even when seen before (the pipelines know it as a copy), and a loop, a chain
+        longer than ``REDIRECT_MAX_TIMES`` or a target off the crawled sites ends as a drop.
+        """
+        if not failure.check(HttpError) or failure.value.response.status not in REDIRECT_STATUSES:
+            return None
+        response = failure.value.response
+        location = response.headers.get("Location")
+        if not location:
+            return f"HTTP {response.status} without a Location"
+        request = response.request
+        live = self.to_live(request.cb_kwargs.get("live_url") or request.url)
+        # The live site's redirect to itself over https stays on the mirror when crawling one.
+        target = self.addressing.refetch_url(urljoin(response.url, location.decode("latin-1")))
+        chain = (*request.meta.get(REDIRECTS_META, ()), response.url)  # as fetched: http ≠ https
+        if target in chain:
+            return f"redirect loop: {' -> '.join(live(url) for url in (*chain, target))}"
+        if len(chain) > self.crawler.settings.getint("REDIRECT_MAX_TIMES"):
+            return f"more than {len(chain) - 1} redirects, last to {live(target)}"
+        if urlsplit(live(target)).hostname not in self.sites:
+            return f"redirected to {live(target)}"
+        # Only the spider's own keys: Scrapy's (download_latency …) describe the first response.
+        meta = {key: value for key, value in request.meta.items() if key in OWN_META}
+        return request.replace(url=target, dont_filter=True, meta={**meta, REDIRECTS_META: chain})
 
     def listing_unreadable(self, live_url: str, reason: str) -> None:
         section = section_of(live_url)
@@ -352,6 +405,17 @@ def following_page(live_url: str, page_urls: tuple[str, ...]) -> str | None:
 
 def content_type(response: Response) -> str:
     return response.headers.get("Content-Type", b"").decode("latin-1")
+
+
+def not_html(response: Response) -> str | None:
+    """Why ``response`` is no HTML page, or None. Scrapy takes a response for HTML by its URL
+    when its Content-Type names no text type, so a PDF at ``….html`` would pass for a page."""
+    declared = content_type(response).split(";", 1)[0].strip().lower()
+    if declared not in HTML_TYPES or not isinstance(response, TextResponse):
+        return f"not HTML ({declared or 'no Content-Type'})"
+    if response.body.lstrip()[:8].startswith(BINARY_SIGNATURES):
+        return f"not HTML (a {response.body.lstrip()[:4]!r}… file served as {declared or 'no type'})"
+    return None
 
 
 def page_text(response: TextResponse) -> str:
