@@ -33,6 +33,7 @@ from scrapy.extensions.feedexport import FeedExporter
 
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
 from cnis_crawler.feedstorage import RUN_FILES, remove_abandoned_parts
+from cnis_crawler.health import REASONS as HEALTH_REASONS
 from cnis_crawler.items import Article
 from cnis_crawler.jobdir import finish_job, prepare_job
 from cnis_crawler.ledger import Batch, Ledger
@@ -358,7 +359,8 @@ class IncrementalCrawl:
             logger.warning(
                 "%d records were not stored in every feed: the next run fetches them again", not_stored
             )
-        if reason == "finished":
+        # A crawl judged unhealthy (cnis_crawler.health) also ran to its end: its walks count.
+        if reason == "finished" or reason in HEALTH_REASONS:
             if self.job is not None:
                 finish_job(self.job.directory)
             self.state.finish_listings()

@@ -11,6 +11,20 @@ DOWNLOAD_DELAY = 1
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# An article page is a few kB: one that has sent nothing for 30 s will not, and with Scrapy's
+# 180 s a page timing out on every try would hold a slot for 12 minutes.
+DOWNLOAD_TIMEOUT = 30
+# Up to 3 retries of a page failing for a reason that may pass (4 tries), then a FetchFailed
+# drop that the next run fetches again.
+RETRY_TIMES = 3
+# Scrapy's list: what an overloaded or restarting server (or its proxy) answers. Cloudflare's
+# other 52x (520, 521, 523) are left out: nothing shows the CNIS sites behind Cloudflare.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retries wait (cnis_crawler.retry): 2, 4, 8 s ±25 % (varied, so that pages failing together do
+# not return together), or a 429/503's Retry-After if longer; never more than 60 s.
+CNIS_RETRY_BACKOFF_BASE = 2.0
+CNIS_RETRY_BACKOFF_MAX = 60.0
+CNIS_RETRY_BACKOFF_JITTER = 0.25
 
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -21,14 +35,26 @@ ITEM_PIPELINES = {
     "cnis_crawler.incremental.VersionArticlePipeline": 300,
 }
 # First of all downloader middlewares: where a request leaves the queue, the page is begun.
-DOWNLOADER_MIDDLEWARES = {"cnis_crawler.incremental.InFlightMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {
+    "cnis_crawler.incremental.InFlightMiddleware": 50,
+    # Scrapy's retries, waiting with backoff (cnis_crawler.retry), in its place in the chain.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "cnis_crawler.retry.BackoffRetryMiddleware": 550,
+}
 EXTENSIONS = {
     "cnis_crawler.incremental.IncrementalCrawl": 400,
     "cnis_crawler.extensions.SectionReport": 500,
     "cnis_crawler.extensions.SectionProgress": 510,
+    # After SectionReport: its table is logged first, then why the crawl is judged unhealthy.
+    "cnis_crawler.health.CrawlHealth": 520,
 }
 # Seconds between the per-section progress lines of a crawl (0: none).
 CNIS_PROGRESS_INTERVAL = 60
+# A crawl dropping more than this share of the articles it linked closes as too_many_drops and
+# exits 3 (cnis_crawler.health; 0: no limit): a changed site shows as drops.
+CNIS_MAX_DROP_SHARE = 0.2
+# `scrapy crawl` exits 3 when a crawl closes unhealthy (section_empty, too_many_drops).
+COMMANDS_MODULE = "cnis_crawler.commands"
 
 # One set of files per run (run_id: its start time, to the microsecond). A record counts as
 # known to the crawl state once its batch file is stored, so a run killed mid-way keeps every

@@ -1,0 +1,174 @@
+"""Retries that wait: exponential backoff with jitter, and the server's ``Retry-After``.
+
+Scrapy's :class:`~scrapy.downloadermiddlewares.retry.RetryMiddleware` sends a retry as soon as
+the scheduler hands it back, so a site that is briefly overloaded gets the same page again
+within milliseconds, ``RETRY_TIMES`` times, and the page fails for the run. :class:`BackoffRetryMiddleware`
+takes its place (same settings, same stats, same give-up) and only decides *when* a retry may
+go: the ``n``-th retry of a page waits ``CNIS_RETRY_BACKOFF_BASE * 2 ** (n - 1)`` seconds,
+varied by ±``CNIS_RETRY_BACKOFF_JITTER`` so that pages failing together do not come back
+together, or what a 429 or 503 asks for in ``Retry-After`` when that is longer; never more than
+``CNIS_RETRY_BACKOFF_MAX``.
+
+How the wait is done: the retry request leaves this middleware at once, as Scrapy's does, with
+the time it may go in its meta (:data:`NOT_BEFORE_META`, wall-clock seconds, so that a retry
+queued in a killed run's ``JOBDIR`` keeps it). When the scheduler hands it to the downloader
+again, :meth:`BackoffRetryMiddleware.process_request` sleeps out whatever remains
+(:func:`scrapy.utils.asyncio.sleep`: asyncio's or Twisted's timer, whichever reactor runs).
+Nothing blocks: the reactor keeps running every other request meanwhile. A request sleeping in
+``process_request`` has not reached its download slot yet (the downloader adds it to the slot
+only after every ``process_request``), so it holds none of the site's
+``CONCURRENT_REQUESTS_PER_DOMAIN`` and does not move the slot's download delay; it counts,
+like any request in the downloader, towards the global ``CONCURRENT_REQUESTS`` (Scrapy's 16),
+and it keeps the spider open until it has been sent.
+
+Stats, beside Scrapy's ``retry/count``, ``retry/reason_count/…`` and ``retry/max_reached``:
+``retry/backoff_ms`` (the waits decided, in milliseconds: the run summary keeps whole numbers
+only), ``retry/backoff_waited_ms`` (what requests actually slept here: less when the scheduler
+held them longer), ``retry/retry_after`` (retries of a 429 or 503 that sent a ``Retry-After``)
+and ``retry/retry_after_capped`` (a ``Retry-After`` beyond the maximum).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Request
+from scrapy.utils.asyncio import sleep
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+NOT_BEFORE_META = "cnis_retry_not_before"
+"""Request meta: the Unix time before which a retry must not be sent."""
+# RFC 9110 §10.2.3 (503) and RFC 6585 §4 (429) define Retry-After for these statuses.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+DEFAULT_BASE = 2.0
+DEFAULT_MAX = 60.0
+DEFAULT_JITTER = 0.25
+# 2 ** 64 times any sensible base is far beyond any cap; a bigger exponent would only risk an
+# OverflowError for a request with an absurd meta["max_retry_times"].
+MAX_EXPONENT = 64
+
+
+def backoff_delay(
+    retry_number: int,
+    base: float,
+    cap: float,
+    jitter: float,
+    retry_after: float | None = None,
+    draw: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds to wait before the ``retry_number``-th retry of a page (1 for the first).
+
+    ``base * 2 ** (retry_number - 1)``, at most ``cap``, times a factor drawn from
+    ``[1 - jitter, 1 + jitter]``; at least ``retry_after`` when the server sent one (the server
+    said when, so that wait is not varied); never more than ``cap``.
+    """
+    exponential = min(cap, base * 2 ** min(max(retry_number - 1, 0), MAX_EXPONENT))
+    delay = exponential * draw(1 - jitter, 1 + jitter)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return max(0.0, min(cap, delay))
+
+
+def parse_retry_after(value: bytes | str | None, now: float) -> float | None:
+    """Seconds a ``Retry-After`` value asks to wait from ``now`` (Unix time): a number of
+    seconds, or an HTTP date (0 if it has passed); None if absent or not understood."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # An HTTP date is always GMT; a date the parser finds no zone in is read as UTC too.
+    seconds = when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
+    return max(0.0, seconds - now)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry middleware, whose retries wait (see the module's docstring).
+
+    Settings: ``CNIS_RETRY_BACKOFF_BASE`` (seconds before the first retry, doubled for each
+    further one; 0 retries at once, as Scrapy does), ``CNIS_RETRY_BACKOFF_MAX`` (the longest
+    wait, also for a ``Retry-After``), ``CNIS_RETRY_BACKOFF_JITTER`` (the relative variation,
+    from 0 up to, not including, 1).
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("CNIS_RETRY_BACKOFF_BASE", DEFAULT_BASE)
+        self.cap = settings.getfloat("CNIS_RETRY_BACKOFF_MAX", DEFAULT_MAX)
+        self.jitter = settings.getfloat("CNIS_RETRY_BACKOFF_JITTER", DEFAULT_JITTER)
+        # Refused rather than NotConfigured: that would silently turn retries off altogether.
+        if self.base < 0 or self.cap < 0:
+            raise ValueError("CNIS_RETRY_BACKOFF_BASE and CNIS_RETRY_BACKOFF_MAX must be >= 0 seconds")
+        if not 0 <= self.jitter < 1:
+            raise ValueError("CNIS_RETRY_BACKOFF_JITTER must be from 0 up to (not including) 1")
+        # Summed in seconds here, shown in whole milliseconds: no rounding error piles up.
+        self.seconds: dict[str, float] = {}
+
+    async def process_request(self, request: Request) -> None:
+        not_before = request.meta.pop(NOT_BEFORE_META, None)
+        if not_before is None:
+            return
+        # Capped: the wall clock may have been set back since the time was decided.
+        wait = min(float(not_before) - time.time(), self.cap)
+        if wait > 0:
+            await sleep(wait)
+            self.add_seconds("retry/backoff_waited_ms", wait)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            retry_after = None
+            if response.status in RETRY_AFTER_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            self.back_off(result, retry_after)
+        return result
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            self.back_off(result, None)
+        return result
+
+    def back_off(self, retry: Request, retry_after: float | None) -> None:
+        """Mark a retry Scrapy's middleware made with the time it may be sent."""
+        stats = self.crawler.stats
+        assert stats is not None  # a crawler's stats exist before its middlewares
+        delay = backoff_delay(retry.meta.get("retry_times", 1), self.base, self.cap, self.jitter, retry_after)
+        if retry_after is not None:
+            stats.inc_value("retry/retry_after")
+            if retry_after > self.cap:
+                stats.inc_value("retry/retry_after_capped")
+                logger.info(
+                    "%s asks to wait %.0f s before a retry; waiting CNIS_RETRY_BACKOFF_MAX, %.0f s",
+                    retry.url,
+                    retry_after,
+                    self.cap,
+                )
+        retry.meta[NOT_BEFORE_META] = time.time() + delay
+        self.add_seconds("retry/backoff_ms", delay)
+        logger.debug("Retry %d of %s in %.2f s", retry.meta.get("retry_times", 1), retry.url, delay)
+
+    def add_seconds(self, key: str, seconds: float) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        self.seconds[key] = self.seconds.get(key, 0.0) + seconds
+        stats.set_value(key, round(self.seconds[key] * 1000))
