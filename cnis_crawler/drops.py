@@ -33,6 +33,16 @@ class NotHtml(Drop):
     permanent = True
 
 
+class Garbled(Drop):
+    """The page's bytes decode to garbage (control or replacement characters), not text. Likely a
+    transfer or server fault rather than the page itself: tried again next run."""
+
+
+class Truncated(Drop):
+    """The page ends before its ``</body>`` and ``</html>``: cut short by a connection closed
+    cleanly without a Content-Length to tell. Tried again next run."""
+
+
 class NotFoundPage(Drop):
     """A page that says it does not exist, served with status 200 (a "soft 404")."""
 
@@ -51,7 +61,8 @@ class Redirected(Drop):
 
 
 class MissingPart(Drop):
-    """A page of a multi-page article failed: a record of the other pages would be truncated."""
+    """A page of a multi-page article failed, was cut short, garbled or an error page: a record
+    of the other pages would be truncated."""
 
 
 class NotNewsArticle(Drop):
@@ -87,12 +98,9 @@ class NotNew(Drop):
 
     counter = ""
 
-    def __init__(self, message: str, key: str | None = None, listed_url: str | None = None) -> None:
+    def __init__(self, message: str, key: str | None = None) -> None:
         super().__init__(message, log_level="DEBUG")
         self.key = key
-        self.listed_url = listed_url
-        """The URL the article was listed under, when a redirect led to another: its section
-        is the one that linked it."""
 
 
 class Unchanged(NotNew):

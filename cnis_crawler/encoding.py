@@ -17,16 +17,27 @@ every candidate is checked by decoding strictly, in this order:
 
 Bytes that no candidate decodes strictly (a stray truncated character) are decoded by the
 candidate that needs the fewest replacement characters.
+
+Bytes that are no text at all (a transfer that delivered garbage) still decode to *something*;
+:func:`garbled_share` tells such text from a page by its share of characters no page contains.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 FALLBACK = "gb18030"
 REPLACEMENT = "\ufffd"
+# Characters no web page's text holds: C0 controls but tab, newline, carriage return and form
+# feed; DEL and the C1 controls (what stray bytes become in a single-byte charset); and U+FFFD,
+# what bytes become that the chosen charset cannot decode.
+GARBLE_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]+")
+# A whole page above this share is garbage, not text. Random bytes decode to 10-40 % of such
+# characters in any candidate charset; a real page has none, or a few from one damaged character.
+GARBLED_MAX_SHARE = 0.01
 SINGLE_BYTE = frozenset(codecs.lookup(name).name for name in ("cp1252", "latin-1", "ascii", "iso8859-15"))
 
 
@@ -63,3 +74,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         except LookupError:
             continue
     return min(decodings, key=lambda text: text.count(REPLACEMENT))
+
+
+def garbled_share(text: str) -> float:
+    """The share of ``text``'s characters that no page holds (see :data:`GARBLE_RE`); 0 when empty."""
+    if not text:
+        return 0.0
+    return sum(match.end() - match.start() for match in GARBLE_RE.finditer(text)) / len(text)

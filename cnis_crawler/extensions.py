@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 
 from cnis_crawler.drops import NotNew
 from cnis_crawler.feedstorage import write_atomically
+from cnis_crawler.items import WORK_META
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -137,22 +139,25 @@ class SectionReport:
         crawler.signals.connect(report.engine_stopped, signal=signals.engine_stopped)
         return report
 
-    def _count(self, item: Any, counter: str, url: str | None = None) -> None:
-        section = section_of(url or getattr(item, "url", ""))
+    def _count(self, item: Any, counter: str, response: object = None) -> None:
+        """Count in the section whose listing linked the page: a redirect may have led the
+        item to another section's URL, and the link was counted where it was listed."""
+        work = getattr(response, "meta", {}).get(WORK_META) if isinstance(response, Response) else None
+        section = section_of(work[1] if work else getattr(item, "url", ""))
         self.stats.inc_value(section_stat(section.key if section else "unknown", counter))
 
-    def item_scraped(self, item: Any) -> None:
-        self._count(item, "records")
+    def item_scraped(self, item: Any, response: object) -> None:
+        self._count(item, "records", response)
 
-    def item_dropped(self, item: Any, exception: BaseException) -> None:
+    def item_dropped(self, item: Any, response: object, exception: BaseException) -> None:
         if isinstance(exception, NotNew):
-            self._count(item, exception.counter, exception.listed_url)
+            self._count(item, exception.counter, response)
         else:
-            self._count(item, f"{DROPPED}/{type(exception).__name__}")
+            self._count(item, f"{DROPPED}/{type(exception).__name__}", response)
 
-    def item_error(self, item: Any, failure: Failure) -> None:
+    def item_error(self, item: Any, response: object, failure: Failure) -> None:
         # A pipeline bug, not a drop: still counted, so the section's numbers add up.
-        self._count(item, f"{DROPPED}/error:{failure.type.__name__}")
+        self._count(item, f"{DROPPED}/error:{failure.type.__name__}", response)
 
     def sections(self) -> dict[str, dict[str, Any]]:
         return section_table(self.stats)

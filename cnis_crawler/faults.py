@@ -69,6 +69,8 @@ from twisted.web.resource import Resource, getChildForRequest
 from twisted.web.server import NOT_DONE_YET, Site
 from zope.interface import implementer
 
+from cnis_crawler.site import HOSTS
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
@@ -77,7 +79,6 @@ if TYPE_CHECKING:
     from twisted.web.server import Request
 
 CONTROL_PATH = "/_faults"
-HOST_LANGUAGES = {"www.cnis.ac.cn": "zh"}  # any other host: en
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # A huge page's padding is one block of this size written again and again, as the connection
 # takes it: no 10 MB string is ever built, and the server's buffer holds about one block.
@@ -271,7 +272,8 @@ class Soft404(Fault):
 
     def answer(self, request: Request, number: int, target: Target) -> bytes:
         request.setHeader("Content-Type", "text/html")
-        return SOFT_404_PAGES[self.lang or HOST_LANGUAGES.get(target.host, "en")].encode("utf-8")
+        host = HOSTS.get(target.host)
+        return SOFT_404_PAGES[self.lang or (host.lang if host else "en")].encode("utf-8")
 
 
 @dataclass(kw_only=True)

@@ -12,13 +12,16 @@ reasons instead of ``finished``:
     run) or the table shows a listing page of it read or failed.
 ``too_many_drops``
     Over the whole crawl, the articles dropped (any reason of :mod:`cnis_crawler.drops`; unchanged
-    and aliases are no drops) are more than ``CNIS_MAX_DROP_SHARE`` of the articles linked, and at
-    least ``MIN_LINKED_FOR_SHARE`` were linked. 0 switches the check off.
+    and aliases are no drops) are more than ``CNIS_MAX_DROP_SHARE`` of the articles fetched, and
+    at least ``MIN_FETCHED_FOR_SHARE`` were fetched. 0 switches the check off. Fetched are the
+    linked articles less the known ones an incremental run skips (a revalidated one answered 304
+    is fetched, and fine): counted among all linked, a nightly run's few new articles, every one
+    of them dropped after a change of the article template, would vanish among the known.
 
 Both are logged as an ERROR when the crawl closes, naming the sections or the share and the drops
 by reason; when both hold, the finish reason is ``section_empty``. ``scrapy crawl`` then exits
-with a status of its own (:mod:`cnis_crawler.commands.crawl`). Known articles count as yielded,
-so an incremental run that finds nothing new is healthy.
+with a status of its own (:mod:`cnis_crawler.commands.crawl`). Known articles count as yielded
+for ``section_empty``, so an incremental run that finds nothing new is healthy.
 """
 
 from __future__ import annotations
@@ -49,9 +52,11 @@ REASONS = frozenset({SECTION_EMPTY, TOO_MANY_DROPS})
 """The finish reasons of an unhealthy crawl."""
 
 DEFAULT_MAX_DROP_SHARE = 0.2
-# Below this many linked articles the share is noise: one page gone among 4 is 25 %. Little is
-# missed: a small crawl whose every article is dropped has every section empty.
-MIN_LINKED_FOR_SHARE = 20
+# Below this many fetched articles the share is noise: one page gone among 4 is 25 %. Little is
+# missed: a small crawl whose every article is dropped has every section empty, and an incremental
+# run fetching fewer new articles than this is judged by the runs after it, as they pile up
+# (dropped articles are fetched again, see cnis_crawler.drops).
+MIN_FETCHED_FOR_SHARE = 20
 # What a linked article may end as, other than a drop, for its section to have yielded something.
 YIELDED = ("records", "skipped_known", "unchanged", "aliases")
 
@@ -87,21 +92,29 @@ def assess(
                 f" unchanged or an alias), as when the site changed: {described}",
             )
         )
-    linked = sum(row["articles_linked"] for row in table.values())
+    fetched = sum(fetched_articles(row) for row in table.values())
+    known = sum(row["skipped_known"] for row in table.values())
     drops = Counter[str]()
     for row in table.values():
         drops.update(row[DROPPED])
     dropped = sum(drops.values())
     # A share exactly at the limit is within it.
-    if max_drop_share > 0 and linked >= MIN_LINKED_FOR_SHARE and dropped / linked > max_drop_share:
+    if max_drop_share > 0 and fetched >= MIN_FETCHED_FOR_SHARE and dropped / fetched > max_drop_share:
+        not_counted = f" ({known} more linked were known, not fetched)" if known else ""
         problems.append(
             Problem(
                 TOO_MANY_DROPS,
-                f"{TOO_MANY_DROPS}: {dropped} of {linked} linked articles dropped ({dropped / linked:.1%}),"
-                f" more than CNIS_MAX_DROP_SHARE={max_drop_share:g}: {describe_drops(drops)}",
+                f"{TOO_MANY_DROPS}: {dropped} of {fetched} fetched articles dropped ({dropped / fetched:.1%})"
+                f"{not_counted}, more than CNIS_MAX_DROP_SHARE={max_drop_share:g}: {describe_drops(drops)}",
             )
         )
     return problems
+
+
+def fetched_articles(row: Mapping[str, Any]) -> int:
+    """The articles of a section this crawl fetched, or tried to: linked, and not skipped as
+    known. (Never below 0, should a table be inconsistent.)"""
+    return max(0, row["articles_linked"] - row["skipped_known"])
 
 
 def finish_reason(

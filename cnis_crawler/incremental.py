@@ -34,7 +34,7 @@ from scrapy.extensions.feedexport import FeedExporter
 from cnis_crawler.drops import Alias, Drop, DuplicateUrl, NotNew, Unchanged
 from cnis_crawler.feedstorage import RUN_FILES, remove_abandoned_parts
 from cnis_crawler.health import REASONS as HEALTH_REASONS
-from cnis_crawler.items import Article
+from cnis_crawler.items import WORK_META, Article
 from cnis_crawler.jobdir import finish_job, prepare_job
 from cnis_crawler.ledger import Batch, Ledger
 from cnis_crawler.state import (
@@ -61,8 +61,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-WORK_META = "cnis_work"
-"""Request meta ``(kind, live URL)`` of the pages whose progress the state tracks."""
 STATS_PREFIX = "incremental/"
 PLACEHOLDER_RE = re.compile(r"%\([^)]*\)[-#0 +]*\d*[a-z]")
 
@@ -189,20 +187,20 @@ class IncrementalCrawl:
             if urls[0] != article.url and (written := self.run_pages.get(article.url)):
                 # Listed under another URL that redirects to a page this run wrote: one more
                 # URL of that article, like a copy on the old host.
-                raise Alias(f"{urls[0]} redirects to {article.url}, written in this run", written[0], urls[0])
-            raise DuplicateUrl(f"already written in this run: {article.url}")
+                raise Alias(f"{urls[0]} redirects to {article.url}, written in this run", key=written[0])
+            raise DuplicateUrl(f"already in this run: {article.url}")
         self.run_urls.add(article.url)
         key, page_hash = next((found for found in map(self.page, urls) if found[0]), (None, None))
         content = (article.lang, article.date, article.content_hash)
         if key is None:
             if same := self.run_content.get(content) or self.state.article_with_content(*content):
-                raise Alias(f"same title, date and body as {same.url}: {article.url}", same.key, urls[0])
+                raise Alias(f"same title, date and body as {same.url}: {article.url}", key=same.key)
             # A new URL of a TRS document already known (same site and id) is the same article.
             key = f"{article.site}/{article.doc_id}"
         known = self.article(key)
         # A page is compared with what it held itself: the copy on the other host may differ.
         if known is not None and article.content_hash in (page_hash, known.content_hash):
-            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key, urls[0])
+            raise Unchanged(f"content unchanged since version {known.version}: {article.url}", key=key)
         article.key = key
         article.version = known.version + 1 if known else 1
         article.change = "changed" if known else "new"

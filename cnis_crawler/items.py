@@ -6,6 +6,10 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
+WORK_META = "cnis_work"
+"""Request meta ``(kind, live URL as listed)`` of the pages whose progress the crawl state
+tracks, and by which a page's outcome is counted in the section that listed it."""
+
 
 class FetchProblem(Enum):
     FAILED = "failed"

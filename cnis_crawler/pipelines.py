@@ -17,6 +17,7 @@ from cnis_crawler.drops import (
     EmptyBody,
     ExtractionFailed,
     FetchFailed,
+    Garbled,
     Gone,
     MissingDate,
     MissingPart,
@@ -26,10 +27,12 @@ from cnis_crawler.drops import (
     NotNewsArticle,
     Redirected,
     ServerErrorPage,
+    Truncated,
     Unchanged,
 )
+from cnis_crawler.encoding import GARBLED_MAX_SHARE, garbled_share
 from cnis_crawler.extraction import extract_article
-from cnis_crawler.extraction.error_page import ErrorPage, error_page
+from cnis_crawler.extraction.error_page import ErrorPage, error_page, truncated
 from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from cnis_crawler.extraction.article import ArticleFields
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,44 @@ ERROR_PAGE_DROPS: dict[ErrorPage, type[Drop]] = {
 }
 
 
+def damage(html: str) -> tuple[type[Drop], str] | None:
+    """Why ``html`` is not a whole page (garbled or cut short), with a detail; None if it is.
+
+    Garbage is told first: random bytes lack a closing tag too, and "garbled" says more.
+    """
+    if (share := garbled_share(html)) > GARBLED_MAX_SHARE:
+        return Garbled, f"garbled: {share:.1%} control or replacement characters"
+    if truncated(html):
+        return Truncated, "truncated: no </body> or </html> at its end"
+    return None
+
+
+def shows_an_article(fields: ArticleFields) -> bool:
+    """Whether the page shows an article of its own: a date it states itself (a date label or a
+    meta tag, not the URL's) and a body. An error page has neither, whatever its heading says;
+    an article titled like an error page ("404 new national standards approved") has both."""
+    return fields.date_source == "page" and bool(fields.body)
+
+
+def error_page_shown(html: str, url: str) -> ErrorPage | None:
+    """What kind of error page ``html`` is, or None: an error page's wording (a pure function of
+    the HTML) and no article of its own. Extraction runs only when the wording matches."""
+    if (error := error_page(html)) is None:
+        return None
+    return None if shows_an_article(extract_article(html, url)) else error
+
+
+def continuation_problem(item: FetchedPage) -> str | None:
+    """Why a further page of the article is no whole article page, or None. The spider only sees
+    their status; a record of the other pages would be an article cut short."""
+    for number, html in enumerate(item.continuations, start=1):
+        if (found := damage(html)) is not None:
+            return f"continuation {number} {found[1]}"
+        if (error := error_page_shown(html, item.url)) is not None:
+            return f"continuation {number} is a {error.value} page"
+    return None
+
+
 class ExtractArticlePipeline:
     """FetchedPage -> Article. Counts which rung produced each field (``extraction/rung/...``),
     so that a template change shows up in the stats as a shift of rungs."""
@@ -79,13 +122,21 @@ class ExtractArticlePipeline:
         article_url = parse_article_url(item.url)
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
-        if (error := error_page(item.html)) is not None:
-            raise ERROR_PAGE_DROPS[error](f"{error.value} page served with status 200: {item.url}")
+        if (found := damage(item.html)) is not None:
+            reason, detail = found
+            raise reason(f"{detail}: {item.url}")
         try:
             fields = extract_article(item.html, item.url, item.listing_title, item.continuations)
+            missing_part = continuation_problem(item)  # may extract a part: inside the guard
         except Exception as error:  # one page must never stop the crawl; the drop names it
             logger.exception("Extraction failed on %s", item.url)
             raise ExtractionFailed(f"{type(error).__name__}: {item.url}") from error
+        # After extraction: a heading that reads like an error page only counts on a page that
+        # shows no article of its own, since a soft 404 is dropped for good.
+        if (error := error_page(item.html)) is not None and not shows_an_article(fields):
+            raise ERROR_PAGE_DROPS[error](f"{error.value} page served with status 200: {item.url}")
+        if missing_part is not None:
+            raise MissingPart(f"{missing_part}: {item.url}")
         if self.stats is not None:
             for name, rung in fields.extracted_by.items():
                 self.stats.inc_value(f"extraction/rung/{name}/{rung or 'none'}")

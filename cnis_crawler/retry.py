@@ -21,11 +21,19 @@ only after every ``process_request``), so it holds none of the site's
 like any request in the downloader, towards the global ``CONCURRENT_REQUESTS`` (Scrapy's 16),
 and it keeps the spider open until it has been sent.
 
+So that it does not keep a stopping crawl open too (Ctrl-C, a Scrapyd cancel, ``CLOSESPIDER_*``:
+Scrapy waits for every request in the downloader before it closes the spider), the wait is slept
+in steps of :data:`STOP_CHECK_INTERVAL` and given up once the crawl is stopping
+(:func:`crawl_stopping`): the request fails with :class:`~scrapy.exceptions.IgnoreRequest`, whose
+errback in the spider makes it a ``FetchFailed`` drop, which the crawl state keeps to be fetched
+again by the next run.
+
 Stats, beside Scrapy's ``retry/count``, ``retry/reason_count/…`` and ``retry/max_reached``:
 ``retry/backoff_ms`` (the waits decided, in milliseconds: the run summary keeps whole numbers
 only), ``retry/backoff_waited_ms`` (what requests actually slept here: less when the scheduler
 held them longer), ``retry/retry_after`` (retries of a 429 or 503 that sent a ``Retry-After``)
-and ``retry/retry_after_capped`` (a ``Retry-After`` beyond the maximum).
+``retry/retry_after_capped`` (a ``Retry-After`` beyond the maximum) and ``retry/given_up_stopping``
+(retries not sent because the crawl stopped during their wait).
 """
 
 from __future__ import annotations
@@ -38,12 +46,14 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.asyncio import sleep
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
@@ -59,6 +69,12 @@ DEFAULT_JITTER = 0.25
 # 2 ** 64 times any sensible base is far beyond any cap; a bigger exponent would only risk an
 # OverflowError for a request with an absurd meta["max_retry_times"].
 MAX_EXPONENT = 64
+# How often a waiting retry looks whether the crawl is stopping: the longest a stop waits for it.
+# Scrapy sends no signal when a spider starts closing (spider_closed comes once the downloader is
+# empty, after this wait), so it is looked at rather than waited for; a few wake-ups a second
+# for each of at most CONCURRENT_REQUESTS waiting requests cost nothing.
+STOP_CHECK_INTERVAL = 0.25
+UNKNOWN = object()
 
 
 def backoff_delay(
@@ -101,6 +117,28 @@ def parse_retry_after(value: bytes | str | None, now: float) -> float | None:
     return max(0.0, seconds - now)
 
 
+def crawl_stopping(crawler: Crawler) -> bool:
+    """Whether ``crawler``'s crawl is stopping: no request should start a wait, or go on with one.
+
+    ``crawler.stop()`` (Ctrl-C, SIGTERM, which is how Scrapyd cancels a job) turns
+    ``crawler.crawling`` off; the engine closing the spider for a reason of its own
+    (``CLOSESPIDER_*``, a ``CloseSpider`` raised in a callback) shows only in its slot, which has a
+    ``closing`` deferred from then on and is gone once the spider closed: a private attribute of
+    Scrapy's, read defensively (without one, as for a crawler that never started, nothing stops).
+    """
+    # Crawler.engine raises until the crawl starts; Scrapy's docstring of it points code that may
+    # run earlier to this attribute.
+    engine = getattr(crawler, "_engine", None)
+    if engine is None:  # not crawling at all: a middleware used on its own
+        return False
+    if not crawler.crawling or not engine.running:
+        return True
+    slot = getattr(engine, "_slot", UNKNOWN)
+    if slot is UNKNOWN:  # a Scrapy without it: only crawler.stop() is seen
+        return False
+    return slot is None or getattr(slot, "closing", None) is not None
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retry middleware, whose retries wait (see the module's docstring).
 
@@ -129,9 +167,35 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return
         # Capped: the wall clock may have been set back since the time was decided.
         wait = min(float(not_before) - time.time(), self.cap)
-        if wait > 0:
-            await sleep(wait)
-            self.add_seconds("retry/backoff_waited_ms", wait)
+        if wait <= 0:
+            return
+        waited = await self.sleep_unless_stopping(wait)
+        self.add_seconds("retry/backoff_waited_ms", waited)
+        if waited < wait:
+            stats = self.crawler.stats
+            assert stats is not None
+            stats.inc_value("retry/given_up_stopping")
+            logger.info(
+                "The crawl is stopping: retry of %s not sent (%.1f s of its wait left)",
+                request.url,
+                wait - waited,
+            )
+            # The spider's errback turns it into a FetchFailed drop: counted, and fetched again
+            # by the next run (the crawl state began it when it left the scheduler).
+            raise IgnoreRequest(
+                f"the crawl stopped during the wait before retry {request.meta.get('retry_times', 1)}"
+            )
+
+    async def sleep_unless_stopping(self, wait: float) -> float:
+        """Sleeps ``wait`` seconds, or less if the crawl is stopping; returns the seconds slept."""
+        started = time.monotonic()
+        deadline = started + wait
+        while not crawl_stopping(self.crawler):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return wait
+            await sleep(min(remaining, STOP_CHECK_INTERVAL))
+        return min(time.monotonic() - started, wait)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)

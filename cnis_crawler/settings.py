@@ -50,7 +50,7 @@ EXTENSIONS = {
 }
 # Seconds between the per-section progress lines of a crawl (0: none).
 CNIS_PROGRESS_INTERVAL = 60
-# A crawl dropping more than this share of the articles it linked closes as too_many_drops and
+# A crawl dropping more than this share of the articles it fetched closes as too_many_drops and
 # exits 3 (cnis_crawler.health; 0: no limit): a changed site shows as drops.
 CNIS_MAX_DROP_SHARE = 0.2
 # `scrapy crawl` exits 3 when a crawl closes unhealthy (section_empty, too_many_drops).

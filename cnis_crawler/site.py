@@ -80,6 +80,9 @@ PAGER_CALL_RE = re.compile(
 )
 # var countPage = 12//共多少页  (the real sites often omit the semicolon)
 PAGER_COUNT_RE = re.compile(r"\bcountPage\s*=\s*(?P<count>\d+)")
+# A TRS section lists 10-20 articles a page; 2,000 pages would be 20,000+ articles in one
+# section. A pager declaring more is broken, and listing that many URLs would cost gigabytes.
+MAX_DECLARED_PAGES = 2000
 
 # --- Labels -----------------------------------------------------------------------------
 # Matched case-sensitively and only where no letter or CJK character stands right before them,
@@ -146,16 +149,45 @@ SOURCE_NOTE_RE = re.compile(
 
 
 # Error pages served with status 200 (a CMS's own not-found page, a proxy's error page): the
-# wording of their title or heading, which outlives a redesign of the page around it.
+# wording of their title or heading, which outlives a redesign of the page around it. Article
+# titles share many of these words ("标准化工作中不存在的问题", "404 new national standards
+# approved", "系统繁忙时段的电力标准"), so a pattern names the missing *page* or the *status*,
+# never a missing or deleted thing in general:
+# - a status number only as the whole heading or followed by its reason phrase, where English
+#   words must end ("404 errors fixed" is a title) and Chinese ones need not ("404页面不存在");
+# - Chinese phrases that name the page ("页面不存在", "您访问的页面"), or "不存在"/"已删除" as all
+#   the heading says; server-error phrases only where they end ("系统繁忙，请稍后再试", not
+#   "系统繁忙时段的…").
+# The pipeline adds a second test: a page that shows its own date and body is an article anyway.
+_NOT_FOUND_REASON = r"(?:(?:(?:page|file)\s+)?not\s+found|error)(?![a-z])|页面|网页|错误|找不到|未找到|不存在"
+_SERVER_ERROR_REASON = (
+    r"(?:(?:internal\s+)?server\s+error|bad\s+gateway|service\s+(?:temporarily\s+)?unavailable"
+    r"|gateway\s+time-?out|error)(?![a-z])|服务器(?:内部)?错误|错误|服务暂时?不可用|系统繁忙"
+)
+_STATUS_SEPARATOR = r"\s*[-\u2013\u2014:：|,，.]?\s*"  # also en and em dashes
+
+
+def _status(code: str, reason: str) -> str:
+    """A status code as the whole heading ("404"), or followed by a reason ("404 Not Found")."""
+    return rf"^\W*(?:(?:HTTP|Error)\s*)?{code}(?:\W*$|{_STATUS_SEPARATOR}(?:{reason}))"
+
+
 NOT_FOUND_RE = re.compile(
-    # A bare number is a standard's as often as a status ("GB/T 404"): only at the start.
-    r"^\W*404\b|not\s+found|does\s+not\s+exist|no\s+longer\s+(?:exists|available)|has\s+been\s+(?:removed|deleted)"
-    r"|页面不存在|页面未找到|找不到|不存在|已删除|已被删除",
+    _status("404", _NOT_FOUND_REASON) + r"|^\W*(?:page\s+)?not\s+found\W*$|\bpage\s+(?:was\s+)?not\s+found\b"
+    # "Sorry, the page you visited does not exist.": the page, not a thing, is what is missing.
+    r"|\b(?:page|file|document|url|resource)\b(?:\s+you\s+(?:visited|requested|are\s+looking\s+for))?\s+"
+    r"(?:(?:was|could|can)\s*(?:not|n't)\s+(?:be\s+)?found|does\s*(?:not|n't)\s+exist"
+    r"|(?:no\s+longer|is\s+not)\s+(?:exists?|available))"
+    r"|(?:页面|网页)(?:不存在|未找到|已删除|已被删除)|找不到(?:您(?:要|所)?访问的|该|此)?(?:页面|网页)"
+    r"|您(?:要|所)?访问的(?:页面|网页|地址)"
+    r"|^\W*(?:(?:对不起|抱歉)\W*)?(?:该|此)?(?:内容|信息|文章)?(?:不存在|已删除|已被删除)\W*$",
     re.IGNORECASE,
 )
 SERVER_ERROR_RE = re.compile(
-    r"^\W*50[0234]\b|internal\s+server\s+error|bad\s+gateway|service\s+(?:temporarily\s+)?unavailable"
-    r"|gateway\s+time-?out|服务器(?:内部)?错误|系统繁忙|服务暂不可用|访问出错",
+    _status("50[0234]", _SERVER_ERROR_REASON)
+    + r"|\b(?:internal\s+server\s+error|bad\s+gateway|service\s+(?:temporarily\s+)?unavailable"
+    r"|gateway\s+time-?out)\b"
+    r"|(?:服务器(?:内部)?错误|系统繁忙|服务暂时?不可用|访问出错)(?!\w)",
     re.IGNORECASE,
 )
 ERROR_HEADING_MAX_CHARS = 80

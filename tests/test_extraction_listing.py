@@ -8,7 +8,7 @@ import pytest
 
 from cnis_crawler.extraction import extract_article_page_links, extract_listing
 from cnis_crawler.extraction.listing import strip_js_comments
-from cnis_crawler.site import SECTIONS
+from cnis_crawler.site import MAX_DECLARED_PAGES, SECTIONS
 from cnis_crawler.urls import parse_article_url
 from tests.conftest import SITE, live_url, page_text
 
@@ -137,3 +137,10 @@ def test_article_parts_from_the_script_pager_and_links() -> None:
         f"https://www.cnis.ac.cn/tzgg/201311/t20131112_27305_{n}.html" for n in (1, 2, 3)
     )
     assert extract_article_page_links("<p>one page</p>", url).parts == ()
+
+
+def test_a_pager_declaring_millions_of_pages_costs_no_more_than_the_cap() -> None:
+    html = '<script>createPageHTML(30000000, 0, "index", "shtml");</script>'
+    listing = extract_listing(html, "https://en.cnis.ac.cn/zdxw/index.shtml")
+    assert listing.declared_pages == 30_000_000
+    assert len(listing.page_urls) == MAX_DECLARED_PAGES

@@ -173,3 +173,34 @@ def test_a_second_run_retries_only_what_may_pass(
     assert again.returncode == 0, again.log[-3000:]
     passing = {url for url, (_, outcome) in ARTICLE_FAULTS.items() if outcome == "FetchFailed"}
     assert {record["url"] for record in again.records} == passing
+
+
+BROKEN_LISTINGS = {
+    "/en.cnis.ac.cn/xwdt/bydt/index_1.shtml": {"kind": "empty"},
+    "/www.cnis.ac.cn/bydt/zhxw/index_1.html": {"kind": "soft404"},
+    # Reached first through a redirect from another section, then under its own URL.
+    "/en.cnis.ac.cn/zdxw/201809/t20180914_37120.shtml": {
+        "kind": "redirect", "to": "/en.cnis.ac.cn/kycg/202105/t20210525_46830.shtml"},
+    "/en.cnis.ac.cn/kycg/202105/t20210525_46830.shtml": {"kind": "timeout", "seconds": 1.5, "times": 1},
+}  # fmt: skip
+
+
+def test_a_broken_listing_page_is_a_failure_and_the_next_run_reads_past_it(tmp_path: Path) -> None:
+    with running_mirror(SITE, faults=BROKEN_LISTINGS) as url:
+        broken = run_crawl(tmp_path, "-a", f"mirror={url}", *FAST)
+    sections = broken.summary["sections"]
+    for key in ("en.cnis.ac.cn/xwdt/bydt", "www.cnis.ac.cn/bydt/zhxw"):
+        # Both pages fetched, the second one unreadable.
+        assert (sections[key]["listing_pages_fetched"], sections[key]["listing_pages_failed"]) == (2, 1), key
+    assert f"Listing page failed (no article linked): {EN}/xwdt/bydt/index_1.shtml" in broken.log
+    assert "(an error page (not found) served with status 200)" in broken.log
+    assert {key: row["unaccounted"] for key, row in sections.items() if row["unaccounted"]} == {}
+    assert outcomes(broken)[f"{EN}/zdxw/201809/t20180914_37120.shtml"] == "alias"
+    with running_mirror(SITE) as url:
+        repaired = run_crawl(tmp_path, "-a", f"mirror={url}", *FAST)
+    found = outcomes(repaired)  # the state after both runs
+    for key in ("en.cnis.ac.cn/xwdt/bydt", "www.cnis.ac.cn/bydt/zhxw"):
+        listed = {url for url in expected_by_url() if url.startswith(f"https://{key}/")}
+        # Two of them are aliases: their old-host copies were written while they were unlisted.
+        assert {url: found.get(url) for url in listed if found.get(url) not in ("record", "alias")} == {}
+    assert {record["url"] for record in repaired.records} & set(expected_by_url())

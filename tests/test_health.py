@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from cnis_crawler.commands.crawl import UNHEALTHY_EXIT_STATUS
 from cnis_crawler.extensions import COUNTERS
 from cnis_crawler.health import (
-    MIN_LINKED_FOR_SHARE,
+    MIN_FETCHED_FOR_SHARE,
     SECTION_EMPTY,
     TOO_MANY_DROPS,
     CrawlHealth,
@@ -117,15 +117,24 @@ def test_a_section_whose_listing_was_not_crawled_is_not_judged() -> None:
     assert finish_reason(table, 0.2, crawled=["en.cnis.ac.cn/kycg"]) is None
 
 
-def spread(linked: int, dropped: int, sections: int = 4) -> dict[str, dict[str, Any]]:
-    """``linked`` articles over ``sections`` sections, ``dropped`` of them gone, none empty."""
+def share(total: int, sections: int, n: int) -> int:
+    """Section ``n``'s part of ``total`` spread over ``sections``."""
+    return total // sections + (n < total % sections)
+
+
+def spread(fetched: int, dropped: int, sections: int = 4, known: int = 0) -> dict[str, dict[str, Any]]:
+    """``fetched`` articles over ``sections`` sections, ``dropped`` of them gone, none empty; and
+    ``known`` more linked, skipped as known by an incremental run."""
     table = {}
     for n in range(sections):
-        section_linked = linked // sections + (n < linked % sections)
-        section_dropped = dropped // sections + (n < dropped % sections)
-        assert section_dropped < section_linked
+        section_fetched, section_dropped = share(fetched, sections, n), share(dropped, sections, n)
+        section_known = share(known, sections, n)
+        assert section_dropped < section_fetched or section_known
         table[f"en.cnis.ac.cn/s{n}"] = read(
-            section_linked, records=section_linked - section_dropped, dropped={"Gone": section_dropped}
+            section_fetched + section_known,
+            records=section_fetched - section_dropped,
+            skipped_known=section_known,
+            dropped={"Gone": section_dropped},
         )
     return table
 
@@ -136,7 +145,9 @@ def test_a_drop_share_at_the_limit_is_healthy_and_one_drop_more_is_not(linked: i
     assert finish_reason(spread(linked, at_limit), share) is None
     [problem] = assess(spread(linked, at_limit + 1), share)
     assert problem.reason == TOO_MANY_DROPS
-    assert problem.message.startswith(f"{TOO_MANY_DROPS}: {at_limit + 1} of {linked} linked articles dropped")
+    assert problem.message.startswith(
+        f"{TOO_MANY_DROPS}: {at_limit + 1} of {linked} fetched articles dropped"
+    )
     assert problem.message.endswith(f"more than CNIS_MAX_DROP_SHARE={share:g}: Gone={at_limit + 1}")
 
 
@@ -146,15 +157,39 @@ def test_drops_are_told_by_reason_over_every_section() -> None:
     }
     [problem] = assess(table, 0.2)
     assert problem.reason == TOO_MANY_DROPS
-    assert "11 of 50 linked articles dropped (22.0%)" in problem.message
+    assert "11 of 50 fetched articles dropped (22.0%), more" in problem.message
     assert problem.message.endswith(": FetchFailed=1, Gone=7, MissingTitle=3")
 
 
-def test_the_share_waits_for_enough_linked_articles() -> None:
-    few = spread(MIN_LINKED_FOR_SHARE - 1, MIN_LINKED_FOR_SHARE // 2)
+def test_the_share_waits_for_enough_fetched_articles() -> None:
+    few = spread(MIN_FETCHED_FOR_SHARE - 1, MIN_FETCHED_FOR_SHARE // 2)
     assert finish_reason(few, 0.2) is None
-    enough = spread(MIN_LINKED_FOR_SHARE, MIN_LINKED_FOR_SHARE // 2)
+    enough = spread(MIN_FETCHED_FOR_SHARE, MIN_FETCHED_FOR_SHARE // 2)
     assert finish_reason(enough, 0.2) == TOO_MANY_DROPS
+    # Known articles, linked but not fetched, make no share count.
+    assert finish_reason(spread(MIN_FETCHED_FOR_SHARE - 1, MIN_FETCHED_FOR_SHARE - 1, known=200), 0.2) is None
+
+
+def test_an_incremental_run_dropping_its_new_articles_is_too_many_drops() -> None:
+    """A nightly run after a change of the article template: each section links 30 articles, 27
+    of them known, and drops the 3 new ones. Out of all linked that is 10 %."""
+    table = {key: read(30, skipped_known=27, dropped={"MissingTitle": 3}) for key in FIRST_CRAWL}
+    [problem] = assess(table, 0.2, crawled=table)
+    assert problem.reason == TOO_MANY_DROPS
+    assert problem.message == (
+        f"{TOO_MANY_DROPS}: 24 of 24 fetched articles dropped (100.0%) (216 more linked were known,"
+        " not fetched), more than CNIS_MAX_DROP_SHARE=0.2: MissingTitle=24"
+    )
+
+
+def test_revalidated_articles_count_as_fetched_and_fine() -> None:
+    # 10 linked a section: 6 known, 3 revalidated (304s) and 1 dropped, 8 sections: 8 of 32.
+    unchanged = {key: read(10, skipped_known=6, unchanged=3, dropped={"Gone": 1}) for key in FIRST_CRAWL}
+    assert finish_reason(unchanged, 0.25, crawled=unchanged) is None
+    assert finish_reason(unchanged, 0.2, crawled=unchanged) == TOO_MANY_DROPS
+    # Incremental run, some known: the share is of the articles fetched.
+    assert finish_reason(spread(40, 8, known=400), 0.2) is None
+    assert finish_reason(spread(40, 9, known=400), 0.2) == TOO_MANY_DROPS
 
 
 def test_a_drop_share_of_0_is_no_limit() -> None:
@@ -221,10 +256,11 @@ def test_a_share_of_drops_over_the_setting_ends_the_crawl_as_too_many_drops(
     with running_mirror(SITE, faults=faulted_articles(8)) as url:
         result = run_crawl(tmp_path, "-a", f"mirror={url}", "-s", f"CNIS_MAX_DROP_SHARE={max_share}")
     sections = result.summary["sections"]
-    linked = sum(row["articles_linked"] for row in sections.values())
+    # A first crawl: every article linked is fetched.
+    fetched = sum(row["articles_linked"] - row["skipped_known"] for row in sections.values())
     gone = sum(row["dropped"].get("Gone", 0) for row in sections.values())
     assert gone == 9, "the 8 faulted articles and the mirror's own 404"
-    assert 0.1 < gone / linked <= 0.2
+    assert 0.1 < gone / fetched <= 0.2
     if healthy:
         assert result.returncode == 0, result.log[-3000:]
         assert (result.summary["finish_reason"], health_errors(result)) == ("finished", [])
@@ -233,8 +269,8 @@ def test_a_share_of_drops_over_the_setting_ends_the_crawl_as_too_many_drops(
     assert result.summary["finish_reason"] == TOO_MANY_DROPS
     [error] = health_errors(result)
     assert error == (
-        f"Crawl unhealthy, {TOO_MANY_DROPS}: {gone} of {linked} linked articles dropped"
-        f" ({gone / linked:.1%}), more than CNIS_MAX_DROP_SHARE=0.1: Gone={gone}"
+        f"Crawl unhealthy, {TOO_MANY_DROPS}: {gone} of {fetched} fetched articles dropped"
+        f" ({gone / fetched:.1%}), more than CNIS_MAX_DROP_SHARE=0.1: Gone={gone}"
     )
 
 

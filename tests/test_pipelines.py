@@ -30,8 +30,15 @@ if TYPE_CHECKING:
     from scrapy.exceptions import DropItem
 
 URL = "https://en.cnis.ac.cn/kycg/202001/t20200115_40001.shtml"
-PAGE_HTML = """<div>Your Location:CNIS Home-&gt;Research</div><h2>Report released</h2>
-<div>Date: 2020-01-10&nbsp;&nbsp;Source:CNIS</div><p>The report maps 120 national standards.</p>"""
+
+
+def whole(body: str) -> str:
+    """A page around ``body``, ending as a page does: one without its end is Truncated."""
+    return f"<html><body>{body}</body></html>"
+
+
+PAGE_HTML = whole("""<div>Your Location:CNIS Home-&gt;Research</div><h2>Report released</h2>
+<div>Date: 2020-01-10&nbsp;&nbsp;Source:CNIS</div><p>The report maps 120 national standards.</p>""")
 
 
 def pipeline_chain(crawler: Crawler | None = None) -> list[object]:
@@ -87,8 +94,8 @@ def test_chain_turns_a_page_into_an_article() -> None:
             NotNewsArticle,
             id="profile-page",
         ),
-        pytest.param(fetched(html="<p>Date: 2020-01-10</p>"), MissingTitle, id="no-title"),
-        pytest.param(fetched(html="<h2>Report</h2><p>Date: 2020-01-10</p>"), EmptyBody, id="no-body"),
+        pytest.param(fetched(html=whole("<p>Date: 2020-01-10</p>")), MissingTitle, id="no-title"),
+        pytest.param(fetched(html=whole("<h2>Report</h2><p>Date: 2020-01-10</p>")), EmptyBody, id="no-body"),
     ],
 )
 def test_drops_name_their_reason_and_url(page: FetchedPage, reason: type[DropItem]) -> None:

@@ -9,22 +9,30 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from scrapy import Request, Spider
-from scrapy.exceptions import DownloadTimeoutError
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from cnis_crawler import settings as project_settings
 from cnis_crawler.faults import requests_seen
 from cnis_crawler.mirror import running_mirror
-from cnis_crawler.retry import NOT_BEFORE_META, BackoffRetryMiddleware, backoff_delay, parse_retry_after
+from cnis_crawler.retry import (
+    NOT_BEFORE_META,
+    STOP_CHECK_INTERVAL,
+    BackoffRetryMiddleware,
+    backoff_delay,
+    parse_retry_after,
+)
 from tests.conftest import SITE, expected_by_url, live_url
 from tests.crawling import CrawlResult, run_crawl
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 # The crawls' CNIS_RETRY_BACKOFF_BASE. Its shortest first wait, 0.3 s, is longer than Scrapy's own
@@ -213,6 +221,57 @@ def test_the_wait_lets_the_event_loop_run(middleware: BackoffRetryMiddleware) ->
     assert NOT_BEFORE_META not in request.meta  # a redirect of the retry does not wait again
 
 
+def crawl_running(middleware: BackoffRetryMiddleware) -> SimpleNamespace:
+    """Makes the middleware's crawler look like one crawling (what retry.crawl_stopping reads);
+    returns its engine's slot."""
+    slot = SimpleNamespace(closing=None)
+    middleware.crawler.engine = SimpleNamespace(running=True, _slot=slot)  # type: ignore[assignment]
+    middleware.crawler.crawling = True
+    return slot
+
+
+def stop_crawler(middleware: BackoffRetryMiddleware, slot: SimpleNamespace) -> None:
+    middleware.crawler.crawling = False  # crawler.stop(): Ctrl-C, SIGTERM (a Scrapyd cancel)
+
+
+def close_spider(middleware: BackoffRetryMiddleware, slot: SimpleNamespace) -> None:
+    slot.closing = object()  # the engine's close_spider_async(): CLOSESPIDER_*, CloseSpider
+
+
+@pytest.mark.parametrize("stop", [stop_crawler, close_spider], ids=["crawler-stop", "spider-closing"])
+def test_a_wait_is_given_up_when_the_crawl_stops(
+    middleware: BackoffRetryMiddleware, stop: Callable[[BackoffRetryMiddleware, SimpleNamespace], None]
+) -> None:
+    slot = crawl_running(middleware)
+    request = Request("https://en.cnis.ac.cn/kycg/index.shtml", meta={NOT_BEFORE_META: 0.0})
+
+    async def wait() -> float:
+        request.meta[NOT_BEFORE_META] = time.time() + 30
+        asyncio.get_running_loop().call_later(0.2, stop, middleware, slot)
+        started = time.perf_counter()
+        with pytest.raises(IgnoreRequest, match="the crawl stopped during the wait"):
+            await middleware.process_request(request)
+        return time.perf_counter() - started
+
+    assert 0.2 <= asyncio.run(wait()) < 0.2 + STOP_CHECK_INTERVAL + 0.2
+    stats = middleware.crawler.stats
+    assert stats is not None
+    assert stats.get_value("retry/given_up_stopping") == 1
+    assert 200 <= stats.get_value("retry/backoff_waited_ms") < 1000
+
+
+def test_a_retry_of_a_stopping_crawl_is_not_sent_nor_kept_waiting(middleware: BackoffRetryMiddleware) -> None:
+    close_spider(middleware, crawl_running(middleware))
+    request = Request("https://en.cnis.ac.cn/kycg/index.shtml", meta={NOT_BEFORE_META: time.time() + 30})
+    started = time.perf_counter()
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(middleware.process_request(request))
+    assert time.perf_counter() - started < 0.1
+    # One whose time has come goes, as a redirect of it or any request in the downloader does.
+    due = Request("https://en.cnis.ac.cn/kycg/index.shtml", meta={NOT_BEFORE_META: time.time() - 1})
+    assert asyncio.run(middleware.process_request(due)) is None
+
+
 # --- Crawls of a failing mirror ------------------------------------------------------------------
 
 
@@ -333,3 +392,30 @@ def test_retries_and_their_waits_are_counted(failing_crawl: Crawled) -> None:
     shortest = 1 + sum(least_wait(n) for n in (1, 2, *range(1, RETRY_TIMES + 1), 1))
     assert stats["retry/backoff_ms"] >= shortest * 1000
     assert 0 < stats["retry/backoff_waited_ms"] <= stats["retry/backoff_ms"]
+
+
+def test_a_crawl_stopping_gives_up_a_long_wait_and_the_next_run_fetches_the_page(tmp_path: Path) -> None:
+    """CLOSESPIDER_TIMEOUT (as Ctrl-C or a Scrapyd cancel) during a Retry-After of 30 s: the crawl
+    closes at once, the page is a FetchFailed drop, and the next run fetches it."""
+    faults = {
+        TWICE_FAILING: {
+            "kind": "status",
+            "statuses": [503],
+            "then": "serve",
+            "headers": {"Retry-After": "30"},
+        }
+    }
+    with running_mirror(SITE, faults=faults) as url:
+        arguments = ("-a", f"mirror={url}", "-a", "sites=en.cnis.ac.cn", "-s", "CNIS_RETRY_BACKOFF_MAX=30")
+        stopped = run_crawl(tmp_path, *arguments, "-s", "CLOSESPIDER_TIMEOUT=2")
+        seen = requests_seen(url)
+        again = run_crawl(tmp_path, *arguments)
+    assert stopped.summary["finish_reason"] == "closespider_timeout", stopped.log[-3000:]
+    assert stopped.seconds < 2 + 8  # the timeout, and the start and close of a crawl; 30 s without
+    assert answers(seen, TWICE_FAILING) == ["503"]  # never sent again
+    assert stopped.stats["retry/given_up_stopping"] == 1
+    assert not written(stopped, TWICE_FAILING)
+    zdxw = stopped.summary["sections"]["en.cnis.ac.cn/zdxw"]
+    assert (zdxw["dropped"], zdxw["unaccounted"]) == ({"FetchFailed": 1}, 0)
+    assert again.summary["finish_reason"] == "finished", again.log[-3000:]
+    assert written(again, TWICE_FAILING)

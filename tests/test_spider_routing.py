@@ -195,7 +195,7 @@ def test_a_part_redirected_elsewhere_is_a_missing_part() -> None:
     crawl = spider(mirror=MIRROR)
     url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
     page = FetchedPage(url=url, fetched_at="2026-11-24T05:00:00Z", html="<p>x</p>")
-    [request] = [crawl.part_request(page, (url.replace(".html", "_1.html"),))]
+    [request] = [crawl.part_request(page, (url.replace(".html", "_1.html"),), url)]
     home = mirror_response(url, b"<html>home</html>", served_from=f"{MIRROR}/www.cnis.ac.cn/")
     [result] = crawl.parse_part(home, **request.cb_kwargs)
     assert result.problem is FetchProblem.MISSING_PART

@@ -1,18 +1,30 @@
-"""Is this page an error page served with status 200? From its title and headings' wording.
+"""Is this page an error page served with status 200, or one cut short? From its HTML alone.
 
 A soft 404 or a proxy's error page must never become a record. The signal is what such pages
 say of themselves in their ``<title>`` and headings (``404``, "does not exist", "页面不存在",
 "502 Bad Gateway"), not their layout, which changes with the template; a short heading only,
-since a long one is an article's title that may well mention something missing.
+since a long one is an article's title that may well mention something missing. Wording alone
+can still mislead (an article may be titled "Internal Server Error handling: new standard"): the
+pipeline drops a page only when it also shows no article of its own.
+
+A page cut short without a Content-Length to tell (a close-delimited or chunked response that
+ended cleanly) is only told by its missing end: :func:`truncated`.
 """
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 from parsel import Selector
 
 from cnis_crawler.site import ERROR_HEADING_MAX_CHARS, NOT_FOUND_RE, SERVER_ERROR_RE, TITLE_SITE_SUFFIXES
+
+# The end of a whole page. Some servers and CDNs append a script or comment after </html>: the
+# closing tag is looked for in the text's tail, long enough for any such appendix, and never in
+# the whole text, where a page cut short may still hold an inline </body> (in a script string).
+END_TAG_RE = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
+END_TAG_TAIL_CHARS = 65536
 
 
 class ErrorPage(Enum):
@@ -35,3 +47,11 @@ def error_page(html: str) -> ErrorPage | None:
         if SERVER_ERROR_RE.search(text):
             return ErrorPage.SERVER_ERROR
     return None
+
+
+def truncated(html: str) -> bool:
+    """Whether ``html`` ends before its ``</body>`` and ``</html>``: a page cut short.
+
+    An empty page is not "cut short" (nothing of it arrived): the pipeline names it EmptyBody.
+    """
+    return bool(html.strip()) and END_TAG_RE.search(html[-END_TAG_TAIL_CHARS:]) is None

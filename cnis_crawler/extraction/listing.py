@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from cnis_crawler.extraction.document import Document, Link
-from cnis_crawler.site import ARTICLE_PATH_RE, LISTING_FILE_STEM, PAGER_CALL_RE, PAGER_COUNT_RE
+from cnis_crawler.site import (
+    ARTICLE_PATH_RE,
+    LISTING_FILE_STEM,
+    MAX_DECLARED_PAGES,
+    PAGER_CALL_RE,
+    PAGER_COUNT_RE,
+)
 from cnis_crawler.urls import (
     canonical_url,
     listing_page_number,
@@ -50,7 +56,7 @@ def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> Lis
     pages: dict[str, None] = {}
     if declared:
         directory = live_url.rsplit("/", 1)[0] + "/"
-        for page in range(declared):
+        for page in range(min(declared, MAX_DECLARED_PAGES)):
             name = stem if page == 0 else f"{stem}_{page}"
             pages[urljoin(directory, f"{name}.{extension}")] = None
     own_section = section_of(live_url)
@@ -124,7 +130,7 @@ def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_
     parts: dict[int, str] = {}
     for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
         if script_stem == stem:  # the article's own pager, not a listing pager on the same page
-            for number in range(1, declared):
+            for number in range(1, min(declared, MAX_DECLARED_PAGES)):
                 parts.setdefault(number, urljoin(live_url, f"{stem}_{number}.{extension}"))
     for link in _live_links(doc, to_live):
         part = parse_article_url(link.url)

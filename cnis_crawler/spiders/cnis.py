@@ -26,6 +26,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
 from cnis_crawler.extraction import extract_article_page_links, extract_listing
+from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.incremental import WORK_META, IncrementalCrawl
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
@@ -222,13 +223,27 @@ class CnisSpider(Spider):
         if problem := not_html(response):
             self.listing_unreadable(live_url, problem)
             return
-        listing = extract_listing(page_text(response), response.url, self.to_live(live_url))
+        text = page_text(response)
+        if error := error_page(text):
+            self.listing_unreadable(live_url, f"an error page ({error.value}) served with status 200")
+            return
+        listing = extract_listing(text, response.url, self.to_live(live_url))
+        if not listing.article_links:
+            # Every page of a news listing links articles: this one is broken or redesigned,
+            # and ending the walk here would hide the pages after it from later runs.
+            self.listing_unreadable(live_url, "no article linked")
+            return
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
         ignored = [url for url in listing.outside_news_sections if urlsplit(url).hostname in self.sites]
         stats.inc_value("discovery/ignored/outside_news_sections", len(ignored))
         yield from self.article_requests(listing.article_links)
         next_page = following_page(live_url, listing.page_urls)
+        declared = stats.get_value(section_stat(section.key, "listing_pages_declared"), 0)
+        if next_page is None and (listing_page_number(live_url) or 0) + 1 < declared:
+            # An earlier page declared more pages than this one leads to: its pager is lost.
+            self.listing_unreadable(live_url, f"no pager to the {declared - 1} pages declared before")
+            return
         if self.incremental is not None:
             links = [(link.url, link.text or None) for link in listing.article_links]
             self.incremental.listing_read(live_url, section.key, links, last_page=next_page is None)
@@ -268,7 +283,7 @@ class CnisSpider(Spider):
         self.note_fetch(response, page.url, live_url)
         links = extract_article_page_links(page.html, response.url, to_live)
         yield from self.article_requests(links.article_links)
-        yield self.part_request(page, links.parts) if links.parts else page
+        yield self.part_request(page, links.parts, live_url) if links.parts else page
 
     def note_fetch(self, response: Response, url: str, listed_url: str) -> None:
         """Tell the crawl state what it needs to ask the server about this page next time."""
@@ -282,14 +297,15 @@ class CnisSpider(Spider):
                 etag.decode("latin-1") if etag else None,
             )
 
-    def part_request(self, page: FetchedPage, parts: tuple[str, ...]) -> Request:
+    def part_request(self, page: FetchedPage, parts: tuple[str, ...], listed_url: str) -> Request:
         """Fetch the next page of a multi-page article; the record waits for all of them."""
         return Request(
             self.addressing.fetch_url(parts[0]),
             callback=self.parse_part,
             errback=self.part_failed,
-            cb_kwargs={"page": page, "part_url": parts[0], "remaining": parts[1:]},
-            meta={"dont_redirect": True},
+            cb_kwargs={"page": page, "part_url": parts[0], "remaining": parts[1:], "listed_url": listed_url},
+            # The article's own work: the record counts in the section that listed it.
+            meta={WORK_META: ("article", listed_url), "dont_redirect": True},
             priority=ARTICLE_PRIORITY + 1,
             # A part belongs to one article: a redirect to an already seen page must not be
             # filtered away silently, it must reach parse_part and be refused there.
@@ -297,7 +313,12 @@ class CnisSpider(Spider):
         )
 
     def parse_part(
-        self, response: Response, page: FetchedPage, part_url: str, remaining: tuple[str, ...]
+        self,
+        response: Response,
+        page: FetchedPage,
+        part_url: str,
+        remaining: tuple[str, ...],
+        listed_url: str,
     ) -> Iterator[FetchedPage | Request]:
         served_as = self.to_live(page.url)(response.url)
         if served_as != part_url:
@@ -311,7 +332,7 @@ class CnisSpider(Spider):
             yield page
             return
         page.continuations.append(page_text(response))
-        yield self.part_request(page, remaining) if remaining else page
+        yield self.part_request(page, remaining, listed_url) if remaining else page
 
     def part_failed(self, failure: Failure) -> Iterator[FetchedPage | Request]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
