@@ -50,11 +50,13 @@ fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/build_drift.py
 
 # Extraction quality against trafilatura on every fixture and drift page, then the requests an
-# incremental crawl saves on a generated 5,000-article mirror (benchmarks/).
+# incremental crawl saves on a generated 5,000-article mirror, then crawl throughput and memory
+# against a plain Scrapy spider on 1,000 and 10,000 articles (benchmarks/).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/extraction_quality.py
 	$(BIN)/python -m benchmarks.incremental --articles 5000
+	$(BIN)/python -m benchmarks.throughput
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

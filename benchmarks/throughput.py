@@ -1,0 +1,233 @@
+"""Crawl throughput and memory: the real crawler against a plain link-following Scrapy spider.
+
+    python -m benchmarks.throughput [--sizes 1000 10000] [--seed 0]     (from the repository root)
+
+For each size, generates a synthetic mirror (:mod:`benchmarks.big_mirror`), serves it on loopback
+and crawls it twice, each crawl a child process in a fresh working directory:
+
+- ``cnis``: ``scrapy crawl cnis`` with the project's settings (spider, pipelines, crawl state,
+  job directory, feeds, summary), as :func:`tests.crawling.run_crawl` runs it;
+- ``plain``: :mod:`benchmarks.plain_spider`, the same discovery and nothing else, with Scrapy's
+  default settings (memory queue, no pipelines, no feed).
+
+Both get the same settings for a server on loopback (``CRAWL_SETTINGS``): no AutoThrottle, no
+delay, 16 requests at a time (Scrapy's default total, all on the one mirror host), robots.txt
+obeyed, log level INFO (Scrapy's default is DEBUG, a line per request, which the real crawl does
+not pay). They must fetch the same pages.
+
+Prints per crawl the pages fetched, the crawl's own time (Scrapy's ``elapsed_time_seconds``, spider
+opened to closed: process start-up does not grow with a crawl, so it is left out of the rate and
+shown apart as wall time), pages per minute and peak memory (the child's maximum RSS, from
+``os.wait4`` on that child alone); then ``extract_article``'s milliseconds per page, timed in this
+process over the mirror's article files. Exits 1 when a target is missed:
+
+- throughput: ``cnis`` pages per minute at least 0.8 times ``plain``'s, at every size;
+- memory: the ``cnis`` crawl's peak RSS at the largest size at most 1.3 times that at the smallest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.big_mirror import generate, load_records
+from cnis_crawler.encoding import decode_html
+from cnis_crawler.extraction import extract_article
+from cnis_crawler.mirror import running_mirror
+
+REPO = Path(__file__).resolve().parent.parent
+PLAIN_SPIDER = Path(__file__).resolve().parent / "plain_spider.py"
+SIZES = (1000, 10000)
+TARGET_RATIO = 0.8
+TARGET_MEMORY = 1.3
+CRAWL_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": "0",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "ROBOTSTXT_OBEY": "1",
+    "LOG_LEVEL": "INFO",
+    "TELNETCONSOLE_ENABLED": "0",
+}
+# Article pages timed per mirror: the pages come from the same templates at every size, so a
+# sample of the large mirror says as much as all of it, in a tenth of the time.
+EXTRACTION_SAMPLE = 1000
+TIMEOUT = 900
+# A number in Scrapy's closing stats dump (a pprint of the stats dict, one key per line).
+STAT_RE = re.compile(r"^[{ ]'(?P<key>[^']+)': (?P<value>\d+(?:\.\d+)?)[,}]", re.MULTILINE)
+
+
+@dataclass
+class Crawl:
+    name: str
+    articles: int
+    stats: dict[str, float]
+    wall_seconds: float
+    cpu_seconds: float
+    max_rss_kib: int
+    log: str
+
+    @property
+    def pages(self) -> int:
+        return int(self.stats.get("response_received_count", 0))
+
+    @property
+    def seconds(self) -> float:
+        return self.stats.get("elapsed_time_seconds", self.wall_seconds)
+
+    @property
+    def pages_per_minute(self) -> float:
+        return self.pages / self.seconds * 60
+
+    @property
+    def max_rss_mib(self) -> float:
+        return self.max_rss_kib / 1024
+
+
+def run_measured(command: list[str], workdir: Path, env: dict[str, str]) -> tuple[int, float, float, int]:
+    """Run ``command`` in ``workdir``; (exit code, wall seconds, CPU seconds, maximum RSS in KiB).
+
+    ``resource.getrusage(RUSAGE_CHILDREN)`` would give the largest of every child reaped so far
+    (the earlier crawls' too); ``os.wait4`` gives this child's own. It is polled rather than
+    waited for, so that a hung crawl can be killed after ``TIMEOUT``.
+    """
+    with (workdir / "console.txt").open("wb") as console:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=console, stderr=subprocess.STDOUT)
+        deadline = started + TIMEOUT
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+    # Reaped here, not by Popen: tell it, or it would wait for the process again.
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss  # KiB on Linux
+
+
+def crawl(name: str, articles: int, url: str, workdir: Path) -> Crawl:
+    workdir.mkdir(parents=True)
+    log_file = workdir / "crawl.log"
+    settings = [arg for key, value in CRAWL_SETTINGS.items() for arg in ("-s", f"{key}={value}")]
+    settings += ["-s", f"LOG_FILE={log_file}"]
+    # Children import this checkout's code, whichever cnis-crawler the interpreter has installed.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    if name == "cnis":
+        env["SCRAPY_SETTINGS_MODULE"] = "cnis_crawler.settings"
+        command = [sys.executable, "-m", "scrapy", "crawl", "cnis", "-a", f"mirror={url}", *settings]
+    else:
+        env.pop("SCRAPY_SETTINGS_MODULE", None)  # Scrapy's defaults: no project around the plain spider
+        command = [sys.executable, "-m", "scrapy", "runspider", str(PLAIN_SPIDER), "-a", f"mirror={url}"]
+        command += settings
+    returncode, wall, cpu, max_rss = run_measured(command, workdir, env)
+    log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+    if returncode != 0:
+        console = (workdir / "console.txt").read_text(encoding="utf-8", errors="replace")
+        sys.exit(f"{name} crawl of {articles} articles failed ({returncode}):\n{(log or console)[-3000:]}")
+    dump = log[log.rfind("Dumping Scrapy stats") :]
+    stats = {match["key"]: float(match["value"]) for match in STAT_RE.finditer(dump)}
+    return Crawl(name, articles, stats, wall, cpu, max_rss, log)
+
+
+def extraction_ms(site: Path, sample: int) -> list[float]:
+    """Milliseconds of ``extract_article`` per article page of the mirror (about ``sample`` pages,
+    evenly spread), on the text the crawl would hand it (decoded as the spider decodes)."""
+    records = load_records(site)
+    step = max(1, len(records) // sample)
+    timings = []
+    for record in records[::step]:
+        html = decode_html((site / record.host / record.path).read_bytes(), "text/html")
+        started = time.perf_counter()
+        extract_article(html, record.live_url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def row(crawl: Crawl) -> str:
+    return (
+        f"{crawl.articles:>8,} {crawl.name:7} {crawl.pages:>7,} {crawl.seconds:>8.2f}"
+        f" {crawl.wall_seconds:>7.2f} {crawl.cpu_seconds:>6.1f} {crawl.pages_per_minute:>10,.0f}"
+        f" {crawl.max_rss_mib:>12.1f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="articles per mirror")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"Settings of both crawls: {' '.join(f'{k}={v}' for k, v in CRAWL_SETTINGS.items())}")
+    crawls: dict[int, dict[str, Crawl]] = {}
+    timings: dict[int, list[float]] = {}
+    header = f"{'articles':>8} {'crawler':7} {'pages':>7} {'crawl s':>8} {'wall s':>7} {'CPU s':>6}"
+    header += f" {'pages/min':>10} {'peak RSS MiB':>12}"
+    with tempfile.TemporaryDirectory(prefix="cnis-throughput-") as temporary:
+        for size in args.sizes:
+            site = Path(temporary) / f"site-{size}"
+            started = time.perf_counter()
+            mirror = generate(site, size, args.seed)
+            print(
+                f"Mirror of {mirror.total_articles:,} articles: {sum(mirror.listing_pages.values())} listing"
+                f" pages, {mirror.bytes / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            with running_mirror(site) as url:
+                crawls[size] = {
+                    name: crawl(name, size, url, Path(temporary) / f"work-{size}-{name}")
+                    for name in ("cnis", "plain")
+                }
+            timings[size] = extraction_ms(site, EXTRACTION_SAMPLE)
+            real, plain = crawls[size]["cnis"], crawls[size]["plain"]
+            if real.pages != plain.pages or real.pages != 1 + sum(mirror.listing_pages.values()) + size:
+                sys.exit(f"Page counts differ at {size}: cnis {real.pages}, plain {plain.pages}")
+            if real.stats.get("item_scraped_count") != size:
+                sys.exit(f"The cnis crawl of {size} articles wrote {real.stats.get('item_scraped_count')}")
+    print()
+    print(header)
+    for size in args.sizes:
+        for crawl_ in crawls[size].values():
+            print(row(crawl_))
+    print()
+    met = True
+    for size in args.sizes:
+        real, plain = crawls[size]["cnis"], crawls[size]["plain"]
+        ratio = real.pages_per_minute / plain.pages_per_minute
+        met &= ratio >= TARGET_RATIO
+        ms = timings[size]
+        share = statistics.fmean(ms) * size / 1000 / real.seconds
+        print(
+            f"{size:>8,} articles: throughput cnis/plain {ratio:.2f}"
+            f" (target >= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'MISSED'});"
+            f" extract_article {statistics.median(ms):.2f} ms/page median, {statistics.fmean(ms):.2f} mean"
+            f" over {len(ms)} pages, {share:.0%} of the cnis crawl's time"
+        )
+    if len(args.sizes) > 1:
+        small, large = min(args.sizes), max(args.sizes)
+        growth = crawls[large]["cnis"].max_rss_kib / crawls[small]["cnis"].max_rss_kib
+        plain_growth = crawls[large]["plain"].max_rss_kib / crawls[small]["plain"].max_rss_kib
+        met &= growth <= TARGET_MEMORY
+        print(
+            f"Peak memory of the cnis crawl at {large:,} / at {small:,} articles: {growth:.2f}"
+            f" (target <= {TARGET_MEMORY}: {'met' if growth <= TARGET_MEMORY else 'MISSED'});"
+            f" plain: {plain_growth:.2f}"
+        )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
