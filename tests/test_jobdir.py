@@ -111,6 +111,26 @@ def test_the_disk_queue_keeps_requests_in_wal_mode(tmp_path: Path) -> None:
     queue.close()
 
 
+def test_the_disk_queue_counts_its_requests_across_reopening(tmp_path: Path) -> None:
+    """The queue keeps its length itself instead of counting rows at every len(): the count must
+    agree with the file's rows through pushes, pops, an empty pop and a reopening (a resume)."""
+    crawler = get_crawler(Spider)
+    path = str(tmp_path / "requests.queue" / "-10")
+    queue = WalSQLiteQueue.from_crawler(crawler, path)
+    for page in range(5):
+        queue.push(Request(f"https://en.cnis.ac.cn/kycg/index_{page}.shtml"))
+    queue.pop()
+    assert len(queue) == 4
+    queue.close()
+    reopened = WalSQLiteQueue.from_crawler(crawler, path)
+    assert len(reopened) == reopened._db.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == 4
+    while reopened.pop() is not None:
+        pass
+    assert reopened.pop() is None
+    assert len(reopened) == reopened._db.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == 0
+    reopened.close()
+
+
 def test_the_requests_a_killed_job_left_in_its_queue_can_be_read(tmp_path: Path) -> None:
     crawler = get_crawler(Spider)
     queue = WalSQLiteQueue.from_crawler(crawler, str(tmp_path / "requests.queue" / "-10"))
