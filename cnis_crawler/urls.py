@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from cnis_crawler.site import (
@@ -40,6 +41,8 @@ class ArticleUrl:
         return self.url.rsplit("/", 1)[0] + "/"
 
 
+# Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
+@lru_cache(maxsize=512)
 def section_of(url: str) -> Section | None:
     """The news section a live URL belongs to (longest path prefix wins), or None."""
     parts = urlsplit(url)
@@ -52,6 +55,8 @@ def section_of(url: str) -> Section | None:
     return best
 
 
+# Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
+@lru_cache(maxsize=512)
 def parse_article_url(url: str) -> ArticleUrl | None:
     """The parts of a news article URL, or None for anything else (listings, profiles, files)."""
     parts = urlsplit(url)
@@ -90,6 +95,8 @@ def listing_page_url(section: Section, page: int) -> str:
     return f"{host.scheme}://{host.name}/{section.path}/{name}.{host.extension}"
 
 
+# Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
+@lru_cache(maxsize=512)
 def canonical_url(url: str) -> str:
     """The form a live URL is recorded under: the host's own scheme and no port for a CNIS host,
     no fragment, no query."""
@@ -145,6 +152,7 @@ class Addressing:
             return url
         return self.fetch_url(live)
 
+    @lru_cache(maxsize=512)  # noqa: B019 (one Addressing per crawl, kept for the crawl anyway)
     def live_url(self, url: str, context_host: str) -> str:
         """The live URL that a fetched URL, or a link found on a page of ``context_host``, stands for.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from cnis_crawler.extraction.document import Document, Line, collapse_whitespace
+from cnis_crawler.extraction.document import Document, Line, collapse_whitespace, link_text, read_page
 from cnis_crawler.site import (
     ARTICLE_END_RE,
     BODY_CONTAINER_XPATHS,
@@ -38,7 +38,7 @@ from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_ar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from lxml.html import HtmlElement
+    from lxml.etree import _Element as Element
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -117,7 +117,7 @@ def extract_article(
 ) -> ArticleFields:
     """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it;
     ``continuations`` the HTML of its further pages, whose bodies are appended in order."""
-    doc = Document(html, url)
+    doc = read_page(html, url)
     article_url = parse_article_url(url)
     page = _Layout(doc, article_url)
     rungs: dict[str, str] = {}
@@ -129,7 +129,7 @@ def extract_article(
     body_lines, source_note = page.body(rungs)
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
-        part_doc = Document(part_html, url)
+        part_doc = read_page(part_html, url)
         part_lines, part_note = _Layout(part_doc, article_url).body({})
         body_lines += part_lines
         source_note = part_note or source_note  # a repost's closing note sits on its last page
@@ -189,6 +189,8 @@ def is_metadata(line: Line) -> bool:
 
 def date_field(text: str) -> re.Match[str] | None:
     """The labelled date of a date line: one followed only by a time, separators or labels."""
+    if ":" not in text and "：" not in text:  # no label: spares the regex most lines of a page
+        return None
     for match in DATE_FIELD_RE.finditer(text):
         rest = text[match.end() :]
         rest = rest[DATE_TAIL_RE.match(rest).end() :]  # type: ignore[union-attr]  # matches ""
@@ -349,7 +351,7 @@ class _Layout:
         return scoped, note
 
 
-def _own_container(block: HtmlElement, date_block: HtmlElement) -> HtmlElement | None:
+def _own_container(block: Element, date_block: Element) -> Element | None:
     if _contains(block, date_block):
         return None
     container = block
@@ -358,7 +360,7 @@ def _own_container(block: HtmlElement, date_block: HtmlElement) -> HtmlElement |
     return container
 
 
-def _contains(ancestor: HtmlElement, element: HtmlElement) -> bool:
+def _contains(ancestor: Element, element: Element) -> bool:
     return element is ancestor or any(node is ancestor for node in element.iterancestors())
 
 
@@ -391,13 +393,13 @@ def _heads_link_box(line: Line, following: list[Line]) -> bool:
     )
 
 
-def _lines_inside(lines: list[Line], container: HtmlElement) -> list[Line]:
+def _lines_inside(lines: list[Line], container: Element) -> list[Line]:
     return [line for line in lines if _contains(container, line.block)]
 
 
 def _densest_block(lines: list[Line]) -> list[Line]:
     """The lines of the element whose paragraphs hold the most non-link text."""
-    scores: dict[HtmlElement, int] = {}
+    scores: dict[Element, int] = {}
     for line in lines:
         if not is_noise(line):
             parent = line.block.getparent()
@@ -469,8 +471,7 @@ def _attachments(doc: Document, article_url: ArticleUrl | None) -> list[dict[str
     if article_url is None:
         return []
     found: dict[str, str] = {}
-    for link in doc.links:
-        if is_attachment(link.url, article_url):
-            url = canonical_url(link.url)
-            found.setdefault(url, link.text or url.rsplit("/", 1)[-1])
+    for href, anchor in doc.anchors:
+        if is_attachment(href, article_url) and (url := canonical_url(href)) not in found:
+            found[url] = link_text(anchor) or url.rsplit("/", 1)[-1]
     return [{"name": name, "url": url} for url, name in found.items()]

@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from parsel import Selector
-
+from cnis_crawler.extraction.document import parse_html
 from cnis_crawler.site import ERROR_HEADING_MAX_CHARS, NOT_FOUND_RE, SERVER_ERROR_RE, TITLE_SITE_SUFFIXES
 
 # The end of a whole page. Some servers and CDNs append a script or comment after </html>: the
@@ -34,7 +33,7 @@ class ErrorPage(Enum):
 
 def error_page(html: str) -> ErrorPage | None:
     """What kind of error page ``html`` is, or None for any other page."""
-    selector = Selector(text=html or "<html></html>")
+    selector = parse_html(html)
     headings = selector.xpath("//title | //h1 | //h2 | //*[contains(@class, 'error')][not(*)]")
     for heading in headings:
         text = " ".join(" ".join(heading.xpath(".//text()").getall()).split())

@@ -11,9 +11,10 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from cnis_crawler.extraction.document import Document, Link
+from cnis_crawler.extraction.document import Document, Link, link_text, read_page
 from cnis_crawler.site import (
     ARTICLE_PATH_RE,
     LISTING_FILE_STEM,
@@ -28,6 +29,9 @@ from cnis_crawler.urls import (
     parse_article_url,
     section_of,
 )
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element as Element
 
 ToLive = Callable[[str], str]
 """Maps a URL as fetched or linked to the live URL it stands for (identity on the live site)."""
@@ -50,7 +54,7 @@ class ListingPage:
 
 def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> ListingPage:
     """Read a listing page fetched from ``url``; ``to_live`` maps fetched URLs to live ones."""
-    doc = Document(html, url)
+    doc = read_page(html, url)
     live_url = to_live(url)
     declared, stem, extension = _declared_pager(doc.inline_scripts(), live_url)
     pages: dict[str, None] = {}
@@ -58,28 +62,30 @@ def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> Lis
         directory = live_url.rsplit("/", 1)[0] + "/"
         for page in range(min(declared, MAX_DECLARED_PAGES)):
             name = stem if page == 0 else f"{stem}_{page}"
-            pages[urljoin(directory, f"{name}.{extension}")] = None
+            pages[f"{directory}{name}.{extension}"] = None
     own_section = section_of(live_url)
     outside: dict[str, None] = {}
-    for link in _live_links(doc, to_live):
-        page_number = listing_page_number(link.url)
-        if own_section is not None and page_number is not None and section_of(link.url) == own_section:
+    anchors = _live_anchors(doc, to_live)
+    for link_url, _ in anchors:
+        page_number = listing_page_number(link_url)
+        if own_section is not None and page_number is not None and section_of(link_url) == own_section:
             pages.setdefault(listing_page_url(own_section, page_number), None)
-        elif ARTICLE_PATH_RE.match(urlsplit(link.url).path) and section_of(link.url) is None:
-            outside.setdefault(link.url, None)
-    return ListingPage(_article_links(doc, to_live), tuple(pages), declared, tuple(outside))
+        elif ARTICLE_PATH_RE.match(urlsplit(link_url).path) and section_of(link_url) is None:
+            outside.setdefault(link_url, None)
+    return ListingPage(_article_links(anchors), tuple(pages), declared, tuple(outside))
 
 
-def _live_links(doc: Document, to_live: ToLive) -> Iterator[Link]:
-    for link in doc.links:
-        yield Link(to_live(link.url), link.text)
+def _live_anchors(doc: Document, to_live: ToLive) -> list[tuple[str, Element]]:
+    """The page's links at the live URLs they stand for, mapped once: most of a page's cost."""
+    return [(to_live(url), anchor) for url, anchor in doc.anchors]
 
 
-def _article_links(doc: Document, to_live: ToLive) -> tuple[Link, ...]:
+def _article_links(anchors: list[tuple[str, Element]]) -> tuple[Link, ...]:
+    """The links to news articles, first text per URL (read only for these: the costly part)."""
     articles: dict[str, Link] = {}
-    for link in _live_links(doc, to_live):
-        if parse_article_url(link.url) is not None:
-            articles.setdefault(link.url, link)
+    for url, anchor in anchors:
+        if url not in articles and parse_article_url(url) is not None:
+            articles[url] = Link(url, link_text(anchor))
     return tuple(articles.values())
 
 
@@ -116,24 +122,25 @@ class ArticlePageLinks:
 
 
 def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_url) -> ArticlePageLinks:
-    """What an article page fetched from ``url`` links to, from one parse of the page.
+    """What an article page at ``url`` (fetched from it, or the live URL it stands for) links to.
 
     Long TRS articles carry the same script pager as listings, with the article's own file
     stem: ``createPageHTML(3, 0, "t20251022_61816", "html")``. Plain links to parts count too.
     """
-    doc = Document(html, url)
+    doc = read_page(html, url)
     live_url = to_live(url)
     article = parse_article_url(live_url)
+    anchors = _live_anchors(doc, to_live)
     if article is None:
-        return ArticlePageLinks(_article_links(doc, to_live), ())
+        return ArticlePageLinks(_article_links(anchors), ())
     stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
     parts: dict[int, str] = {}
     for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
         if script_stem == stem:  # the article's own pager, not a listing pager on the same page
             for number in range(1, min(declared, MAX_DECLARED_PAGES)):
                 parts.setdefault(number, urljoin(live_url, f"{stem}_{number}.{extension}"))
-    for link in _live_links(doc, to_live):
-        part = parse_article_url(link.url)
+    for link_url, _ in anchors:
+        part = parse_article_url(link_url)
         if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):
             parts.setdefault(part.part, part.url)
-    return ArticlePageLinks(_article_links(doc, to_live), tuple(parts[number] for number in sorted(parts)))
+    return ArticlePageLinks(_article_links(anchors), tuple(parts[number] for number in sorted(parts)))
