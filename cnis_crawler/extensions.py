@@ -225,8 +225,14 @@ class FreezeStartupObjects:
     def from_crawler(cls, crawler: Crawler) -> Self:
         extension = cls()
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self) -> None:
         gc.collect()  # the start-up's garbage goes first: frozen, it would never be freed
         gc.freeze()
+
+    def spider_closed(self) -> None:
+        # What was frozen and has become garbage since is freed again, should the process go on
+        # (another crawl in it, a test run).
+        gc.unfreeze()

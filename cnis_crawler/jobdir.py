@@ -66,18 +66,33 @@ class WalSQLiteQueue(PickleFifoSQLiteQueue):
         # queuelib counts the rows (SELECT COUNT(*), a scan of the table) at every len(), and the
         # priority queue asks after every pop: with thousands of articles queued behind the
         # listings, that scan was 9 % of a 10,000-article crawl. This process alone writes the
-        # queue (the job is locked), so counting pushes and pops keeps the same number.
-        self._size = super().__len__()
+        # queue (the job is locked), so counting pushes and pops keeps the same number; a pop
+        # that yields no request (a row that cannot be read back, deleted all the same) counts
+        # the rows again, or a length that never reaches 0 would keep the crawl from closing.
+        self._size = self._count_rows()
+
+    def _count_rows(self) -> int:
+        return super().__len__()
 
     def push(self, request: Any) -> None:
         super().push(request)
         self._size += 1
 
     def pop(self) -> Any:
-        request = super().pop()
-        if request is not None:
+        try:
+            request = super().pop()
+        except BaseException:
+            self._size = self._count_rows()
+            raise
+        if request is None:
+            self._size = self._count_rows()
+        else:
             self._size -= 1
         return request
+
+    def clear(self) -> None:
+        super().clear()
+        self._size = self._count_rows()
 
     def __len__(self) -> int:
         return self._size

@@ -87,7 +87,8 @@ MAX_DECLARED_PAGES = 2000
 # --- Labels -----------------------------------------------------------------------------
 # Matched case-sensitively and only where no letter or CJK character stands right before them,
 # so "Update:", "数据来源：" and "培训时间：" inside sentences are not labels.
-COLON = "[:：]"
+COLONS = ":："
+COLON = f"[{COLONS}]"
 DATE_LABELS = ("Date", "Published", "发布时间", "发布日期", "时间", "日期")
 SOURCE_LABELS = ("Source", "来源", "信息来源", "部门", "发布单位")
 # Labels that may share the date line; they end a value but are never the record's source.

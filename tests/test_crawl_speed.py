@@ -15,14 +15,21 @@ from cnis_crawler.extensions import FreezeStartupObjects
 from cnis_crawler.spiders.cnis import CnisSpider
 
 
-def test_the_objects_alive_at_spider_open_leave_the_garbage_collectors_work() -> None:
-    crawler = get_crawler(Spider, {"EXTENSIONS": {FreezeStartupObjects: 0}})
-    FreezeStartupObjects.from_crawler(crawler)
-    gc.unfreeze()
+def test_objects_alive_at_spider_open_are_frozen_for_the_crawl_only() -> None:
+    assert "cnis_crawler.extensions.FreezeStartupObjects" in get_project_settings().getwithbase("EXTENSIONS")
+    crawler = get_crawler(Spider)
+    extension = FreezeStartupObjects.from_crawler(crawler)  # noqa: F841 (signals hold it weakly)
+    spider = Spider("s")
+    alive_at_open = [object()]  # a container the collector tracks
     try:
-        crawler.signals.send_catch_log(signals.spider_opened, spider=Spider("s"))
-        # Everything alive then is frozen: thousands of objects (the test run's modules).
+        crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+        # Frozen objects are no longer the collector's to walk: everything alive then (the
+        # test run's modules: tens of thousands of objects), this list too.
         assert gc.get_freeze_count() > 10_000
+        assert not any(tracked is alive_at_open for tracked in gc.get_objects())
+        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+        assert gc.get_freeze_count() == 0
+        assert any(tracked is alive_at_open for tracked in gc.get_objects())
     finally:
         gc.unfreeze()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from cnis_crawler.extraction import extract_article, extract_article_page_links
-from cnis_crawler.extraction.document import Document, link_text, parse_html, read_page
-from cnis_crawler.urls import canonical_url, parse_article_url, section_of
+from cnis_crawler.extraction.document import KEPT_MAX_CHARS, Document, link_text, parse_html, read_page
+from cnis_crawler.urls import Addressing, canonical_url, parse_article_url, section_of
 from tests.conftest import article_pages, expected_record, live_url, page_text
 
 URL = "http://www.cnis.ac.cn/bydt/zhxw/202510/t20251020_61774.shtml"
@@ -107,17 +109,49 @@ def test_a_page_with_an_xml_declaration_is_read_as_html() -> None:
 
 
 def test_the_spider_and_the_pipeline_share_one_parse_of_a_page() -> None:
+    """The spider reads a mirrored page at its mirror URL, the pipeline at its live URL: one tree
+    and one set of lines serve both; the links are resolved for each URL."""
     page = article_pages()[0]
     html, url = page_text(page), live_url(page)
-    extract_article_page_links(html, url)
-    doc = read_page(html, url)
-    lines_before = doc.lines
+    mirrored = "http://127.0.0.1:8123/" + url.split("://", 1)[1]
+    extract_article_page_links(html, mirrored)
+    spider_doc = read_page(html, mirrored)
     extract_article(html, url)
-    assert read_page(html, url) is doc
-    assert doc.lines is lines_before
-    assert parse_html(html) is doc.selector
-    # Another URL for the same text is another page: its links resolve differently.
-    assert read_page(html, url + "x") is not doc
+    pipeline_doc = read_page(html, url)
+    assert pipeline_doc.selector is spider_doc.selector
+    assert pipeline_doc.lines is spider_doc.lines
+    assert "127.0.0.1:8123" in {anchor_url.split("/")[2] for anchor_url, _ in spider_doc.anchors}
+    assert "127.0.0.1:8123" not in {anchor_url.split("/")[2] for anchor_url, _ in pipeline_doc.anchors}
+
+
+def test_a_long_page_is_not_kept() -> None:
+    html = "<p>" + "x" * KEPT_MAX_CHARS + "</p>"
+    assert parse_html(html) is not parse_html(html)
+    assert read_page(html, URL) is not read_page(html, URL)
+    short = "<p>short</p>"
+    assert parse_html(short) is parse_html(short)
+
+
+def test_what_readers_share_cannot_be_changed_by_one_of_them() -> None:
+    doc = Document('<meta name="title" content="T"><p>Line</p><a href="/a">a</a>', URL)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        doc.lines[0].text = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        doc.meta["title"] = "changed"  # type: ignore[index]
+    assert isinstance(doc.lines, tuple)
+    assert isinstance(doc.anchors, tuple)
+
+
+def test_live_urls_are_answered_per_mirror() -> None:
+    """Addressing.live_url is memoized across instances: each mirror must keep its own answers."""
+    live = "https://en.cnis.ac.cn/xwdt/bydt/index.shtml"
+    for port in (8001, 8002, 8001):
+        addressing = Addressing(f"http://127.0.0.1:{port}")
+        assert (
+            addressing.live_url(f"http://127.0.0.1:{port}/en.cnis.ac.cn/xwdt/bydt/index.shtml", "x") == live
+        )
+        other = f"http://127.0.0.1:{8003 - port + 8000}/en.cnis.ac.cn/xwdt/bydt/index.shtml"
+        assert addressing.live_url(other, "en.cnis.ac.cn") == other  # another mirror: not this one's
 
 
 @pytest.mark.parametrize("memoized", [section_of, parse_article_url, canonical_url])

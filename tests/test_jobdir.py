@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from typing import TYPE_CHECKING
@@ -129,6 +130,27 @@ def test_the_disk_queue_counts_its_requests_across_reopening(tmp_path: Path) -> 
     assert reopened.pop() is None
     assert len(reopened) == reopened._db.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == 0
     reopened.close()
+
+
+@pytest.mark.parametrize("row", [b"", b"junk"], ids=["empty-row", "unreadable-row"])
+def test_a_queued_request_that_cannot_be_read_back_leaves_the_count_true(tmp_path: Path, row: bytes) -> None:
+    """Its row is deleted when popped: counted as still there, the queue would never be empty and
+    the crawl never idle (a killed job resumed after a callback was renamed)."""
+    crawler = get_crawler(Spider)
+    queue = WalSQLiteQueue.from_crawler(crawler, str(tmp_path / "requests.queue" / "-10"))
+    queue.push(Request("https://en.cnis.ac.cn/kycg/index.shtml"))
+    queue.push(Request("https://en.cnis.ac.cn/kycg/index_1.shtml"))
+    with queue._db:
+        queue._db.execute("UPDATE queue SET item = ? WHERE id = (SELECT MIN(id) FROM queue)", (row,))
+    with contextlib.suppress(Exception):
+        queue.pop()
+    assert len(queue) == 1
+    assert queue.pop().url == "https://en.cnis.ac.cn/kycg/index_1.shtml"  # type: ignore[union-attr]
+    assert len(queue) == 0
+    queue.push(Request("https://en.cnis.ac.cn/kycg/index_2.shtml"))
+    queue.clear()
+    assert len(queue) == 0
+    queue.close()
 
 
 def test_the_requests_a_killed_job_left_in_its_queue_can_be_read(tmp_path: Path) -> None:

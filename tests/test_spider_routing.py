@@ -61,6 +61,23 @@ def test_links_written_for_a_mirror_are_read_as_live_urls() -> None:
     ]
 
 
+def test_links_written_for_a_mirror_on_an_article_page_are_followed() -> None:
+    """As on listing pages: an article page is read at the URL it came from."""
+    crawl = spider(mirror=MIRROR)
+    body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
+    links = b"""<a href="../../../../en.cnis.gov.cn/xwdt/bydt/201906/t20190611_24941.shtml">b</a>
+    <a href="/en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml">a</a></body>"""
+    output = list(
+        crawl.parse_article(mirror_response(ARTICLE, body.replace(b"</body>", links)), ARTICLE, None)
+    )
+    requests = [*(item for item in output if isinstance(item, Request)), *crawl.archive_waiting]
+    followed = {request.cb_kwargs["live_url"] for request in requests}
+    assert {
+        "http://en.cnis.gov.cn/xwdt/bydt/201906/t20190611_24941.shtml",
+        "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml",
+    } <= followed
+
+
 def test_sites_argument_filters_article_links() -> None:
     crawl = spider(mirror=MIRROR, sites="www.cnis.ac.cn")
     response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))

@@ -20,6 +20,7 @@ from cnis_crawler.site import (
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
     COLON,
+    COLONS,
     DATE_LABELS,
     HOME_CRUMBS,
     META_DATE,
@@ -189,7 +190,7 @@ def is_metadata(line: Line) -> bool:
 
 def date_field(text: str) -> re.Match[str] | None:
     """The labelled date of a date line: one followed only by a time, separators or labels."""
-    if ":" not in text and "：" not in text:  # no label: spares the regex most lines of a page
+    if not any(colon in text for colon in COLONS):  # no label: spares the regex most lines
         return None
     for match in DATE_FIELD_RE.finditer(text):
         rest = text[match.end() :]

@@ -8,14 +8,17 @@ line, so link-dense lines (navigation, related articles) can be told from prose.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from functools import cached_property, lru_cache, wraps
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from lxml.etree import _Element as Element
 
 # Elements whose text a reader never sees as page content.
@@ -99,7 +102,7 @@ class Link:
     text: str
 
 
-@dataclass
+@dataclass(frozen=True)  # shared by every reader of the page
 class Line:
     """One visible line of text, with the block element that holds it."""
 
@@ -186,16 +189,31 @@ def lines_of(root: Element) -> list[Line]:
     return lines
 
 
-# Pages whose tree (and Document) stay at hand. The spider reads an article page's links and
+# Pages whose tree, lines and Document stay at hand. The spider reads an article page's links and
 # the pipelines read the same page's fields right after, so a few suffice: in a crawl of 1,000
-# articles, 16 requests at a time, all 1,000 article pages were parsed once, not twice.
+# articles, 16 requests at a time, all 1,000 article pages were parsed once, not twice. A page
+# longer than KEPT_MAX_CHARS is not kept: eight kept 10 MB pages held 1 GB.
 PAGES_KEPT = 8
-
+KEPT_MAX_CHARS = 500_000
 
 _STRING_VALUE = etree.XPath("string()")
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-@lru_cache(maxsize=PAGES_KEPT)
+
+def _keep_recent(compute: Callable[Concatenate[str, P], T]) -> Callable[Concatenate[str, P], T]:
+    """Memoizes ``compute(html, ...)`` for the last PAGES_KEPT pages of up to KEPT_MAX_CHARS."""
+    kept = lru_cache(maxsize=PAGES_KEPT)(compute)
+
+    @wraps(compute)
+    def recent(html: str, *args: P.args, **kwargs: P.kwargs) -> T:
+        return (kept if len(html) <= KEPT_MAX_CHARS else compute)(html, *args, **kwargs)
+
+    return recent
+
+
+@_keep_recent
 def parse_html(html: str) -> Selector:
     """The tree of a page, shared by everything that reads the same text. Nothing here changes a
     tree. Keyed by the text itself, whose hash a string computes once."""
@@ -212,10 +230,16 @@ def parse_html(html: str) -> Selector:
     return Selector(root=root, type="html")
 
 
-@lru_cache(maxsize=PAGES_KEPT)
+@_keep_recent
+def page_lines(html: str) -> tuple[Line, ...]:
+    """The visible lines of a page, shared like its tree: they do not depend on its URL."""
+    return tuple(lines_of(parse_html(html).root))
+
+
+@_keep_recent
 def read_page(html: str, url: str) -> Document:
-    """The :class:`Document` of a page at its live ``url``, shared like :func:`parse_html`, so that
-    its lines and links are computed once however many readers it has."""
+    """The :class:`Document` of a page read at ``url``, shared like :func:`parse_html`, so that its
+    links too are resolved once when the spider and the pipelines read it at the same URL."""
     return Document(html, url)
 
 
@@ -229,17 +253,18 @@ class Document:
     """A parsed page: selector, visible lines, meta tags and links, each computed once."""
 
     def __init__(self, html: str, url: str) -> None:
+        self.html = html
         self.selector = parse_html(html)
         bases = (node.get("href") for node in self.selector.root.iter("base"))
         base = next((href for href in bases if href is not None), "").strip()
         self.base_url = urljoin(url, base) if base else url
 
     @cached_property
-    def lines(self) -> list[Line]:
-        return lines_of(self.selector.root)
+    def lines(self) -> tuple[Line, ...]:
+        return page_lines(self.html)
 
     @cached_property
-    def meta(self) -> dict[str, str]:
+    def meta(self) -> Mapping[str, str]:
         """``<meta name|property=... content=...>``, keys lower-cased; the first value wins."""
         found: dict[str, str] = {}
         for node in self.selector.root.iter("meta"):
@@ -247,7 +272,7 @@ class Document:
             value = collapse_whitespace(node.get("content") or "")
             if key and value:
                 found.setdefault(key, value)
-        return found
+        return MappingProxyType(found)  # shared by every reader of the page: read-only
 
     def meta_value(self, names: tuple[str, ...]) -> str | None:
         for name in names:
@@ -260,7 +285,7 @@ class Document:
         return collapse_whitespace(self.selector.xpath("string(//title)").get() or "")
 
     @cached_property
-    def anchors(self) -> list[tuple[str, Element]]:
+    def anchors(self) -> tuple[tuple[str, Element], ...]:
         """Every followable ``<a href>``: its resolved URL and the element, whose text
         (:func:`link_text`) only some readers need (for a listing title, an attachment's name)."""
         found = []
@@ -270,13 +295,16 @@ class Document:
         for node in self.selector.root.iter("a"):
             href = (node.get("href") or "").strip()
             if href and not href.lower().startswith(("javascript:", "mailto:", "#")):
-                # A query-only href keeps the page's own file name: joined against the page.
-                if href.startswith("?"):
-                    url = urljoin(self.base_url, href)
+                if href[0] == "/" and href[:2] != "//":
+                    url = _resolve(origin, href)
+                elif href.startswith("?") or ":" in href.split("/", 1)[0]:
+                    # A query keeps the page's file name, and a scheme ("http:", "https:?q") may
+                    # keep more of the page's URL: joined against the page itself.
+                    url = _resolve(self.base_url, href)
                 else:
-                    url = _resolve(origin if href[0] == "/" and href[:2] != "//" else directory, href)
+                    url = _resolve(directory, href)
                 found.append((url, node))
-        return found
+        return tuple(found)
 
     def inline_scripts(self) -> list[str]:
         scripts = self.selector.root.iter("script")

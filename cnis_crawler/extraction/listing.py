@@ -101,6 +101,8 @@ def _pagers(scripts: list[str], url: str) -> Iterator[tuple[int, str, str]]:
     """(page count, file stem, extension) of every pager script on the page, in order."""
     extension = _extension(url)
     for script in scripts:
+        if "createPageHTML" not in script and "countPage" not in script:
+            continue  # no pager: spares stripping the comments of every script of every page
         code = strip_js_comments(script)
         if call := PAGER_CALL_RE.search(code):
             yield int(call["count"]), call["stem"], call["ext"]
@@ -122,7 +124,7 @@ class ArticlePageLinks:
 
 
 def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_url) -> ArticlePageLinks:
-    """What an article page at ``url`` (fetched from it, or the live URL it stands for) links to.
+    """What an article page fetched from ``url`` links to, from one parse of the page.
 
     Long TRS articles carry the same script pager as listings, with the article's own file
     stem: ``createPageHTML(3, 0, "t20251022_61816", "html")``. Plain links to parts count too.

@@ -281,8 +281,9 @@ class CnisSpider(Spider):
             return
         page.html = page_text(response)
         self.note_fetch(response, page.url, live_url)
-        # Read at its live URL, as the pipelines read it: one parse of the page serves both.
-        links = extract_article_page_links(page.html, page.url, to_live)
+        # Read at the URL it came from, as listings are: a mirror's links resolve on the mirror
+        # (the pipelines, reading it at its live URL, reuse its tree and lines).
+        links = extract_article_page_links(page.html, response.url, to_live)
         yield from self.article_requests(links.article_links)
         yield self.part_request(page, links.parts, live_url) if links.parts else page
 
