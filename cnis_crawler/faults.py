@@ -60,6 +60,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from http import HTTPStatus
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
@@ -693,116 +694,12 @@ PADDING_BLOCKS = {
 # The not-found pages a TRS site serves with status 200, in the frame of the fixture pages
 # (header, navigation, footer). The site facts know no CNIS error page: the wording is that of
 # Chinese government sites' 404 pages ("对不起，您访问的页面不存在") and its English versions.
-SOFT_404_EN = """\
-<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml">
-<head>
-<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
-<title>404 Not Found--CNIS</title>
-<link href="/images/public.css" rel="stylesheet" type="text/css" />
-</head>
-<body>
-<div class="top">
-  <div class="top_con">
-    <div class="top_links"><a href="https://mail.cnis.ac.cn/" target="_blank">Mail</a><span class="line">|</span><a href="https://www.cnis.ac.cn/" target="_blank">Chinese</a></div>
-    <div class="logo"><a href="/"><img src="/images/logo.jpg" width="560" height="90" border="0" alt="" /></a></div>
-  </div>
-</div>
-<div class="nav">
-  <ul class="nav_ul">
-    <li class="nav_li"><a href="/bzygk_329/">About CNIS</a></li>
-    <li class="nav_li"><a href="/xwdt/">News</a></li>
-    <li class="nav_li"><a href="/cbw_331/">Publications</a></li>
-    <li class="nav_li"><a href="/zyxz_333/">Resources</a></li>
-    <li class="nav_li"><a href="/yqlj_335/">Links</a></li>
-  </ul>
-</div>
-<div class="main">
-  <div class="error_box">
-    <div class="error_code">404</div>
-    <h2>Sorry, the page you visited does not exist.</h2>
-    <p>The page may have been moved or deleted, or the address may be mistyped. Please check the address and try again.</p>
-    <p><a href="/">Return to CNIS Home</a> | <a href="javascript:history.back();">Back to the previous page</a></p>
-    <p>You will be taken to the home page in <span id="countdown">5</span> seconds.</p>
-  </div>
-</div>
-<script type="text/javascript">
-var seconds = 5;
-setInterval(function () { if (--seconds <= 0) { location.href = "/"; } else { document.getElementById("countdown").innerHTML = seconds; } }, 1000);
-</script>
-<div class="footer">
-  <div class="foot_top">
-    <div class="foot_about"><a href="/bzygk_329/">About CNIS</a></div>
-    <ul class="foot_nav">
-      <li><a href="/xwdt/">News</a></li>
-      <li><a href="/cbw_331/">Publications</a></li>
-      <li><a href="/zyxz_333/">Resources</a></li>
-      <li><a href="/yqlj_335/">Links</a></li>
-    </ul>
-  </div>
-  <div class="foot_bottom">
-    <p>&copy;China National Institute of Standardization | <a href="/ysbh/">Privacy Policy</a> | <a href="/lxwm/">Contact Us</a></p>
-    <p>Support: CNIS Information Technology Management Office &amp; Biaoxin Science &amp; Technology (Beijing) Co., Ltd.</p>
-  </div>
-</div>
-</body>
-</html>
-"""  # noqa: E501 (the site's own lines)
-
-SOFT_404_ZH = """\
-<!DOCTYPE html>
-<html>
-<head>
-<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
-<meta http-equiv="X-UA-Compatible" content="IE=edge,chrome=1" />
-<title>404-页面不存在-中国标准化研究院</title>
-<link rel="stylesheet" type="text/css" href="/images/public.css" />
-</head>
-<body>
-<div class="top">
-  <div class="w1200">
-    <div class="top_r"><a href="javascript:void(0)">设为首页</a><a href="javascript:void(0)">收藏本站</a></div>
-  </div>
-</div>
-<div class="head">
-  <div class="w1200"><a href="/" class="logo"><img src="/images/logo.png" alt="" /></a></div>
-</div>
-<div class="nav">
-  <ul class="w1200">
-    <li><a href="/">首页</a></li>
-    <li><a href="/bygk/">本院概况</a></li>
-    <li><a href="/bydt/">本院动态</a></li>
-    <li><a href="/tzgg/">通知公告</a></li>
-    <li><a href="/kycg/">科研成果</a></li>
-    <li><a href="/djgz/">党建工作</a></li>
-  </ul>
-</div>
-<div class="main w1200">
-  <div class="error_box">
-    <div class="error_code">404</div>
-    <h2>对不起，您访问的页面不存在！</h2>
-    <p>该页面可能已被删除、更名或暂时不可用，请检查您输入的网址是否正确。</p>
-    <p><a href="/">返回首页</a>&nbsp;&nbsp;<a href="javascript:history.back();">返回上一页</a></p>
-    <p>页面将在<span id="countdown">5</span>秒后自动跳转到首页</p>
-  </div>
-</div>
-<script type="text/javascript">
-var seconds = 5;
-setInterval(function () { if (--seconds <= 0) { location.href = "/"; } else { document.getElementById("countdown").innerHTML = seconds; } }, 1000);
-</script>
-<div class="foot">
-  <div class="w1200">
-    <p>地址:北京市海淀区知春路4号 电话:010-58811536; 010-58811460&nbsp;</p>
-    <p>Email:yuanban@cnis.ac.cn 邮编:100191</p>
-    <p>版权所有:中国标准化研究院&nbsp;&nbsp;&nbsp;&nbsp;技术支持:标新科技(北京)有限公司&nbsp;&nbsp;&nbsp;&nbsp;</p>
-    <p><a href="https://beian.miit.gov.cn/" target="_blank">京ICP备10046988号-34</a></p>
-  </div>
-</div>
-</body>
-</html>
-"""  # noqa: E501 (the site's own lines)
-
-SOFT_404_PAGES = {"en": SOFT_404_EN, "zh": SOFT_404_ZH}
+# Kept as HTML files beside this module (package data: cnis_crawler/fault_pages/).
+SOFT_404_PAGES = {
+    lang: resources.files("cnis_crawler").joinpath(f"fault_pages/soft_404_{lang}.html").read_text("utf-8")
+    for lang in ("en", "zh")
+}
+SOFT_404_EN, SOFT_404_ZH = SOFT_404_PAGES["en"], SOFT_404_PAGES["zh"]
 
 
 # --- The server ----------------------------------------------------------------------------------

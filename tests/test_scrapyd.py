@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,6 +240,14 @@ def second_job(scrapyd: Scrapyd, mirror_url: str, first_job: Job) -> Job:
 
 def test_the_deployed_project_lists_its_spider(scrapyd: Scrapyd) -> None:
     assert scrapyd.get("listspiders.json", project=PROJECT)["spiders"] == ["cnis"]
+
+
+def test_the_egg_carries_the_package_data(scrapyd: Scrapyd) -> None:
+    """The fault mirror's error pages are HTML files beside its module, read as package data."""
+    [egg] = (scrapyd.directory / "eggs").rglob("*.egg")
+    with zipfile.ZipFile(egg) as archive:
+        names = set(archive.namelist())
+    assert {f"cnis_crawler/fault_pages/soft_404_{lang}.html" for lang in ("en", "zh")} <= names
 
 
 def test_a_job_writes_every_article_into_output_of_the_working_directory(
