@@ -49,6 +49,8 @@ COUNTERS = (
     "aliases",
 )
 DROPPED = "dropped"
+# What a linked article may end as, other than a drop: the counters that settle it.
+SETTLED = ("records", "skipped_known", "unchanged", "aliases")
 
 
 def section_stat(section_key: str, counter: str) -> str:
@@ -65,15 +67,20 @@ def section_table(stats: StatsCollector) -> dict[str, dict[str, Any]]:
         section, _, counter = key.removeprefix(SECTION_STATS_PREFIX).rpartition("/")
         dropped = section.endswith(f"/{DROPPED}")
         section = section.removesuffix(f"/{DROPPED}")
-        row = table.setdefault(section, dict.fromkeys(COUNTERS, 0) | {DROPPED: {}})
+        row = table.setdefault(section, empty_row())
         if dropped:
             row[DROPPED][counter] = value
         else:
             row[counter] = value
     for row in table.values():
-        settled = sum(row[counter] for counter in ("skipped_known", "records", "unchanged", "aliases"))
+        settled = sum(row[counter] for counter in SETTLED)
         row["unaccounted"] = row["articles_linked"] - settled - sum(row[DROPPED].values())
     return dict(sorted(table.items()))
+
+
+def empty_row() -> dict[str, Any]:
+    """A section's row of :func:`section_table` before anything was counted."""
+    return dict.fromkeys(COUNTERS, 0) | {DROPPED: {}}
 
 
 class SectionProgress:

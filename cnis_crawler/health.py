@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from cnis_crawler.extensions import COUNTERS, DROPPED, section_table
+from cnis_crawler.extensions import DROPPED, SETTLED, empty_row, section_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -57,8 +57,6 @@ DEFAULT_MAX_DROP_SHARE = 0.2
 # run fetching fewer new articles than this is judged by the runs after it, as they pile up
 # (dropped articles are fetched again, see cnis_crawler.drops).
 MIN_FETCHED_FOR_SHARE = 20
-# What a linked article may end as, other than a drop, for its section to have yielded something.
-YIELDED = ("records", "skipped_known", "unchanged", "aliases")
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ def assess(
         key: row for key, row in table.items() if row["listing_pages_fetched"] or row["listing_pages_failed"]
     }
     empty = {
-        key: row for key, row in sorted(crawled_rows.items()) if not any(row[counter] for counter in YIELDED)
+        key: row for key, row in sorted(crawled_rows.items()) if not any(row[counter] for counter in SETTLED)
     }
     if empty:
         described = "; ".join(f"{key} ({why_empty(row)})" for key, row in empty.items())
@@ -123,10 +121,6 @@ def finish_reason(
     """The finish reason :func:`assess` gives the crawl, or None for a healthy one."""
     problems = assess(table, max_drop_share, crawled)
     return problems[0].reason if problems else None
-
-
-def empty_row() -> dict[str, Any]:
-    return dict.fromkeys(COUNTERS, 0) | {DROPPED: {}}
 
 
 def why_empty(row: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from cnis_crawler.extraction.document import parse_html
+from cnis_crawler.extraction.document import collapse_whitespace, parse_html
 from cnis_crawler.site import ERROR_HEADING_MAX_CHARS, NOT_FOUND_RE, SERVER_ERROR_RE, TITLE_SITE_SUFFIXES
 
 # The end of a whole page. Some servers and CDNs append a script or comment after </html>: the
@@ -36,7 +36,7 @@ def error_page(html: str) -> ErrorPage | None:
     selector = parse_html(html)
     headings = selector.xpath("//title | //h1 | //h2 | //*[contains(@class, 'error')][not(*)]")
     for heading in headings:
-        text = " ".join(" ".join(heading.xpath(".//text()").getall()).split())
+        text = collapse_whitespace(" ".join(heading.xpath(".//text()").getall()))
         for suffix in TITLE_SITE_SUFFIXES:
             text = text.replace(suffix, "")
         if not text or len(text) > ERROR_HEADING_MAX_CHARS:

@@ -27,8 +27,8 @@ from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
 from cnis_crawler.extraction import extract_article_page_links, extract_listing
 from cnis_crawler.extraction.error_page import error_page
-from cnis_crawler.incremental import WORK_META, IncrementalCrawl
-from cnis_crawler.items import FetchedPage, FetchProblem
+from cnis_crawler.incremental import IncrementalCrawl
+from cnis_crawler.items import WORK_META, FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import (
     Addressing,
