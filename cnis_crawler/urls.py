@@ -22,6 +22,7 @@ from cnis_crawler.site import (
     LISTING_FILE_STEM,
     LISTING_PATH_RE,
     SECTIONS,
+    Host,
     Section,
 )
 
@@ -118,6 +119,13 @@ def is_attachment(url: str, article: ArticleUrl) -> bool:
     return bool(ATTACHMENT_NAME_RE.match(name)) or extension in ATTACHMENT_EXTENSIONS
 
 
+def mirrored_host(path: str) -> tuple[Host, str] | None:
+    """The site host a mirror path starts with (``/<host>/<rest>``) and the rest, or None."""
+    first, _, rest = path.lstrip("/").partition("/")
+    host = HOSTS.get(first.lower())
+    return (host, rest) if host is not None else None
+
+
 @dataclass(frozen=True)
 class Addressing:
     """Maps live URLs to the URLs actually fetched: the live site itself, or a mirror of it."""
@@ -142,11 +150,10 @@ class Addressing:
         """``url`` as this addressing fetches it, when another one made it: a request that a
         killed run queued for the live site, or for a mirror served then at another port."""
         parts = urlsplit(url)
-        first, _, rest = parts.path.lstrip("/").partition("/")
         if (parts.hostname or "") in HOSTS:
             live = url
-        elif first.lower() in HOSTS:
-            host = HOSTS[first.lower()]
+        elif mirrored := mirrored_host(parts.path):
+            host, rest = mirrored
             live = f"{host.scheme}://{host.name}/{rest}" + (f"?{parts.query}" if parts.query else "")
         else:
             return url
@@ -162,9 +169,8 @@ class Addressing:
         if self.mirror is None or not url.startswith(f"{self.mirror}/"):
             return canonical_url(url)
         path = url[len(self.mirror) :].split("?", 1)[0].split("#", 1)[0]
-        first, _, rest = path.lstrip("/").partition("/")
-        if first.lower() in HOSTS:
-            host, path = HOSTS[first.lower()], f"/{rest}"
+        if mirrored := mirrored_host(path):
+            host, path = mirrored[0], f"/{mirrored[1]}"
         else:
             host = HOSTS[context_host]
         return canonical_url(f"{host.scheme}://{host.name}{path}")
