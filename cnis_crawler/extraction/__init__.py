@@ -3,6 +3,7 @@
 from cnis_crawler.extraction.article import RUNGS, ArticleFields, extract_article
 from cnis_crawler.extraction.listing import (
     ArticlePageLinks,
+    Listed,
     ListingPage,
     extract_article_page_links,
     extract_listing,
@@ -12,6 +13,7 @@ __all__ = [
     "RUNGS",
     "ArticleFields",
     "ArticlePageLinks",
+    "Listed",
     "ListingPage",
     "extract_article",
     "extract_article_page_links",

@@ -39,6 +39,8 @@ from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_ar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from cnis_crawler.extraction.listing import Listed
+
     from lxml.etree import _Element as Element
 
 
@@ -72,6 +74,9 @@ TITLE_SUFFIX_RE = re.compile(
 )
 # A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
 VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
+
+# Listings cut long titles: "CNIS holds the annual meeting of...", "中国标准化研究院举办…".
+CUT_MARK_RE = re.compile(r"\s*(?:\.{2,}|…+|。{3})$")
 
 # A line whose text is mostly link text is navigation or a related-article list, not prose.
 # 0.5: nav bars and related links score ~1.0; body paragraphs that cite a URL stay under 0.3.
@@ -111,13 +116,16 @@ class ArticleFields:
     attachments: list[dict[str, str]]
     extracted_by: dict[str, str | None] = field(default_factory=dict)
     """The rung that produced each field of :data:`RUNGS`; None where no rung found a value."""
+    disagreements: tuple[str, ...] = ()
+    """The fields (``title``, ``date``) whose page value differs from what the listing showed."""
 
 
 def extract_article(
-    html: str, url: str, listing_title: str | None = None, continuations: Sequence[str] = ()
+    html: str, url: str, listed: Listed | None = None, continuations: Sequence[str] = ()
 ) -> ArticleFields:
-    """Read an article page. ``url`` is the live URL; ``listing_title`` the text that linked it;
+    """Read an article page. ``url`` is the live URL; ``listed`` what the listing showed for it;
     ``continuations`` the HTML of its further pages, whose bodies are appended in order."""
+    listing_title = listed.best_title if listed else None
     doc = read_page(html, url)
     article_url = parse_article_url(url)
     page = _Layout(doc, article_url)
@@ -162,7 +170,34 @@ def extract_article(
         body="\n\n".join(line.text for line in body_lines if line.text != title),
         attachments=attachments,
         extracted_by={name: rungs.get(name) for name in RUNGS},
+        disagreements=_disagreements(title, day if date_source == "page" else None, listed),
     )
+
+
+def _disagreements(title: str | None, shown_day: str | None, listed: Listed | None) -> tuple[str, ...]:
+    """The fields whose page value the listing contradicts: a title it does not show (whole, or
+    cut short), a date it prints otherwise. Only what both sides state is compared."""
+    if listed is None:
+        return ()
+    fields = []
+    if title and (listed.title or listed.text) and not listing_shows_title(listed, title):
+        fields.append("title")
+    if shown_day and listed.date and listed.date != shown_day:
+        fields.append("date")
+    return tuple(fields)
+
+
+def listing_shows_title(listed: Listed, title: str) -> bool:
+    """Whether the listing's title attribute or link text is ``title``, whole or cut short."""
+    folded = collapse_whitespace(title).casefold()
+    for shown in (listed.title, listed.text):
+        shown = collapse_whitespace(shown).casefold()
+        if not shown:
+            continue
+        stem = CUT_MARK_RE.sub("", shown)
+        if shown == folded or (stem != shown and stem and folded.startswith(stem)):
+            return True
+    return False
 
 
 def _first_rung(

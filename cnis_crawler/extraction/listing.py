@@ -43,6 +43,23 @@ _JS_STRING_OR_COMMENT_RE = re.compile(
 
 
 @dataclass(frozen=True)
+class Listed:
+    """What a listing page showed beside its link to an article: the second witness of the
+    article's title and date, carried by the spider to the article's extraction."""
+
+    text: str = ""
+    """The link's visible text, maybe cut short with ``...`` or ``…``."""
+    title: str = ""
+    """The link's ``title`` attribute: the whole title where the text is cut."""
+    date: str | None = None
+    """A date printed in the same list item as the link, ``YYYY-MM-DD``."""
+
+    @property
+    def best_title(self) -> str | None:
+        return self.title or self.text or None
+
+
+@dataclass(frozen=True)
 class ListingPage:
     article_links: tuple[Link, ...]
     page_urls: tuple[str, ...]

@@ -1,0 +1,86 @@
+"""Calendar dates as pages print them: ``2024-03-15``, ``2024/3/15``, ``2024.03.15``,
+``2024年3月15日``, ``15 March 2024``, ``March 15, 2024``, ``Mar. 15, 2024``, each maybe followed by
+a time. Only whole, valid dates count: ``2024-02-30`` and ``03-15`` are no dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("January", "Jan"),
+            ("February", "Feb"),
+            ("March", "Mar"),
+            ("April", "Apr"),
+            ("May",),
+            ("June", "Jun"),
+            ("July", "Jul"),
+            ("August", "Aug"),
+            ("September", "Sept", "Sep"),
+            ("October", "Oct"),
+            ("November", "Nov"),
+            ("December", "Dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+# Digits are not part of a longer number on either side: "12024-03-15" and "2024-03-150" are no dates.
+_NUMERIC = r"(?<!\d)(?P<y>\d{4})\s*(?P<sep>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)(?:\s*日)?"
+_DAY_MONTH_YEAR = rf"(?<![\w])(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\.?,?\s+(?P<y2>\d{{4}})(?!\d)"
+_MONTH_DAY_YEAR = (
+    rf"(?<![\w])(?P<m3>{_MONTH})\.?\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}})(?!\d)"
+)
+_TIME = r"(?:(?:\s*T\s*|\s+)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+DATE_RE = re.compile(rf"(?:{_NUMERIC}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}){_TIME}", re.IGNORECASE)
+# Before the full pattern: most lines hold no digit run of four, and then no date.
+_YEAR_RE = re.compile(r"\d{4}")
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    day: str
+    """ISO ``YYYY-MM-DD``."""
+    start: int
+    end: int
+    """Where the date (and its time, if any) stands in the text searched."""
+
+
+def find_dates(text: str) -> list[FoundDate]:
+    """Every valid date in ``text``, in order."""
+    if not _YEAR_RE.search(text):
+        return []
+    found = []
+    for match in DATE_RE.finditer(text):
+        if (day := _iso(match)) is not None:
+            found.append(FoundDate(day, match.start(), match.end()))
+    return found
+
+
+def parse_day(text: str | None) -> str | None:
+    """The first valid date in ``text`` as ``YYYY-MM-DD``, or None."""
+    found = find_dates(text) if text else []
+    return found[0].day if found else None
+
+
+def _iso(match: re.Match[str]) -> str | None:
+    if match["y"]:
+        year, month, day = match["y"], match["m"], match["d"]
+    elif match["y2"]:
+        year, month, day = match["y2"], str(MONTHS[_month_key(match["m2"])]), match["d2"]
+    else:
+        year, month, day = match["y3"], str(MONTHS[_month_key(match["m3"])]), match["d3"]
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def _month_key(name: str) -> str:
+    """Month names match case-insensitively; the table is keyed as the names are written."""
+    return name[:1].upper() + name[1:].lower()
