@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import pytest
 
-from cnis_crawler.extraction import extract_article_page_links, extract_listing
+from cnis_crawler.extraction import Listed, extract_article_page_links, extract_listing
 from cnis_crawler.extraction.listing import strip_js_comments
 from cnis_crawler.site import MAX_DECLARED_PAGES, SECTIONS
 from cnis_crawler.urls import parse_article_url
-from tests.conftest import SITE, live_url, page_text
+from tests.conftest import SITE, expected_by_url, live_url, page_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -144,3 +147,149 @@ def test_a_pager_declaring_millions_of_pages_costs_no_more_than_the_cap() -> Non
     listing = extract_listing(html, "https://en.cnis.ac.cn/zdxw/index.shtml")
     assert listing.declared_pages == 30_000_000
     assert len(listing.page_urls) == MAX_DECLARED_PAGES
+
+
+# The list items of the mirror's listings, read with a pattern of their own (not the extraction's):
+# the link's href, title attribute and text, and the date printed beside it, before or after.
+MIRROR_ITEM_RE = re.compile(
+    r'<a href="(?P<href>[^"]+)"[^>]*? title="(?P<title>[^"]*)"[^>]*>(?P<text>[^<]*)</a>'
+    r'|<span class="(?:list_date|hui12)">(?P<date>[^<]+)</span>'
+)
+
+
+def printed_items(listing_page: Path) -> dict[str, Listed]:
+    """What each item of a mirror listing page prints, by article URL: the date that stands in
+    the same line as the link (the items are one line each in the mirror's markup)."""
+    printed = {}
+    for line in page_text(listing_page).splitlines():
+        found = list(MIRROR_ITEM_RE.finditer(line))
+        links = [match for match in found if match["href"]]
+        dates = [match["date"] for match in found if match["date"]]
+        if links and (url := urljoin(live_url(listing_page), links[0]["href"])) and parse_article_url(url):
+            assert len(links) == len(dates) == 1, line
+            printed[url] = Listed(unescape(links[0]["text"]), unescape(links[0]["title"]), dates[0])
+    return printed
+
+
+@pytest.mark.parametrize("listing_page", mirror_listing_pages(), ids=lambda p: str(p.relative_to(SITE)))
+def test_mirror_listing_shows_title_text_and_date_of_every_article(listing_page: Path) -> None:
+    listing = extract_listing(page_text(listing_page), live_url(listing_page))
+    printed = printed_items(listing_page)
+    assert printed, "the mirror's listings print their items one a line"
+    assert {link.url: link.listed for link in listing.article_links} == printed
+    # The link's own text stays what the crawl state keeps as the title of last resort.
+    assert all(link.text == printed[link.url].title for link in listing.article_links)
+    expected = expected_by_url()
+    for link in listing.article_links:
+        record = expected.get(link.url)
+        # A page whose date is its URL's (body only, or not in the mirror): listed under that date.
+        day = record["date"] if record else parse_article_url(link.url).url_date.isoformat()
+        assert link.listed.date == day, link.url
+
+
+def test_mirror_listings_cut_long_titles_in_the_text_only() -> None:
+    """The fixture listings are a test of the cut: some texts end in "..." or "…", their
+    titles whole."""
+    listed = [
+        link.listed
+        for page in mirror_listing_pages()
+        for link in extract_listing(page_text(page), live_url(page)).article_links
+    ]
+    cut = [item for item in listed if item.text.endswith(("...", "…"))]
+    assert {item.text[-1] for item in cut} == {".", "…"}
+    assert all(item.title.startswith(item.text.rstrip(".…")) and item.title != item.text for item in cut)
+
+
+def listed_of(html: str, url: str = SECTION_URL) -> dict[str, Listed | None]:
+    """Each article linked from ``html`` (read as a listing page at ``url``) by its file name."""
+    return {link.url.rsplit("/", 1)[1]: link.listed for link in extract_listing(html, url).article_links}
+
+
+def test_the_date_before_the_link_in_a_table_row() -> None:
+    html = """<table>
+      <tr><td class="date">2024-03-15</td><td><a href="./202403/t20240318_1.shtml">Report</a></td></tr>
+      <tr><td class="date">2024-03-02</td><td><div><a href="./202403/t20240302_2.shtml"
+          title="Second report">Second...</a></div></td><td>(views: 2024)</td></tr>
+    </table>"""
+    assert listed_of(html) == {
+        "t20240318_1.shtml": Listed("Report", "", "2024-03-15"),
+        "t20240302_2.shtml": Listed("Second...", "Second report", "2024-03-02"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("item", "day"),
+    [
+        pytest.param(
+            '<a href="./202403/t20240318_1.shtml">Report</a> [2024-03-15]', "2024-03-15", id="brackets"
+        ),
+        pytest.param('<a href="./202403/t20240318_1.shtml">Report</a>(2024/3/5)', "2024-03-05", id="parens"),
+        pytest.param(
+            "<span>15 Mar 2024</span><a href='./202403/t20240318_1.shtml'>Report</a>", "2024-03-15", id="en"
+        ),
+        pytest.param(
+            '<a href="./202403/t20240318_1.shtml">报告</a><em>2024年03月15日</em>', "2024-03-15", id="zh"
+        ),
+        pytest.param(
+            '<p><a href="./202403/t20240318_1.shtml">Report</a></p><i>2024.03.15</i>',
+            "2024-03-15",
+            id="p-in-li",
+        ),
+        pytest.param(
+            '<a href="./202403/t20240318_1.shtml">Report</a><b>2024-02-30</b>', None, id="no-such-day"
+        ),
+        pytest.param('<a href="./202403/t20240318_1.shtml">Report</a> <span>new</span>', None, id="no-date"),
+    ],
+)
+def test_the_date_printed_in_a_list_item(item: str, day: str | None) -> None:
+    html = f'<ul><li>{item}</li><li><a href="./202402/t20240201_9.shtml">Other</a> 2024-02-01</li></ul>'
+    assert listed_of(html)["t20240318_1.shtml"] == Listed("报告" if "报告" in item else "Report", "", day)
+    assert listed_of(html)["t20240201_9.shtml"].date == "2024-02-01"
+
+
+def test_a_date_in_the_link_text_is_not_the_items_date() -> None:
+    html = """<ul><li><a href="./202403/t20240318_1.shtml">Report of 2024-01-10 published</a></li>
+      <li><a href="./202403/t20240318_2.shtml">Notice of 2024-01-12</a> 2024-03-18</li></ul>"""
+    assert listed_of(html) == {
+        "t20240318_1.shtml": Listed("Report of 2024-01-10 published", "", None),
+        "t20240318_2.shtml": Listed("Notice of 2024-01-12", "", "2024-03-18"),
+    }
+
+
+def test_an_item_of_two_articles_gives_neither_a_date() -> None:
+    html = """<div class="list"><li>2024-03-18 <a href="./202403/t20240318_1.shtml">One</a>
+      and <a href="./202403/t20240318_2.shtml">Two</a></li>
+      <li><a href="./202403/t20240311_3.shtml"><img src="x.jpg"></a>
+          <a href="./202403/t20240311_3.shtml" title="Three, whole">Three</a> 2024-03-11</li></div>"""
+    assert listed_of(html) == {
+        "t20240318_1.shtml": Listed("One", "", None),
+        "t20240318_2.shtml": Listed("Two", "", None),
+        # Two links to one article (a picture and its title): one item, and the link that says something.
+        "t20240311_3.shtml": Listed("Three", "Three, whole", "2024-03-11"),
+    }
+
+
+def test_links_without_items_get_no_date() -> None:
+    html = """<div><a href="./202403/t20240318_1.shtml">One</a> 2024-03-18<br>
+      <a href="./202403/t20240311_2.shtml">Two</a> 2024-03-11</div>"""
+    assert [listed.date for listed in listed_of(html).values()] == [None, None]
+    # Text hidden from the reader, or in a script, is printed nowhere.
+    hidden = """<ul><li><a href="./202403/t20240318_1.shtml">One</a>
+      <span style="display: none">2024-01-01</span><script>var d = "2024-01-02";</script></li></ul>"""
+    assert listed_of(hidden)["t20240318_1.shtml"] == Listed("One", "", None)
+
+
+def test_links_on_an_article_page_carry_their_text_and_title_but_no_date() -> None:
+    url = "https://en.cnis.ac.cn/xwdt/bydt/202403/t20240329_57887.shtml"
+    html = '<p>On 2024-03-29 the <a href="../202402/t20240201_9.shtml" title="Plan">plan</a> was adopted.</p>'
+    [link] = extract_article_page_links(html, url).article_links
+    assert (link.text, link.listed) == ("Plan", Listed("plan", "Plan", None))
+
+
+def test_a_definition_list_item_is_its_term_and_description() -> None:
+    html = """<dl><dt><a href="./202403/t20240318_1.shtml">One</a></dt><dd>2024-03-18</dd></dl>
+      <dl><dt><a href="./202403/t20240311_2.shtml">Two</a></dt><dd>11 March 2024</dd></dl>"""
+    assert [listed.date for listed in listed_of(html).values()] == ["2024-03-18", "2024-03-11"]
+    # One list of many terms: a description is no one term's.
+    many = html.replace("</dd></dl>\n      <dl>", "</dd>")
+    assert [listed.date for listed in listed_of(many).values()] == [None, None]

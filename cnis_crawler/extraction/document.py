@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from lxml.etree import _Element as Element
 
+    from cnis_crawler.extraction.listing import Listed
+
 # Elements whose text a reader never sees as page content.
 INVISIBLE_TAGS = frozenset(
     [
@@ -100,6 +102,9 @@ HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 class Link:
     url: str
     text: str
+    """What the link says: its ``title`` attribute, or else its text (see :func:`link_text`)."""
+    listed: Listed | None = None
+    """What the page showed for an article it links: text, title and the item's date."""
 
 
 @dataclass(frozen=True)  # shared by every reader of the page

@@ -3,6 +3,13 @@
 TRS pagers are written by inline JavaScript, so the page count is read from the script text
 (after removing comments: a stale call is often left commented out beside the working one).
 Plain ``<a>`` pager links count too.
+
+Each article link carries what the listing showed for it (:class:`Listed`): the link's text, its
+``title`` attribute, and the date printed in the same list item. The *list item* is the nearest
+``li``, ``tr``, ``dd``, ``dt``, ``p`` or ``div`` around the link (a ``td``'s row, as cells are
+not items), if it holds no link to another article; a ``p``, ``div``, ``dt`` or ``dd`` that
+prints no date gives way to the ``li``, ``tr`` or ``dl`` around it, on the same condition
+(``<li><p><a …></p><span>date</span></li>``, ``<dl><dt><a …></dt><dd>date</dd></dl>``).
 """
 
 from __future__ import annotations
@@ -14,7 +21,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from cnis_crawler.extraction.document import Document, Link, link_text, read_page
+from lxml import etree
+
+from cnis_crawler.extraction.dates import find_dates
+from cnis_crawler.extraction.document import (
+    BLOCK_TAGS,
+    INVISIBLE_TAGS,
+    Document,
+    Link,
+    collapse_whitespace,
+    is_hidden,
+    read_page,
+)
 from cnis_crawler.site import (
     ARTICLE_PATH_RE,
     LISTING_FILE_STEM,
@@ -31,6 +49,8 @@ from cnis_crawler.urls import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lxml.etree import _Element as Element
 
 ToLive = Callable[[str], str]
@@ -40,6 +60,13 @@ ToLive = Callable[[str], str]
 _JS_STRING_OR_COMMENT_RE = re.compile(
     r"""("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|//[^\n]*|/\*.*?\*/|<!--[^\n]*""", re.DOTALL
 )
+
+# The blocks a list item is made of (a cell is not one: its row is), and those a wrapper inside
+# an item that prints no date gives way to.
+ITEM_TAGS = frozenset(["li", "tr", "dd", "dt", "p", "div"])
+OUTER_ITEM_TAGS = frozenset(["li", "tr", "dl"])
+_WRAPPER_TAGS = ITEM_TAGS - OUTER_ITEM_TAGS
+_STRING_VALUE = etree.XPath("string()")
 
 
 @dataclass(frozen=True)
@@ -97,13 +124,79 @@ def _live_anchors(doc: Document, to_live: ToLive) -> list[tuple[str, Element]]:
     return [(to_live(url), anchor) for url, anchor in doc.anchors]
 
 
-def _article_links(anchors: list[tuple[str, Element]]) -> tuple[Link, ...]:
-    """The links to news articles, first text per URL (read only for these: the costly part)."""
+def _article_links(anchors: list[tuple[str, Element]], dated: bool = True) -> tuple[Link, ...]:
+    """The links to news articles, in the order first met, each with what its first link that
+    says something showed (read only for these: the costly part). ``dated``: read the date of
+    each link's list item too (on listings; not on article pages, whose prose may link an
+    article beside any date)."""
+    article_anchors = [(url, anchor) for url, anchor in anchors if parse_article_url(url) is not None]
+    items = _ListItems(article_anchors) if dated else None
     articles: dict[str, Link] = {}
-    for url, anchor in anchors:
-        if url not in articles and parse_article_url(url) is not None:
-            articles[url] = Link(url, link_text(anchor))
+    for url, anchor in article_anchors:
+        if (kept := articles.get(url)) is not None and kept.text:
+            continue
+        text = collapse_whitespace(str(_STRING_VALUE(anchor)))
+        title = collapse_whitespace(anchor.get("title") or "")
+        if kept is not None and not (title or text):
+            continue
+        date = items.date_of(url, anchor) if items is not None else None
+        articles[url] = Link(url, title or text, Listed(text, title, date))
     return tuple(articles.values())
+
+
+class _ListItems:
+    """The list items of a page's article links, and the dates they print (see the module)."""
+
+    def __init__(self, article_anchors: Sequence[tuple[str, Element]]) -> None:
+        self.url_of = {anchor: url for url, anchor in article_anchors}
+        self.urls_in: dict[Element, set[str]] = {}  # a block met for several links is read once
+
+    def date_of(self, url: str, anchor: Element) -> str | None:
+        """The first date printed in the list item of ``anchor`` outside its text, or None."""
+        inner = None
+        for block in anchor.iterancestors(*ITEM_TAGS, "dl"):
+            tag = block.tag
+            if inner is None:
+                if tag == "dl":
+                    continue  # no item of its own: only for a dt or a dd that shows no date
+            elif tag not in OUTER_ITEM_TAGS or inner.tag not in _WRAPPER_TAGS:
+                return None
+            if self.article_urls_in(block) != {url}:
+                return None  # the item of several articles: none of their dates is known
+            if found := find_dates(text_outside(block, anchor)):
+                return found[0].day
+            if inner is not None:
+                return None
+            inner = block
+        return None
+
+    def article_urls_in(self, block: Element) -> set[str]:
+        if (urls := self.urls_in.get(block)) is None:
+            urls = self.urls_in[block] = {url for a in block.iter("a") if (url := self.url_of.get(a))}
+        return urls
+
+
+def text_outside(block: Element, anchor: Element) -> str:
+    """The visible text of ``block`` without that of ``anchor`` (which stands as a space)."""
+    parts: list[str] = []
+    walker = etree.iterwalk(block, events=("start", "end", "comment", "pi"))
+    for event, element in walker:
+        if event == "start":
+            tag = element.tag.lower()
+            if element is anchor or tag in INVISIBLE_TAGS or is_hidden(element):
+                walker.skip_subtree()
+                parts.append(" ")
+                continue
+            if tag in BLOCK_TAGS or tag == "br":
+                parts.append(" ")
+            if text := element.text:
+                parts.append(text)
+            continue
+        if event == "end" and element.tag.lower() in BLOCK_TAGS:
+            parts.append(" ")
+        if element is not block and (tail := element.tail):
+            parts.append(tail)
+    return "".join(parts)
 
 
 def strip_js_comments(script: str) -> str:
@@ -151,7 +244,7 @@ def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_
     article = parse_article_url(live_url)
     anchors = _live_anchors(doc, to_live)
     if article is None:
-        return ArticlePageLinks(_article_links(anchors), ())
+        return ArticlePageLinks(_article_links(anchors, dated=False), ())
     stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
     parts: dict[int, str] = {}
     for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
@@ -162,4 +255,5 @@ def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_
         part = parse_article_url(link_url)
         if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):
             parts.setdefault(part.part, part.url)
-    return ArticlePageLinks(_article_links(anchors), tuple(parts[number] for number in sorted(parts)))
+    ordered = tuple(parts[number] for number in sorted(parts))
+    return ArticlePageLinks(_article_links(anchors, dated=False), ordered)
