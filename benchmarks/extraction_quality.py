@@ -81,7 +81,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from cnis_crawler.encoding import decode_html
-from cnis_crawler.extraction import extract_listing
+from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.items import Article, FetchedPage
 from cnis_crawler.mirror import content_type_overrides
 from cnis_crawler.pipelines import ExtractArticlePipeline
@@ -201,15 +201,15 @@ class LoadedPage:
     page: Page
     html: str = field(repr=False)
     continuations: tuple[str, ...] = field(repr=False)
-    listing_title: str | None
+    listed: Listed | None
 
 
 class Loader:
-    """Decodes pages (with the served Content-Type) and reads the listing titles of each tree."""
+    """Decodes pages (with the served Content-Type) and reads the listings of each tree."""
 
     def __init__(self) -> None:
         self._content_types: dict[Path, dict[str, str]] = {}
-        self._listing_titles: dict[Path, dict[str, str]] = {}
+        self._listed: dict[Path, dict[str, Listed]] = {}
 
     def text(self, path: Path, root: Path) -> str:
         if root not in self._content_types:
@@ -217,23 +217,24 @@ class Loader:
         served = self._content_types[root].get("/" + path.relative_to(root).as_posix(), "text/html")
         return decode_page(path.read_bytes(), served)
 
-    def listing_titles(self, root: Path) -> dict[str, str]:
-        """The link text each article gets on its listing page, as the spider passes it on."""
-        if root not in self._listing_titles:
-            titles: dict[str, str] = {}
+    def listed(self, root: Path) -> dict[str, Listed]:
+        """What each article's listing page shows for it, as the spider passes it on."""
+        if root not in self._listed:
+            shown: dict[str, Listed] = {}
             for listing in sorted(root.rglob("index*.*html")):
                 listing_page = extract_listing(self.text(listing, root), live_url(listing, root))
                 for link in listing_page.article_links:
-                    titles.setdefault(link.url, link.text)
-            self._listing_titles[root] = titles
-        return self._listing_titles[root]
+                    if link.listed is not None:
+                        shown.setdefault(link.url, link.listed)
+            self._listed[root] = shown
+        return self._listed[root]
 
     def load(self, page: Page) -> LoadedPage:
         return LoadedPage(
             page=page,
             html=self.text(page.path, page.root),
             continuations=tuple(self.text(part, page.root) for part in page.parts),
-            listing_title=self.listing_titles(page.root).get(page.url),
+            listed=self.listed(page.root).get(page.url),
         )
 
 
@@ -261,7 +262,7 @@ def extract_ours(loaded: LoadedPage) -> tuple[Extraction, float]:
         fetched_at=FETCHED_AT,
         html=loaded.html,
         continuations=list(loaded.continuations),
-        listing_title=loaded.listing_title,
+        listed=loaded.listed,
     )
     pipeline = ExtractArticlePipeline()
     start = time.perf_counter()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnis_crawler.extraction import Listed
 
 WORK_META = "cnis_work"
 """Request meta ``(kind, live URL as listed)`` of the pages whose progress the crawl state
@@ -35,7 +39,9 @@ class FetchedPage:
     html: str = field(default="", repr=False)
     continuations: list[str] = field(default_factory=list, repr=False)
     """The HTML of the article's further pages (``t…_<id>_1`` …), in order."""
-    listing_title: str | None = None
+    listed: Listed | None = None
+    """What the listing showed for the article (its second witness of title and date); from the
+    crawl state only the title (retries, revalidation); None when nothing linked it."""
     problem: FetchProblem | None = None
     detail: str = ""
 

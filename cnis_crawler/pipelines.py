@@ -126,7 +126,7 @@ class ExtractArticlePipeline:
             reason, detail = found
             raise reason(f"{detail}: {item.url}")
         try:
-            fields = extract_article(item.html, item.url, item.listing_title, item.continuations)
+            fields = extract_article(item.html, item.url, item.listed, item.continuations)
             missing_part = continuation_problem(item)  # may extract a part: inside the guard
         except Exception as error:  # one page must never stop the crawl; the drop names it
             logger.exception("Extraction failed on %s", item.url)

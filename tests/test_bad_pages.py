@@ -22,6 +22,7 @@ from cnis_crawler.drops import (
     Truncated,
 )
 from cnis_crawler.encoding import GARBLED_MAX_SHARE, decode_html, garbled_share
+from cnis_crawler.extraction import Listed
 from cnis_crawler.extraction.error_page import error_page, truncated
 from cnis_crawler.faults import SOFT_404_EN, SOFT_404_ZH
 from cnis_crawler.items import Article, FetchedPage
@@ -163,7 +164,7 @@ def test_garbage_inside_a_whole_page_is_garbled_not_an_article() -> None:
     cut = text.index("</body>")
     garbage = decode_html(random_bytes(7, 4000), "text/html; charset=utf-8")
     with pytest.raises(Garbled):
-        extract(fetched(EN_PAGE, html=text[:cut] + garbage + text[cut:], listing_title="A title"))
+        extract(fetched(EN_PAGE, html=text[:cut] + garbage + text[cut:], listed=Listed(title="A title")))
 
 
 def test_one_damaged_character_is_no_garbage() -> None:
@@ -210,7 +211,7 @@ def test_an_empty_page_is_an_empty_body_not_a_truncated_one() -> None:
     assert not truncated("")
     assert not truncated(" \n")
     # As in the fault crawl: the title comes from the listing, and validation finds no body.
-    article = extract(fetched(EN_PAGE, html="", continuations=[], listing_title="A title"))
+    article = extract(fetched(EN_PAGE, html="", continuations=[], listed=Listed(title="A title")))
     with pytest.raises(EmptyBody):
         ValidateArticlePipeline().process_item(article)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from itemadapter import ItemAdapter
 
-from cnis_crawler.extraction import RUNGS, extract_listing
+from cnis_crawler.extraction import RUNGS, Listed, extract_listing
 from cnis_crawler.items import FetchedPage
 from cnis_crawler.pipelines import ExtractArticlePipeline
 from tests.conftest import (
@@ -38,13 +38,15 @@ FIELDS = (
 
 
 @cache
-def listing_titles(root: Path = SITE) -> dict[str, str]:
-    """The link text each article gets on its listing page, as the spider passes it on."""
-    titles: dict[str, str] = {}
+def listed_articles(root: Path = SITE) -> dict[str, Listed]:
+    """What each article's listing page shows for it (title, text, date), as the spider passes
+    it on: the first listing that links it."""
+    listed: dict[str, Listed] = {}
     for listing in sorted(root.rglob("index*.*html")):
         for link in extract_listing(page_text(listing, root), live_url(listing, root)).article_links:
-            titles.setdefault(link.url, link.text)
-    return titles
+            if link.listed is not None:
+                listed.setdefault(link.url, link.listed)
+    return listed
 
 
 @cache
@@ -56,7 +58,7 @@ def extracted_record(page: Path, root: Path = SITE) -> dict[str, Any]:
         fetched_at="2026-01-01T00:00:00Z",
         html=page_text(page, root),
         continuations=[page_text(part, root) for part in part_pages(page)],
-        listing_title=listing_titles(root).get(url),
+        listed=listed_articles(root).get(url),
     )
     return ItemAdapter(ExtractArticlePipeline().process_item(fetched)).asdict()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnis_crawler.extraction import extract_article
+from cnis_crawler.extraction import Listed, extract_article
 
 EN_URL = "https://en.cnis.ac.cn/xwdt/bydt/202312/t20231218_56506.shtml"
 ZH_URL = "https://www.cnis.ac.cn/bydt/zhxw/202510/t20251022_61816.html"
@@ -87,8 +87,9 @@ def test_cascade_rung(url: str, html: str, expected: dict[str, tuple[str, str]])
         assert fields.extracted_by[name] == rung, name
 
 
-def test_listing_title_is_the_last_title_rung() -> None:
-    fields = extract_article(f"<div><p>{ZH_PROSE}</p></div>", ZH_URL, listing_title="我院召开工作会议")
+def test_the_listings_title_is_the_last_title_rung() -> None:
+    listed = Listed(text="我院召开工作…", title="我院召开工作会议")
+    fields = extract_article(f"<div><p>{ZH_PROSE}</p></div>", ZH_URL, listed)
     assert (fields.title, fields.extracted_by["title"]) == ("我院召开工作会议", "listing-link")
     assert (fields.date, fields.date_source) == ("2025-10-22", "url")
 

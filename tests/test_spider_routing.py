@@ -8,7 +8,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from cnis_crawler.extraction import extract_listing
+from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.document import Link
 from cnis_crawler.items import FetchedPage, FetchProblem
 from cnis_crawler.spiders.cnis import CnisSpider
@@ -88,10 +88,11 @@ def test_sites_argument_filters_article_links() -> None:
 def test_article_page_becomes_a_fetched_page_under_its_live_url() -> None:
     crawl = spider(mirror=MIRROR)
     body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
-    output = list(crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, "Sixth ISSCC..."))
+    listed = Listed("Sixth ISSCC...", "Sixth ISSCC Plenary Meeting held in Hangzhou", "2022-11-28")
+    output = list(crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, listed))
     page = output[0]
     assert isinstance(page, FetchedPage)
-    assert (page.url, page.problem, page.listing_title) == (ARTICLE, None, "Sixth ISSCC...")
+    assert (page.url, page.problem, page.listed) == (ARTICLE, None, listed)
     assert "Hangzhou" in page.html
 
 
@@ -125,7 +126,7 @@ def redirect(live_url: str, location: str, chain: tuple[str, ...] = (), status: 
     """The failure Scrapy hands the errback for a redirect the spider follows itself."""
     request = Request(
         f"{MIRROR}/{live_url.split('://', 1)[1]}",
-        cb_kwargs={"live_url": live_url, "listing_title": "t"},
+        cb_kwargs={"live_url": live_url, "listed": Listed(title="t")},
         meta={"cnis_redirects": chain} if chain else {},
     )
     response = Response(request.url, status=status, headers={"Location": location}, request=request)
@@ -173,14 +174,15 @@ def test_redirect_loops_and_redirects_away_are_problems() -> None:
 
 def test_failures_are_reported_not_swallowed() -> None:
     crawl = spider()
-    article_request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listing_title": "t"})
+    article_request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listed": Listed(title="t")})
     failure = Failure(TimeoutError("took too long"))
     failure.request = article_request  # type: ignore[attr-defined]
     [page] = crawl.article_failed(failure)
-    assert (page.url, page.problem, page.detail) == (
+    assert (page.url, page.problem, page.detail, page.listed) == (
         ARTICLE,
         FetchProblem.FAILED,
         "TimeoutError: took too long",
+        Listed(title="t"),
     )
     failure.request = Request(LISTING, cb_kwargs={"live_url": LISTING})  # type: ignore[attr-defined]
     assert list(crawl.listing_failed(failure)) == []
@@ -228,3 +230,32 @@ def test_an_old_host_article_met_early_waits_for_the_old_hosts_turn() -> None:
     assert [request.cb_kwargs["live_url"] for request in requests] == [ARTICLE]
     assert [request.cb_kwargs["live_url"] for request in crawl.archive_waiting] == [old_host.url]
     assert crawl.crawler.stats.get_value("cnis/en.cnis.gov.cn/xwdt/bydt/articles_linked") == 1
+
+
+def test_listing_requests_carry_what_the_listing_showed_to_the_article() -> None:
+    crawl = spider(mirror=MIRROR)
+    response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))
+    requests = {
+        request.cb_kwargs["live_url"]: request
+        for request in crawl.parse_listing(response, live_url=LISTING, all_known_pages=0)
+    }
+    assert requests[ARTICLE].cb_kwargs["listed"] == Listed(
+        "Sixth ISSCC Plenary Meeting held in Ha...",
+        "Sixth ISSCC Plenary Meeting held in Hangzhou",
+        "2022-11-28",
+    )
+    # A link made elsewhere than on a page (no Listed) still passes its title on.
+    [request] = crawl.article_requests((Link(ARTICLE.replace("53416", "53417"), "Seventh ISSCC"),))
+    assert request.cb_kwargs["listed"] == Listed(title="Seventh ISSCC")
+
+
+def test_a_request_queued_by_the_version_before_listed_keeps_its_title() -> None:
+    """A JOBDIR left by a killed run of the earlier version queues ``listing_title``."""
+    crawl = spider(mirror=MIRROR)
+    body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
+    [page] = crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, listing_title="Sixth ISSCC...")
+    assert page.listed == Listed(title="Sixth ISSCC...")
+    failure = Failure(TimeoutError("took too long"))
+    failure.request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listing_title": "t"})  # type: ignore[attr-defined]
+    [page] = crawl.article_failed(failure)
+    assert page.listed == Listed(title="t")

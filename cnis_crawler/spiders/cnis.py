@@ -25,7 +25,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
-from cnis_crawler.extraction import extract_article_page_links, extract_listing
+from cnis_crawler.extraction import Listed, extract_article_page_links, extract_listing
 from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.incremental import IncrementalCrawl
 from cnis_crawler.items import WORK_META, FetchedPage, FetchProblem
@@ -120,12 +120,12 @@ class CnisSpider(Spider):
                 if kind == "listing" and urlsplit(url).hostname in self.sites:
                     yield self.listing_request(url)
                 elif kind == "article" and self.wants(url, even_if_known=True):
-                    yield self.article_request(url, self.incremental.link_title(url))
+                    yield self.article_request(url, self.stored_listed(url))
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, validators in self.incremental.article_urls():
                     if self.wants(url, even_if_known=True):
-                        yield self.article_request(url, self.incremental.link_title(url), validators)
+                        yield self.article_request(url, self.stored_listed(url), validators)
         for section in self.sections:
             if not HOSTS[section.host].archive:
                 yield self.listing_request(listing_page_url(section, 0))
@@ -180,12 +180,19 @@ class CnisSpider(Spider):
         article = parse_article_url(url)
         return article is not None and article.host in self.sites and not article.part
 
+    def stored_listed(self, url: str) -> Listed | None:
+        """What the crawl state kept of an article's listing: the title its link gave, if any."""
+        assert self.incremental is not None
+        title = self.incremental.link_title(url)
+        return Listed(title=title) if title else None
+
     def article_request(
         self,
         live_url: str,
-        listing_title: str | None,
+        listed: Listed | None,
         validators: Validators | None = None,
     ) -> Request:
+        """``listed`` travels in ``cb_kwargs``, pickled into the JOBDIR queue with the request."""
         headers = {}
         if validators is not None:
             if validators.etag:
@@ -197,7 +204,7 @@ class CnisSpider(Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             headers=headers,
-            cb_kwargs={"live_url": live_url, "listing_title": listing_title},
+            cb_kwargs={"live_url": live_url, "listed": listed},
             meta={WORK_META: ("article", live_url), "handle_httpstatus_list": [304], "dont_redirect": True},
             priority=ARTICLE_PRIORITY,
         )
@@ -205,7 +212,8 @@ class CnisSpider(Spider):
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
             if self.wants(link.url):
-                request = self.article_request(link.url, link.text or None)
+                listed = link.listed or (Listed(title=link.text) if link.text else None)
+                request = self.article_request(link.url, listed)
                 if self.archive_started or not is_archived(link.url):
                     yield request
                 else:  # met on a current host's page: it waits for the archive's turn
@@ -257,12 +265,13 @@ class CnisSpider(Spider):
             yield self.listing_request(next_page, all_known_pages)
 
     def parse_article(
-        self, response: Response, live_url: str, listing_title: str | None
+        self, response: Response, live_url: str, listed: Listed | None = None, **queued_before: Any
     ) -> Iterator[FetchedPage | Request]:
+        listed = listed or listed_before(queued_before)
         self.link(live_url)
         to_live = self.to_live(live_url)
         served_as = to_live(response.url)
-        page = FetchedPage(url=live_url, fetched_at=utc_now(), listing_title=listing_title)
+        page = FetchedPage(url=live_url, fetched_at=utc_now(), listed=listed)
         if response.status == 304:
             page.problem, page.detail = FetchProblem.NOT_MODIFIED, "HTTP 304"
             self.note_fetch(response, page.url, live_url)
@@ -361,7 +370,7 @@ class CnisSpider(Spider):
         yield FetchedPage(
             url=kwargs["live_url"],
             fetched_at=utc_now(),
-            listing_title=kwargs.get("listing_title"),
+            listed=kwargs.get("listed") or listed_before(kwargs),
             problem=problem,
             detail=followed or describe_failure(failure),
         )
@@ -412,6 +421,13 @@ class CnisSpider(Spider):
         if self.incremental is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
             self.incremental.listing_failed(live_url, section.key)
+
+
+def listed_before(cb_kwargs: dict[str, Any]) -> Listed | None:
+    """The listing title a request queued by an earlier version (in a JOBDIR a killed run left)
+    carries instead of a :class:`Listed`."""
+    title = cb_kwargs.get("listing_title")
+    return Listed(title=title) if title else None
 
 
 def is_archived(url: str) -> bool:
