@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECTION_STATS_PREFIX = "cnis/"
+DISAGREEMENTS = "disagreements"
+"""Fields whose page value the listing contradicts (by field: ``extraction/disagreement/<field>``)."""
 COUNTERS = (
     "listing_pages_declared",
     "listing_pages_fetched",
@@ -47,6 +49,7 @@ COUNTERS = (
     "records",
     "unchanged",
     "aliases",
+    DISAGREEMENTS,
 )
 DROPPED = "dropped"
 # What a linked article may end as, other than a drop: the counters that settle it.
@@ -81,6 +84,36 @@ def section_table(stats: StatsCollector) -> dict[str, dict[str, Any]]:
 def empty_row() -> dict[str, Any]:
     """A section's row of :func:`section_table` before anything was counted."""
     return dict.fromkeys(COUNTERS, 0) | {DROPPED: {}}
+
+
+# The closing table's columns after the listing pages: heading and counter of a section's row.
+CLOSING_COLUMNS = (
+    ("failed", "listing_pages_failed"),
+    ("linked", "articles_linked"),
+    ("known", "skipped_known"),
+    ("records", "records"),
+    ("same", "unchanged"),
+    ("alias", "aliases"),
+    ("lost", "unaccounted"),
+    ("disagreements", DISAGREEMENTS),
+)
+
+
+def closing_table(table: dict[str, dict[str, Any]]) -> str:
+    """The per-section table logged when the crawl closes, one line per section of ``table``."""
+    widths = [max(7, len(heading)) for heading, _ in CLOSING_COLUMNS]
+    headings = " ".join(
+        f"{heading:>{width}}" for (heading, _), width in zip(CLOSING_COLUMNS, widths, strict=True)
+    )
+    lines = [f"{'section':30} {'pages':>7} {headings}  dropped"]
+    for section, row in table.items():
+        pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
+        counts = " ".join(
+            f"{row[key]:>{width}}" for (_, key), width in zip(CLOSING_COLUMNS, widths, strict=True)
+        )
+        dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
+        lines.append(f"{section:30} {pages:>7} {counts}  {dropped or '-'}")
+    return "\n".join(lines)
 
 
 class SectionProgress:
@@ -171,30 +204,13 @@ class SectionReport:
         return section_table(self.stats)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        table = self.sections()
-        columns = ("failed", "linked", "known", "records", "same", "alias", "lost")
-        lines = [f"{'section':30} {'pages':>7} " + " ".join(f"{name:>7}" for name in columns) + "  dropped"]
-        for section, row in table.items():
-            pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
-            counts = (
-                row["listing_pages_failed"],
-                row["articles_linked"],
-                row["skipped_known"],
-                row["records"],
-                row["unchanged"],
-                row["aliases"],
-                row["unaccounted"],
-            )
-            dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
-            lines.append(
-                f"{section:30} {pages:>7} " + " ".join(f"{n:>7}" for n in counts) + f"  {dropped or '-'}"
-            )
         logger.info(
             "Per-section accounting (pages: listing pages read/declared; known: linked articles not"
             " fetched as the crawl state knows them; same: fetched and unchanged; alias: a copy of a"
             " known article; lost: linked articles none of these, non-zero only when the crawl was"
-            " cut short):\n%s",
-            "\n".join(lines),
+            " cut short; disagreements: fields a page states otherwise than its listing, the page's"
+            " value written, by field in extraction/disagreement/<field>):\n%s",
+            closing_table(self.sections()),
         )
         self.closed = (spider, reason)
 

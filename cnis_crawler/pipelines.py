@@ -31,6 +31,7 @@ from cnis_crawler.drops import (
     Unchanged,
 )
 from cnis_crawler.encoding import GARBLED_MAX_SHARE, garbled_share
+from cnis_crawler.extensions import DISAGREEMENTS, section_stat
 from cnis_crawler.extraction import extract_article
 from cnis_crawler.extraction.error_page import ErrorPage, error_page, truncated
 from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+    from cnis_crawler.extraction import Listed
     from cnis_crawler.extraction.article import ArticleFields
 
 logger = logging.getLogger(__name__)
@@ -141,6 +143,7 @@ class ExtractArticlePipeline:
         if self.stats is not None:
             for name, rung in fields.extracted_by.items():
                 self.stats.inc_value(f"extraction/rung/{name}/{rung or 'none'}")
+        self.note_disagreements(item.url, article_url.section.key, fields, item.listed)
         title, body = fields.title or "", fields.body
         return Article(
             url=article_url.url,
@@ -160,6 +163,37 @@ class ExtractArticlePipeline:
             content_hash=content_hash(title, body),
             extracted_by=fields.extracted_by,
         )
+
+    def note_disagreements(
+        self, url: str, section_key: str, fields: ArticleFields, listed: Listed | None
+    ) -> None:
+        """Each field the page and its listing state otherwise: logged, and counted by field
+        (``extraction/disagreement/<field>``) and in the page's section. The record keeps the
+        page's value; a count that grows after a redesign says which witness went wrong."""
+        for name in fields.disagreements:
+            page_value, listing_value = disagreeing_values(name, fields, listed)
+            logger.info(
+                "Page and listing disagree on the %s of %s: page %r, listing %r",
+                name,
+                url,
+                page_value,
+                listing_value,
+            )
+            if self.stats is not None:
+                self.stats.inc_value(f"extraction/disagreement/{name}")
+                self.stats.inc_value(section_stat(section_key, DISAGREEMENTS))
+
+
+def disagreeing_values(name: str, fields: ArticleFields, listed: Listed | None) -> tuple[object, object]:
+    """What the page and the listing state for the field ``name``; the listing's title is its
+    title attribute and link text when they differ."""
+    page_value = getattr(fields, name, None)
+    if listed is None:
+        return page_value, None
+    if name == "title":
+        shown = [text for text in (listed.title, listed.text) if text]
+        return page_value, " / ".join(dict.fromkeys(shown)) or None
+    return page_value, getattr(listed, name, None)
 
 
 class ValidateArticlePipeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ from cnis_crawler.drops import (
     Redirected,
     Unchanged,
 )
+from cnis_crawler.extensions import section_table
+from cnis_crawler.extraction import Listed
 from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.pipelines import ExtractArticlePipeline, ValidateArticlePipeline
 from cnis_crawler.spiders.cnis import CnisSpider
@@ -117,6 +120,48 @@ def test_rungs_are_counted_in_the_stats() -> None:
     assert stats["extraction/rung/title/line-above-date"] == 1
     assert stats["extraction/rung/date/date-label"] == 1
     assert stats["extraction/rung/body/after-date-line"] == 1
+
+
+def test_what_page_and_listing_state_otherwise_is_counted_logged_and_the_page_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawler = get_crawler(CnisSpider)
+    crawler.stats.open_spider()
+    listed = Listed("Report on standards...", "Report on standards for services", "2020-01-09")
+    with caplog.at_level(logging.INFO, logger="cnis_crawler.pipelines"):
+        article = run_chain(fetched(listed=listed), pipeline_chain(crawler))
+    assert isinstance(article, Article)
+    assert (article.title, article.date) == ("Report released", "2020-01-10")
+    stats = crawler.stats.get_stats()
+    assert (stats["extraction/disagreement/title"], stats["extraction/disagreement/date"]) == (1, 1)
+    assert stats["cnis/en.cnis.ac.cn/kycg/disagreements"] == 2
+    assert section_table(crawler.stats)["en.cnis.ac.cn/kycg"]["disagreements"] == 2
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            f"Page and listing disagree on the title of {URL}: page 'Report released',"
+            " listing 'Report on standards for services / Report on standards...'"
+        ),
+        f"Page and listing disagree on the date of {URL}: page '2020-01-10', listing '2020-01-09'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        pytest.param(Listed("Report rel...", "Report released", "2020-01-10"), id="title-cut-date-same"),
+        pytest.param(Listed("Report released"), id="text-only-no-date"),
+        pytest.param(None, id="nothing-listed"),
+    ],
+)
+def test_a_listing_that_agrees_counts_nothing(
+    listed: Listed | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    crawler = get_crawler(CnisSpider)
+    crawler.stats.open_spider()
+    with caplog.at_level(logging.INFO, logger="cnis_crawler.pipelines"):
+        run_chain(fetched(listed=listed), pipeline_chain(crawler))
+    assert not [key for key in crawler.stats.get_stats() if "disagree" in key]
+    assert not caplog.records
 
 
 def test_an_extraction_crash_is_a_named_drop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -90,9 +90,18 @@ def test_per_section_accounting(mirror_crawl: CrawlResult) -> None:
             "records": row["records"],
             "unchanged": 0,
             "aliases": row["aliases"],
+            "disagreements": 0,  # every page states the title and date its listing shows
             "dropped": {"Gone": 1} if missing else {},
             "unaccounted": 0,
         }, section.key
+
+
+def test_pages_and_listings_agree_on_every_title_and_date(mirror_crawl: CrawlResult) -> None:
+    """The listings' second witness finds nothing to contradict in the mirror: no count, no log."""
+    stats = mirror_crawl.summary["stats"]
+    assert not [key for key in stats if key.startswith("extraction/disagreement/")]
+    assert "Page and listing disagree" not in mirror_crawl.log
+    assert "disagreements" in mirror_crawl.log  # the closing table has the column, all 0
 
 
 def test_copies_on_the_old_host_are_aliases(mirror_crawl: CrawlResult) -> None:
