@@ -1,18 +1,22 @@
 """Title, date, source, section and body of an article page, each an ordered cascade of rungs.
 
-The first rungs read signals that survive a redesign: the labels of the date line (``Date:``,
-``时间：``), the breadcrumb text, the lines around the date line, standard meta tags. Known
-container classes and text density come later. Every field reports the rung that produced it,
-so a template change shows up in the data as a shift of rungs rather than as silent damage.
+The first rungs read signals that survive a redesign: the date line, found by its label
+(``Date:``, ``时间：``), by any other label or by its shape alone (a short line holding a date
+beside the headline); the breadcrumb text; the lines around the date line; standard meta tags.
+Known container classes and text density come later. The title is the candidate most signals
+agree on, the listing's link among them; the listing's date picks between date lines found by
+shape. Every field reports the rung that produced it, so a template change shows up in the data
+as a shift of rungs rather than as silent damage.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING
 
+from cnis_crawler.extraction.dates import find_dates, parse_day
 from cnis_crawler.extraction.document import Document, Line, collapse_whitespace, link_text, read_page
 from cnis_crawler.site import (
     ARTICLE_END_RE,
@@ -20,7 +24,9 @@ from cnis_crawler.site import (
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
     COLON,
-    COLONS,
+    CONTROL_LINE_MAX_CHARS,
+    CONTROL_WORDS,
+    CREDIT_LABELS,
     DATE_LABELS,
     HOME_CRUMBS,
     META_DATE,
@@ -28,7 +34,9 @@ from cnis_crawler.site import (
     META_TITLE,
     NOISE_LINE_RE,
     OTHER_META_LABELS,
+    SECTIONS,
     SITE_FOOTER_RE,
+    SOURCE_LABEL_WORDS,
     SOURCE_LABELS,
     SOURCE_NOTE_RE,
     TITLE_SITE_SUFFIXES,
@@ -39,9 +47,9 @@ from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_ar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cnis_crawler.extraction.listing import Listed
-
     from lxml.etree import _Element as Element
+
+    from cnis_crawler.extraction.listing import Listed
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -53,28 +61,69 @@ def _alternation(words: tuple[str, ...]) -> str:
 # "Update:", "数据来源：", "培训时间：" are words in a sentence, not labels. The exception is 日,
 # the end of a Chinese date: "时间：2025年10月20日部门：…" puts the next label right after it.
 _LABEL_START = r"(?<![^\W\d日])"
-DATE_VALUE = r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})"
-DATE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*{DATE_VALUE}")
 SOURCE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)")
 _ALL_LABELS = _alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
 ANY_LABEL_RE = re.compile(rf"{_LABEL_START}(?:{_ALL_LABELS})\s*{COLON}")
+KNOWN_DATE_LABEL_BEFORE_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*$")
 # Inside a value already known to be one, the next label ends it even right after CJK text:
 # "来源：科技管理部浏览次数：88".
 NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
+# Any label, known or not, by its shape: a few words or CJK characters and a colon ("Release
+# time:", "发稿时间："). The CJK form is cut to its last characters where it runs on from a title.
+_WORDS_LABEL = r"[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,3}"
+_CJK_LABEL = r"[\u4e00-\u9fff]{1,8}"
+LABEL_BEFORE_RE = re.compile(
+    rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*$"
+)
+LABEL_AT_START_RE = re.compile(rf"^[\[【(（]?\s*(?:{_WORDS_LABEL}|{_CJK_LABEL})\s*{COLON}")
+LABEL_PAIR_RE = re.compile(rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*")
+# Where a value runs into the next label: the label is its last word ("CNIS Views: 88").
+VALUE_NEXT_LABEL_RE = re.compile(rf"(?:\s(?P<label>[A-Za-z]+)|(?P<cjk>[\u4e00-\u9fff]{{2,4}}))\s*{COLON}")
+CJK_LABEL_MAX = 4
+"""Chinese labels run 2-4 characters (时间, 来源, 发布时间, 信息来源): a longer run before a
+colon is a title or a sentence running into its label."""
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
-LABEL_ONLY_RE = re.compile(rf"^(?:{_ALL_LABELS})\s*{COLON}$")
-# What may follow the date on a date line: a time, then nothing, a separator or another label.
-DATE_TAIL_RE = re.compile(r"^日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?[\s|/·—-]*")
-ISO_DATE_RE = re.compile(DATE_VALUE)
+LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL})\s*{COLON}$")
+# A cell of a label/value table or list: <dt>发布时间</dt><dd>2024-03-15</dd>.
+LABEL_CELL_TAGS = frozenset(("dt", "th"))
+VALUE_CELL_TAGS = frozenset(("dd", "td"))
+SEPARATOR_CHARS = " |/·—\u2013-｜,，;；"  # also the en dash
+WEEKDAY_RE = re.compile(
+    r"^(?:(?:星期|周|礼拜)[一二三四五六日天]|(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\b\.?)",
+    re.IGNORECASE,
+)
 BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{_alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
 BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})\s*")
 HOME_CRUMB_RE = re.compile(rf"^(?:{_alternation(HOME_CRUMBS)})\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})")
-TITLE_SUFFIX_RE = re.compile(
-    rf"(?:{TITLE_SUFFIX_SEPARATORS_RE.pattern})(?:{_alternation(TITLE_SITE_SUFFIXES)})\s*$", re.IGNORECASE
-)
 # A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
 VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
-
+# Names a <title> may carry beside the article's own: the site's and its sections' and crumbs'.
+PAGE_NAMES = frozenset(
+    name.casefold()
+    for name in (
+        *TITLE_SITE_SUFFIXES,
+        *HOME_CRUMBS,
+        *(crumb for section in SECTIONS for crumb in section.trail.split(" > ")),
+    )
+)
+CONTROL_WORDS_RE = re.compile(
+    "|".join(
+        rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])" if word.isascii() else re.escape(word)
+        for word in sorted(CONTROL_WORDS, key=len, reverse=True)
+    ),
+    re.IGNORECASE,
+)
+# What is left of a control row without its words: brackets, separators, single letters, "+"/"-".
+CONTROL_REST_RE = re.compile(r"[\W_\d]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+CREDIT_LINE_RE = re.compile(
+    rf"^[\[【(（]?\s*(?:{_alternation(CREDIT_LABELS)})\s*{COLON}.{{0,40}}$", re.IGNORECASE
+)
+OTHER_META_LINE_RE = re.compile(rf"^(?:{_alternation(OTHER_META_LABELS)})\s*{COLON}.{{0,60}}$")
+SOURCE_LABEL_WORDS_RE = re.compile(_alternation(SOURCE_LABEL_WORDS), re.IGNORECASE)
+# Dates as list items print them, full or short: "2024-03-01", "[03-01]", "(2024/3/1)".
+LIST_DATE_RE = re.compile(
+    r"[\[(（【]?\s*(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*[\])）】]?"
+)
 # Listings cut long titles: "CNIS holds the annual meeting of...", "中国标准化研究院举办…".
 CUT_MARK_RE = re.compile(r"\s*(?:\.{2,}|…+|。{3})$")
 
@@ -83,11 +132,19 @@ CUT_MARK_RE = re.compile(r"\s*(?:\.{2,}|…+|。{3})$")
 LINK_DENSE = 0.5
 # Title plus subtitle: the most lines above the date line that can belong to the headline.
 MAX_HEADLINE_LINES = 2
+# Longer lines are prose, not a headline standing under the date line.
+HEADLINE_MAX_CHARS = 200
+# An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
+# text after a date is a sentence.
+BARE_VALUE_MAX_CHARS = 40
+# A line holding a date, without a known label, is a date line only when this short.
+DATE_LINE_MAX_CHARS = 160
 # A short line with no sentence punctuation, directly above a link-dense line, heads a box of
 # links ("Hot news", "最新动态"). 24 characters: box headings seen run 2-15; body sentences end
 # in punctuation, and captions rarely stand right above a link list.
 BOX_HEADING_MAX_CHARS = 24
 SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
+SENTENCE_PUNCTUATION_RE = re.compile(r"[.!?。！？，,；;]\s")
 # The body's own container must hold at least this share of the prose found without it;
 # below that the body is spread over sibling blocks (a lead paragraph wrapped on its own).
 CONTAINER_MIN_SHARE = 0.5
@@ -95,13 +152,18 @@ CONTAINER_MIN_SHARE = 0.5
 
 # Every field's cascade, strongest rung first; records name the rung that produced each field.
 RUNGS: dict[str, tuple[str, ...]] = {
-    "title": ("title-on-date-line", "line-above-date", "meta", "h1", "html-title", "listing-link"),
+    "title": (
+        "title-on-date-line", "line-above-date", "line-below-date",
+        "meta", "h1", "html-title", "listing-link",
+    ),
     "subtitle": ("line-under-title",),
-    "date": ("date-label", "meta", "url"),
-    "source": ("source-label", "source-note", "meta"),
+    "date": ("date-label", "date-any-label", "date-unlabelled", "meta", "url"),
+    "source": ("source-label", "after-date", "source-note", "meta"),
     "section": ("breadcrumb", "url-section"),
     "body": ("after-date-line", "known-container", "density"),
-}
+}  # fmt: skip
+# How strongly a date rung alone says "this is the page's date line".
+_KNOWN_LABEL, _ANY_LABEL, _UNLABELLED = RUNGS["date"][:3]
 
 
 @dataclass(frozen=True)
@@ -125,29 +187,28 @@ def extract_article(
 ) -> ArticleFields:
     """Read an article page. ``url`` is the live URL; ``listed`` what the listing showed for it;
     ``continuations`` the HTML of its further pages, whose bodies are appended in order."""
-    listing_title = listed.best_title if listed else None
     doc = read_page(html, url)
     article_url = parse_article_url(url)
-    page = _Layout(doc, article_url)
+    page = _Layout(doc, article_url, listed)
     rungs: dict[str, str] = {}
 
     title, subtitle = page.headline(rungs)
-    if title is None:
-        title = _first_rung(rungs, "title", _title_fallbacks(doc, listing_title))
-    day, date_source = _date(doc, page.date_match, article_url, rungs)
+    day, date_source = _date(doc, page.date_line, article_url, rungs)
     body_lines, source_note = page.body(rungs)
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
         part_doc = read_page(part_html, url)
-        part_lines, part_note = _Layout(part_doc, article_url).body({})
+        part_lines, part_note = _Layout(part_doc, article_url, listed).body({})
         body_lines += part_lines
         source_note = part_note or source_note  # a repost's closing note sits on its last page
         attachments += [found for found in _attachments(part_doc, article_url) if found not in attachments]
+    labelled_source, bare_source = page.source_values()
     source = _first_rung(
         rungs,
         "source",
         (
-            ("source-label", page.source_value()),
+            ("source-label", labelled_source),
+            ("after-date", bare_source),
             ("source-note", source_note),
             ("meta", doc.meta_value(META_SOURCE)),
         ),
@@ -189,13 +250,21 @@ def _disagreements(title: str | None, shown_day: str | None, listed: Listed | No
 
 def listing_shows_title(listed: Listed, title: str) -> bool:
     """Whether the listing's title attribute or link text is ``title``, whole or cut short."""
-    folded = collapse_whitespace(title).casefold()
-    for shown in (listed.title, listed.text):
-        shown = collapse_whitespace(shown).casefold()
-        if not shown:
-            continue
-        stem = CUT_MARK_RE.sub("", shown)
-        if shown == folded or (stem != shown and stem and folded.startswith(stem)):
+    return any(_agrees(shown, title) for shown in (listed.title, listed.text) if shown)
+
+
+def _fold(text: str) -> str:
+    return collapse_whitespace(text).casefold()
+
+
+def _agrees(witness: str, candidate: str) -> bool:
+    """Two titles agree when equal, or when one is the other cut short with "..." or "…"."""
+    a, b = _fold(witness), _fold(candidate)
+    if a == b:
+        return True
+    for cut, whole in ((a, b), (b, a)):
+        stem = CUT_MARK_RE.sub("", cut)
+        if stem != cut and stem and whole.startswith(stem):
             return True
     return False
 
@@ -210,8 +279,26 @@ def _first_rung(
     return None
 
 
+def _without_list_dates(text: str) -> str:
+    return LIST_DATE_RE.sub("", text).strip()
+
+
 def is_noise(line: Line) -> bool:
-    return line.link_density > LINK_DENSE or bool(NOISE_LINE_RE.match(line.text))
+    """Navigation, related-article lists (also with a date beside each link), banners, widgets."""
+    if line.link_density > LINK_DENSE or NOISE_LINE_RE.match(line.text):
+        return True
+    if not line.link_chars:
+        return False
+    undated = _without_list_dates(line.text)
+    return len(undated) < len(line.text) and line.link_chars > LINK_DENSE * len(undated)
+
+
+def is_control(line: Line) -> bool:
+    """A row of page controls: font size, print, close, share, a QR-code prompt."""
+    text = line.text
+    if len(text) > CONTROL_LINE_MAX_CHARS or not CONTROL_WORDS_RE.search(text):
+        return False
+    return not CONTROL_REST_RE.sub("", CONTROL_WORDS_RE.sub("", text))
 
 
 def is_breadcrumb(line: Line) -> bool:
@@ -219,63 +306,223 @@ def is_breadcrumb(line: Line) -> bool:
 
 
 def is_metadata(line: Line) -> bool:
-    """A line that starts with a label ("Source: CNIS", "浏览次数：12") is metadata, not prose."""
-    return bool(ANY_LABEL_RE.match(line.text))
+    """A line that starts with a known label ("Source: CNIS", "浏览次数：12") is metadata, not prose."""
+    return is_metadata_text(line.text)
 
 
-def date_field(text: str) -> re.Match[str] | None:
-    """The labelled date of a date line: one followed only by a time, separators or labels."""
-    if not any(colon in text for colon in COLONS):  # no label: spares the regex most lines
-        return None
-    for match in DATE_FIELD_RE.finditer(text):
-        rest = text[match.end() :]
-        rest = rest[DATE_TAIL_RE.match(rest).end() :]  # type: ignore[union-attr]  # matches ""
-        if not rest or not re.match(r"[^\W\d]", rest) or ANY_LABEL_RE.match(rest):
-            return match
+def has_colon(text: str) -> bool:
+    """Every label has a colon: most lines are spared the label patterns."""
+    return ":" in text or "：" in text
+
+
+def is_furniture(line: Line) -> bool:
+    """Never body, wherever it stands: navigation, controls, credits, view counts."""
+    text = line.text
+    return (
+        is_noise(line)
+        or is_breadcrumb(line)
+        or is_control(line)
+        or (has_colon(text) and bool(CREDIT_LINE_RE.match(text) or OTHER_META_LINE_RE.match(text)))
+    )
+
+
+def _label_of(match: re.Match[str]) -> tuple[str, int]:
+    """A label found by shape and where it starts; a long CJK run keeps its last characters."""
+    if match["words"]:
+        return match["words"], match.start("words")
+    cjk = match["cjk"][-CJK_LABEL_MAX:]
+    return cjk, match.end("cjk") - len(cjk)
+
+
+def is_label_line(line: Line) -> bool:
+    """A short ``label：value`` line ("Views: 1024", "作者：李明") beside a date line."""
+    text = line.text
+    if not has_colon(text):
+        return False
+    short_pair = len(text) <= BARE_VALUE_MAX_CHARS * 2 and bool(LABEL_AT_START_RE.match(text))
+    return short_pair or is_metadata(line)
+
+
+@dataclass(frozen=True)
+class DateLine:
+    """The line that shows the article's date, and what stands on it."""
+
+    index: int
+    day: str
+    rung: str
+    title_end: int
+    """Where the metadata starts on the line: text before it is a headline on the date line."""
+    bare_value: str | None
+    """An unlabelled value after the date ("2024-03-15 | CNIS"): the source, if anything."""
+
+
+def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
+    """(day, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
+    date line: a date with a known label, another label or none, followed only by a time,
+    separators, other ``label：value`` pairs or one short value."""
+    for found in find_dates(text):
+        before, after = text[: found.start], text[found.end :]
+        if known := KNOWN_DATE_LABEL_BEFORE_RE.search(before):
+            start, rung = known.start(), _KNOWN_LABEL
+        elif label_match := LABEL_BEFORE_RE.search(before):
+            start, rung = _label_of(label_match)[1], _ANY_LABEL
+        else:
+            start, rung = found.start, _UNLABELLED
+        if rung != _KNOWN_LABEL and len(text) > DATE_LINE_MAX_CHARS:
+            continue
+        ok, bare_value = _metadata_tail(after)
+        if ok:
+            return found.day, rung, start, bare_value if rung == _UNLABELLED else None
     return None
 
 
-def join_label_cells(lines: list[Line]) -> list[Line]:
-    """Lines as they read: a label alone on its line is joined with the value line after it."""
+def _metadata_tail(after: str) -> tuple[bool, str | None]:
+    """Whether what follows a date is metadata, and the unlabelled value it starts with, if any."""
+    rest = after.lstrip(SEPARATOR_CHARS)
+    rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(SEPARATOR_CHARS) if WEEKDAY_RE.match(rest) else rest
+    if not rest or LABEL_AT_START_RE.match(rest) or rest[0] in "[【(（":
+        return True, None
+    separated = len(rest) < len(after)
+    value = VALUE_END_RE.split(rest, maxsplit=1)[0]
+    if next_label := LABEL_PAIR_RE.search(value):
+        value = value[: _label_of(next_label)[1]]
+    value = value.strip(SEPARATOR_CHARS)
+    if separated and value and len(value) <= BARE_VALUE_MAX_CHARS and not _is_sentence(value):
+        return True, value
+    return False, None
+
+
+def _is_sentence(text: str) -> bool:
+    return bool(SENTENCE_PUNCTUATION_RE.search(text + " "))
+
+
+def _is_value_of(label: str, value: str) -> bool:
+    """Whether a line is the value of a label line above it: short, and a date or a source."""
+    return len(value) <= BARE_VALUE_MAX_CHARS and (
+        bool(find_dates(value)) or bool(SOURCE_LABEL_WORDS_RE.search(label)) or is_metadata_text(label)
+    )
+
+
+def is_metadata_text(text: str) -> bool:
+    return has_colon(text) and bool(ANY_LABEL_RE.match(text))
+
+
+def join_label_cells(lines: Sequence[Line]) -> list[Line]:
+    """Lines as they read: a label alone on its line (or in a ``dt``/``th`` cell) is joined with
+    the value line (or ``dd``/``td`` cell) after it. A body line ending in a colon ("Key
+    points:") keeps the paragraph after it: a value is short, and a date or a source."""
     joined: list[Line] = []
     for line in lines:
         previous = joined[-1] if joined else None
-        if previous is not None and LABEL_ONLY_RE.match(previous.text) and not is_metadata(line):
-            joined[-1] = Line(
-                f"{previous.text}{line.text}", previous.block, previous.link_chars + line.link_chars
-            )
+        if previous is not None and not is_label_line(line):
+            if (
+                has_colon(previous.text)
+                and LABEL_ONLY_RE.match(previous.text)
+                and _is_value_of(previous.text, line.text)
+            ):
+                text = f"{previous.text}{line.text}"
+            elif previous.block.tag in LABEL_CELL_TAGS and line.block.tag in VALUE_CELL_TAGS:
+                text = f"{previous.text}：{line.text}"
+            else:
+                joined.append(line)
+                continue
+            joined[-1] = Line(text, previous.block, previous.link_chars + line.link_chars)
         else:
             joined.append(line)
     return joined
 
 
+def _title_witnesses(doc: Document, listed: Listed | None) -> list[tuple[str, str]]:
+    """What the page's head and the listing say the title is, as (rung, text), strongest first."""
+    witnesses = [
+        ("meta", doc.meta_value(META_TITLE) or ""),
+        ("h1", collapse_whitespace(doc.selector.xpath("string(//h1)").get() or "")),
+        ("html-title", _html_title(doc) or ""),
+        ("listing-link", listed.title or listed.text if listed else ""),
+    ]
+    return [(rung, text) for rung, text in witnesses if text]
+
+
 class _Layout:
     """Where the date line, breadcrumb and headline sit among the page's visible lines."""
 
-    def __init__(self, doc: Document, article_url: ArticleUrl | None) -> None:
+    def __init__(self, doc: Document, article_url: ArticleUrl | None, listed: Listed | None) -> None:
         self.doc = doc
+        self.listed = listed
         self.lines = join_label_cells(doc.lines)
         self.breadcrumb_index = next((i for i, line in enumerate(self.lines) if is_breadcrumb(line)), None)
         self.breadcrumb = None if self.breadcrumb_index is None else self.lines[self.breadcrumb_index]
-        self.date_index, self.date_match = self._find_date_line(article_url)
+        self.date_line = self._find_date_line(article_url)
+        self.head_start, self.head_end = self._metadata_block()
+        self.body_start = self.head_end
 
-    def _find_date_line(self, article_url: ArticleUrl | None) -> tuple[int | None, re.Match[str] | None]:
+    @cached_property
+    def witnesses(self) -> list[tuple[str, str]]:
+        return _title_witnesses(self.doc, self.listed)
+
+    def _find_date_line(self, article_url: ArticleUrl | None) -> DateLine | None:
         """The first date line after the breadcrumb that is not later than the URL's date.
 
         Site headers show today's date before the breadcrumb; the shown date of an article is
-        never later than its URL date (facts, section 5). Either rule only breaks ties.
+        never later than its URL date (facts, section 5). Either rule only breaks ties. A date
+        line found by its shape alone (no known label) must stand before most of the page's
+        prose, beside a line that is no link, and agree with the listing's date where the
+        listing shows one: a notice's closing "2013年11月12日" or a dated sidebar is no date line.
         """
         url_day = article_url.url_date.isoformat() if article_url else "9999-12-31"
         after = self.breadcrumb_index if self.breadcrumb_index is not None else -1
-        candidates = [
-            (index <= after, (_parse_day(match.group(0)) or "") > url_day, index, match)
-            for index, line in enumerate(self.lines)
-            if line.link_density <= LINK_DENSE and (match := date_field(line.text))
-        ]
-        if not candidates:
-            return None, None
-        _, _, index, match = min(candidates, key=lambda candidate: candidate[:3])
-        return index, match
+        listed_day = self.listed.date if self.listed else None
+        prose: list[int] = []  # prose characters before each line, counted when first needed
+        candidates = []
+        for index, line in enumerate(self.lines):
+            if candidates and candidates[0][0][:3] == (False, False, False):
+                break  # the first fitting date line after the breadcrumb: none later beats it
+            text = line.text
+            if len(text) > DATE_LINE_MAX_CHARS and not has_colon(text):
+                continue  # a paragraph; a long date line is a headline and a labelled date
+            if line.link_density > LINK_DENSE or not (read := read_date_line(text)):
+                continue
+            day, rung, title_end, bare_value = read
+            weak = rung != _KNOWN_LABEL
+            if weak and not self._stands_like_a_date_line(index, prose, after):
+                continue
+            misfit = weak and listed_day is not None and day != listed_day
+            key = (day > url_day, index <= after, misfit, index)
+            candidates.append((key, DateLine(index, day, rung, title_end, bare_value)))
+            candidates.sort(key=lambda candidate: candidate[0])
+        return candidates[0][1] if candidates else None
+
+    def _stands_like_a_date_line(self, index: int, prose: list[int], after: int) -> bool:
+        if not prose:
+            prose.append(0)
+            for line in self.lines:
+                prose.append(prose[-1] + (0 if is_noise(line) else len(line.text) - line.link_chars))
+        before_chars = prose[index] - prose[after + 1]
+        after_chars = prose[-1] - prose[index + 1]
+        if after_chars < before_chars:
+            return False
+        neighbours = self.lines[max(index - 1, 0) : index] + self.lines[index + 1 : index + 2]
+        return any(line.link_density <= LINK_DENSE for line in neighbours)
+
+    def _metadata_block(self) -> tuple[int, int]:
+        """The date line with the label lines and control rows right above and under it. A line
+        with a label of unknown wording counts only in an element beside the date line's: the
+        body may open with "地址：…" or "联系人：…", and its paragraphs have a container of their own.
+        """
+        if self.date_line is None:
+            return 0, 0
+        date_block = self.lines[self.date_line.index].block
+
+        def beside(line: Line) -> bool:
+            return is_metadata(line) or (is_label_line(line) and _siblings(line.block, date_block))
+
+        start = end = self.date_line.index
+        while start > 0 and beside(self.lines[start - 1]):
+            start -= 1
+        end += 1
+        while end < len(self.lines) and (beside(self.lines[end]) or is_furniture(self.lines[end])):
+            end += 1
+        return start, end
 
     def breadcrumb_trail(self) -> str | None:
         if self.breadcrumb is None:
@@ -287,33 +534,77 @@ class _Layout:
         return " > ".join(crumbs) or None
 
     def headline(self, rungs: dict[str, str]) -> tuple[str | None, str | None]:
-        """Title and subtitle from the text before the date line's labels, or the lines above it."""
-        if self.date_index is None:
-            return None, None
-        line = self.lines[self.date_index]
-        first_label = ANY_LABEL_RE.search(line.text)
-        before_labels = line.text[: first_label.start() if first_label else 0].strip(" |/·")
-        if before_labels and not is_breadcrumb(line):
-            rungs["title"] = "title-on-date-line"
-            return before_labels, None
-        above = self._lines_above_date()
-        if not above:
-            return None, None
-        rungs["title"] = "line-above-date"
+        """Title and subtitle: of the page's own candidates (text before the date line's labels,
+        the lines above it, the line under it, meta, h1, <title>), the one that most of the
+        others and the listing agree with; on a tie, the strongest rung."""
+        own = self._headline_candidates()
+        candidates = own + [(rung, text) for rung, text in self.witnesses if rung != "listing-link"]
+        if not candidates:
+            return _first_rung(rungs, "title", tuple((r, t) for r, t in self.witnesses)), None
+        everyone = [text for _, text in candidates] + [t for r, t in self.witnesses if r == "listing-link"]
+
+        def support(text: str) -> int:
+            return sum(_agrees(other, text) for other in everyone) - 1
+
+        order = {rung: rank for rank, rung in enumerate(RUNGS["title"])}
+        rung, title = min(candidates, key=lambda c: (-support(c[1]), order[c[0]]))
+        rungs["title"] = rung
+        subtitle = None
+        if rung == "line-above-date":
+            title, subtitle = self._title_and_subtitle()
+            if subtitle is not None:
+                rungs["subtitle"] = "line-under-title"
+        elif rung == "line-below-date":
+            self.body_start = self._line_below_index + 1
+        return title, subtitle
+
+    def _headline_candidates(self) -> list[tuple[str, str]]:
+        if self.date_line is None:
+            return []
+        line = self.lines[self.date_line.index]
+        before = line.text[: self.date_line.title_end].strip(SEPARATOR_CHARS)
+        if before and not is_breadcrumb(line):
+            if self.date_line.rung == _KNOWN_LABEL:
+                return [("title-on-date-line", before)]
+            # Where the label is unknown, so is where it starts: a title the head or the listing
+            # states, standing at the start of the line, is the headline.
+            folded = _fold(line.text)
+            for _, witness in self.witnesses:
+                if len(witness) < len(line.text) and folded.startswith(_fold(witness)):
+                    return [("title-on-date-line", witness)]
+        candidates = []
+        if above := self._lines_above_date:
+            candidates.append(("line-above-date", above[0].text))
+        below = self._line_below_date()
+        if below is not None and (not above or any(_agrees(w, below.text) for _, w in self.witnesses)):
+            candidates.append(("line-below-date", below.text))
+        return candidates
+
+    def _line_below_date(self) -> Line | None:
+        index = self.head_end
+        if index < len(self.lines) and len(self.lines[index].text) <= HEADLINE_MAX_CHARS:
+            line = self.lines[index]
+            if not (ARTICLE_END_RE.match(line.text) or SOURCE_NOTE_RE.match(line.text)):
+                self._line_below_index = index
+                return line
+        return None
+
+    def _title_and_subtitle(self) -> tuple[str, str | None]:
+        above = self._lines_above_date
         if len(above) == 1:
             return above[0].text, None
         first, second = above
-        references = _reference_titles(self.doc)
+        references = [_fold(text) for _, text in self.witnesses if _ != "listing-link"]
         if _matches_any(second.text, references) and not _matches_any(first.text, references):
             return second.text, None
-        rungs["subtitle"] = "line-under-title"
         return first.text, second.text
 
+    @cached_property
     def _lines_above_date(self) -> list[Line]:
         crumbs = set((self.breadcrumb_trail() or "").split(" > "))
         above: list[Line] = []
-        for line in reversed(self.lines[: self.date_index]):
-            if is_metadata(line):
+        for line in reversed(self.lines[: self.head_start]):
+            if is_metadata(line) or is_control(line):
                 continue
             if is_breadcrumb(line) or is_noise(line) or line.text in crumbs:
                 break
@@ -322,37 +613,24 @@ class _Layout:
                 break
         return above
 
-    def _metadata_lines(self) -> list[Line]:
-        """The date line and the label-only lines right under it."""
-        if self.date_index is None:
-            return []
-        lines = [self.lines[self.date_index]]
-        for line in self.lines[self.date_index + 1 :]:
-            if not is_metadata(line):
-                break
-            lines.append(line)
-        return lines
-
-    def source_value(self) -> str | None:
-        for line in self._metadata_lines():
-            if match := SOURCE_FIELD_RE.search(line.text):
-                value = match["value"]
-                if next_label := NEXT_LABEL_RE.search(value):
-                    value = value[: next_label.start()]
-                value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
-                if value:
-                    return value
-        return None
+    def source_values(self) -> tuple[str | None, str | None]:
+        """The source by its label anywhere in the date line's block, and a bare value after an
+        unlabelled date."""
+        for line in self.lines[self.head_start : self.head_end]:
+            if value := _labelled_source(line.text):
+                return value, None
+        return None, self.date_line.bare_value if self.date_line else None
 
     def body(self, rungs: dict[str, str]) -> tuple[list[Line], str | None]:
         """Body lines and a trailing ``(Source: X)`` note, from the first rung that finds prose."""
-        if self.date_index is not None:
+        if self.date_line is not None:
             lines, note = self._body_after_date_line()
             if lines:
                 rungs["body"] = "after-date-line"
                 return lines, note
-        metadata = {id(line) for line in self._metadata_lines()}
-        candidates = [line for line in self.lines if id(line) not in metadata]
+        candidates = [
+            line for index, line in enumerate(self.lines) if not self.head_start <= index < self.body_start
+        ]
         for xpath in BODY_CONTAINER_XPATHS:
             for container in self.doc.selector.xpath(xpath):
                 lines, note = _prose(_lines_inside(candidates, container.root))
@@ -370,12 +648,12 @@ class _Layout:
         That block is the highest ancestor of the first prose line that does not also hold the
         date line: the body's own container, which leaves sidebars and the footer outside.
         """
-        assert self.date_index is not None
-        after = self.lines[self.date_index + len(self._metadata_lines()) :]
+        assert self.date_line is not None
+        after = self.lines[self.body_start :]
         flat, flat_note = _prose(after, footer=True)
         if not flat:
             return flat, flat_note
-        container = _own_container(flat[0].block, self.lines[self.date_index].block)
+        container = _own_container(flat[0].block, self.lines[self.body_start - 1].block)
         if container is None:
             return flat, flat_note
         scoped, note = _prose(_lines_inside(after, container))
@@ -385,6 +663,38 @@ class _Layout:
         if _text_length(scoped) < CONTAINER_MIN_SHARE * _text_length(flat):
             return flat, flat_note
         return scoped, note
+
+
+def _siblings(block: Element, other: Element) -> bool:
+    """The same element, children of one element, or cells of rows of one table."""
+    parent, other_parent = block.getparent(), other.getparent()
+    if block is other or parent is other_parent:
+        return True
+    return (
+        parent is not None
+        and other_parent is not None
+        and parent.tag == other_parent.tag == "tr"
+        and parent.getparent() is other_parent.getparent()
+    )
+
+
+def _labelled_source(text: str) -> str | None:
+    """The value of the first label on ``text`` that names a source ("来源：", "发布部门：")."""
+    if match := SOURCE_FIELD_RE.search(text):
+        value = match["value"]
+    else:
+        pairs = (
+            pair for pair in LABEL_PAIR_RE.finditer(text) if SOURCE_LABEL_WORDS_RE.search(_label_of(pair)[0])
+        )
+        if (pair := next(pairs, None)) is None:
+            return None
+        value = text[pair.end() :]
+    if next_label := NEXT_LABEL_RE.search(value):
+        value = value[: next_label.start()]
+    if next_pair := VALUE_NEXT_LABEL_RE.search(value):
+        value = value[: next_pair.start("label")]
+    value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
+    return value or None
 
 
 def _own_container(block: Element, date_block: Element) -> Element | None:
@@ -414,8 +724,7 @@ def _prose(lines: list[Line], *, footer: bool = False) -> tuple[list[Line], str 
         if match := SOURCE_NOTE_RE.match(line.text):
             note = match["value"]
             continue
-        furniture = is_noise(line) or is_breadcrumb(line)
-        if not furniture and not _heads_link_box(line, lines[index + 1 : index + 2]):
+        if not is_furniture(line) and not _heads_link_box(line, lines[index + 1 : index + 2]):
             kept.append(line)
     return kept, note
 
@@ -446,56 +755,42 @@ def _densest_block(lines: list[Line]) -> list[Line]:
     return _lines_inside(lines, max(scores, key=scores.__getitem__))
 
 
-def _reference_titles(doc: Document) -> list[str]:
-    titles = [doc.meta_value(META_TITLE), _html_title(doc)]
-    titles += doc.selector.xpath("//h1//text()").getall()
-    return [collapse_whitespace(title).casefold() for title in titles if title and title.strip()]
-
-
 def _matches_any(text: str, references: list[str]) -> bool:
-    folded = text.casefold()
+    folded = _fold(text)
     return any(folded == ref or ref.startswith(folded) for ref in references)
 
 
+_TITLE_SEPARATOR = TITLE_SUFFIX_SEPARATORS_RE.pattern
+_PAGE_NAME = _alternation(tuple(PAGE_NAMES))
+TITLE_NAME_SUFFIX_RE = re.compile(rf"(?:{_TITLE_SEPARATOR})(?:{_PAGE_NAME})\s*$", re.IGNORECASE)
+TITLE_NAME_PREFIX_RE = re.compile(rf"^\s*(?:{_PAGE_NAME})(?:{_TITLE_SEPARATOR})", re.IGNORECASE)
+
+
 def _html_title(doc: Document) -> str | None:
-    return TITLE_SUFFIX_RE.sub("", doc.html_title).strip() or None
-
-
-def _title_fallbacks(doc: Document, listing_title: str | None) -> tuple[tuple[str, str | None], ...]:
-    h1 = collapse_whitespace(doc.selector.xpath("string(//h1)").get() or "")
-    return (
-        ("meta", doc.meta_value(META_TITLE)),
-        ("h1", h1),
-        ("html-title", _html_title(doc)),
-        ("listing-link", collapse_whitespace(listing_title or "")),
-    )
-
-
-def _parse_day(text: str | None) -> str | None:
-    if not text or not (match := ISO_DATE_RE.search(text)):
-        return None
-    try:
-        return date(int(match["year"]), int(match["month"]), int(match["day"])).isoformat()
-    except ValueError:
-        return None
+    """The ``<title>`` less the names of the site and its sections at either end; None when that
+    is all it says ("标院新闻_中国标准化研究院")."""
+    title = doc.html_title
+    while True:
+        shorter = TITLE_NAME_PREFIX_RE.sub("", TITLE_NAME_SUFFIX_RE.sub("", title))
+        if shorter == title:
+            break
+        title = shorter
+    title = title.strip()
+    return None if not title or title.casefold() in PAGE_NAMES else title
 
 
 def _date(
     doc: Document,
-    date_match: re.Match[str] | None,
+    date_line: DateLine | None,
     article_url: ArticleUrl | None,
     rungs: dict[str, str],
 ) -> tuple[str | None, str | None]:
     """The date the page shows; the URL's date only as a fallback marked ``url``."""
-    shown = _first_rung(
-        rungs,
-        "date",
-        (
-            ("date-label", _parse_day(date_match.group(0)) if date_match else None),
-            ("meta", _parse_day(doc.meta_value(META_DATE))),
-        ),
-    )
-    if shown:
+    if date_line is not None:
+        rungs["date"] = date_line.rung
+        return date_line.day, "page"
+    if shown := parse_day(doc.meta_value(META_DATE)):
+        rungs["date"] = "meta"
         return shown, "page"
     if article_url is not None:
         rungs["date"] = "url"
