@@ -11,7 +11,9 @@ import pytest
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
+from cnis_crawler.extraction import Listed
 from cnis_crawler.jobdir import FlushingDupeFilter, WalSQLiteQueue, finish_job, prepare_job, queued_requests
+from cnis_crawler.spiders.cnis import CnisSpider
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -172,3 +174,34 @@ def test_a_queued_request_that_cannot_be_read_is_damage(tmp_path: Path) -> None:
     db.commit()
     db.close()
     assert prepare_job(tmp_path / "cnis").found == "damaged"
+
+
+def test_a_queued_article_request_keeps_what_its_listing_showed(tmp_path: Path) -> None:
+    """An article request waits in the disk queue with the Listed its listing gave (cb_kwargs),
+    and comes back from it (as in a resumed job) with the same callback and the same Listed."""
+    crawler = get_crawler(CnisSpider)
+    crawler.spider = spider = CnisSpider.from_crawler(crawler)
+    listed = Listed(
+        "Sixth ISSCC Plenary Meeting held in Ha...",
+        "Sixth ISSCC Plenary Meeting held in Hangzhou",
+        "2022-11-28",
+    )
+    url = "https://en.cnis.ac.cn/xwdt/bydt/202211/t20221128_53416.shtml"
+    path = str(tmp_path / "cnis" / "requests.queue" / "10")
+    queue = WalSQLiteQueue.from_crawler(crawler, path)
+    queue.push(spider.article_request(url, listed))
+    queue.push(spider.article_request(url.replace("53416", "53417"), Listed(title="From the crawl state")))
+    queue.close()
+    assert prepare_job(tmp_path / "cnis").found == "resumable"
+    assert [request["cb_kwargs"]["listed"] for request in queued_requests(tmp_path / "cnis")] == [
+        listed,
+        Listed(title="From the crawl state"),
+    ]
+    resumed = WalSQLiteQueue.from_crawler(crawler, path)
+    request = resumed.pop()
+    resumed.close()
+    assert request is not None
+    assert (request.callback, request.cb_kwargs) == (
+        spider.parse_article,
+        {"live_url": url, "listed": listed},
+    )
