@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from itemadapter import ItemAdapter
 
-from cnis_crawler.extraction import RUNGS, Listed, extract_listing
+from cnis_crawler.extraction import RUNGS, Listed, extract_article, extract_listing
 from cnis_crawler.items import FetchedPage
 from cnis_crawler.pipelines import ExtractArticlePipeline
 from tests.conftest import (
@@ -88,3 +88,14 @@ def test_record_names_the_rung_of_every_field(page: Path) -> None:
     for name, rung in extracted_by.items():
         assert rung in (*RUNGS[name], None), f"{page_id(page)}: unknown rung {rung!r} for {name}"
         assert (rung is None) == (extracted_record(page)[name] is None), f"{page_id(page)}: {name}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_page_agrees_with_its_listing(page: Path) -> None:
+    """Every fixture article is listed (cut title, whole title, date) as its page states it."""
+    url = live_url(page)
+    listed = listed_articles().get(url)
+    assert listed is not None, f"{page_id(page)}: not listed"
+    assert listed.date, f"{page_id(page)}: listed without a date"
+    fields = extract_article(page_text(page), url, listed, [page_text(part) for part in part_pages(page)])
+    assert fields.disagreements == (), f"{page_id(page)}: page and listing disagree ({listed})"
