@@ -224,3 +224,157 @@ def test_live_site_edge_case(url: str, html: str, expected: dict[str, str | None
 def test_deeply_nested_markup_does_not_overflow() -> None:
     html = f"<h2>T</h2><p>Date: 2023-06-02</p>{'<div>' * 5000}<p>{PROSE}</p>{'</div>' * 5000}"
     assert extract_article(html, EN_URL).title == "T"
+
+
+# A redesign changes the date line's label, drops it, or splits it over elements, and puts
+# controls between the date line and the body: each field still stands on another signal.
+TOOLBAR = "<div>Your Location:<a>CNIS Home</a>-&gt;<a>News</a>-&gt;<a>CNIS news</a></div>"
+ZH_CRUMB = "<div>首页>本院动态>标院新闻</div>"
+FOOTER = "<div>©China National Institute of Standardization | Privacy Policy</div>"
+EN_BODY = f"<div class='c'><p>{PROSE}</p><p>Delegates from twelve countries attended.</p></div>"
+EN_BODY_TEXT = f"{PROSE}\n\nDelegates from twelve countries attended."
+ZH_BODY = f"<div class='c'><p>{ZH_PROSE}</p><p>与会人员进行了深入交流。</p></div>"
+ZH_BODY_TEXT = f"{ZH_PROSE}\n\n与会人员进行了深入交流。"
+REDESIGNS = [
+    pytest.param(
+        EN_URL,
+        f"<title>China National Institute of Standardization</title>{TOOLBAR}<h2>Forum held</h2>"
+        f"<div>Release time: 2023-06-02 09:30 &nbsp; Source: CNIS &nbsp; Views: 1024</div>{EN_BODY}{FOOTER}",
+        None,
+        {
+            "title": ("Forum held", "line-above-date"),
+            "date": ("2023-06-02", "date-any-label"),
+            "source": ("CNIS", "source-label"),
+            "body": (EN_BODY_TEXT, "after-date-line"),
+        },
+        id="unknown-date-label-and-generic-title",
+    ),
+    pytest.param(
+        EN_URL,
+        f"<title>CNIS news - CNIS</title>{TOOLBAR}<h2>Forum held</h2><div>2023-06-02 | CNIS</div>{EN_BODY}",
+        None,
+        {
+            "title": ("Forum held", "line-above-date"),
+            "date": ("2023-06-02", "date-unlabelled"),
+            "source": ("CNIS", "after-date"),
+        },
+        id="unlabelled-date-after-the-headline-with-a-bare-source",
+    ),
+    pytest.param(
+        EN_URL,
+        f"<title>CNIS</title>{TOOLBAR}<div>June 2, 2023</div><h3>Forum held in Xi'an</h3>{EN_BODY}{FOOTER}",
+        Listed(text="Forum held in...", title="", date="2023-06-02"),
+        {
+            "title": ("Forum held in Xi'an", "line-below-date"),
+            "date": ("2023-06-02", "date-unlabelled"),
+            "source": (None, None),
+            "body": (EN_BODY_TEXT, "after-date-line"),
+        },
+        id="unlabelled-date-before-the-headline",
+    ),
+    pytest.param(
+        ZH_URL,
+        f"<title>中国标准化研究院</title>{ZH_CRUMB}<h1>我院召开推进会</h1>"
+        "<dl><dt>发稿时间</dt><dd>2025年10月20日</dd><dt>信息来源</dt><dd>科技管理部</dd></dl>"
+        '<div>【字体：<a href="javascript:z(16)">大</a> <a href="javascript:z(14)">中</a> '
+        '<a href="javascript:z(12)">小</a>】</div><div>扫一扫在手机打开当前页</div>'
+        f"{ZH_BODY}<div>责任编辑：王强</div>"
+        '<div>上一篇：<a href="./t1.html">我院举办标准化大讲堂</a></div><div>下一篇：没有了</div>'
+        '<ul><li><a href="./t2.html">相关新闻一</a> [10-01]</li><li><a href="./t3.html">相关新闻</a> 2025-09-01</li></ul>',
+        None,
+        {
+            "title": ("我院召开推进会", "line-above-date"),
+            "date": ("2025-10-20", "date-any-label"),
+            "source": ("科技管理部", "source-label"),
+            "body": (ZH_BODY_TEXT, "after-date-line"),
+        },
+        id="definition-list-widgets-credits-prev-next-dated-links",
+    ),
+    pytest.param(
+        ZH_URL,
+        f"<title>标院新闻_中国标准化研究院</title>{ZH_CRUMB}<h1>我院召开推进会</h1>"
+        "<div><span>更新时间：</span><span>2025-10-20</span><span>发布部门：</span><span>科技管理部</span>"
+        f"<span>点击数：356</span></div>{ZH_BODY}",
+        None,
+        {
+            "title": ("我院召开推进会", "line-above-date"),
+            "date": ("2025-10-20", "date-any-label"),
+            "source": ("科技管理部", "source-label"),
+            "body": (ZH_BODY_TEXT, "after-date-line"),
+        },
+        id="labels-and-values-in-separate-spans",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{TOOLBAR}<h2>Forum held</h2><div>Posted on: Jun. 2, 2023</div><div>[Font size: A+ A A-] Print | Close</div>"
+        f"<div>Scan the QR code to read on your phone</div>{EN_BODY}<div>Editor: Li Wei</div>"
+        '<div>Previous: <a href="./a.shtml">Another article</a></div><div>Next: none</div>',
+        None,
+        {
+            "date": ("2023-06-02", "date-any-label"),
+            "source": (None, None),
+            "body": (EN_BODY_TEXT, "after-date-line"),
+        },
+        id="english-month-controls-credit-previous-next",
+    ),
+    pytest.param(
+        ZH_URL,
+        f"{ZH_CRUMB}<div>我院召开推进会 <span>发稿时间：2025-10-20</span><span>作者：李明</span></div>{ZH_BODY}",
+        Listed(title="我院召开推进会", date="2025-10-20"),
+        {
+            "title": ("我院召开推进会", "title-on-date-line"),
+            "date": ("2025-10-20", "date-any-label"),
+            "source": (None, None),
+        },
+        id="title-on-a-date-line-with-an-unknown-label",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "html", "listed", "expected"), REDESIGNS)
+def test_redesigned_date_line(
+    url: str, html: str, listed: Listed | None, expected: dict[str, tuple[str | None, str | None]]
+) -> None:
+    fields = extract_article(html, url, listed)
+    for name, (value, rung) in expected.items():
+        assert (getattr(fields, name), fields.extracted_by[name]) == (value, rung), name
+    assert fields.disagreements == ()
+
+
+def test_a_notices_closing_date_is_no_date_line() -> None:
+    """A notice signs off with its issuer and a date; the page's own date line has gone."""
+    html = (
+        f"<title>关于举办培训班的通知</title>{ZH_CRUMB}<h1>关于举办培训班的通知</h1>"
+        f"<div class='c'><p>{ZH_PROSE}</p><p>中国标准化研究院</p><p>2025年10月8日</p></div>{FOOTER}"
+    )
+    fields = extract_article(html, ZH_URL)
+    assert (fields.date, fields.date_source) == ("2025-10-22", "url")
+    assert fields.title == "关于举办培训班的通知"
+    assert fields.body.endswith("2025年10月8日")
+
+
+def test_a_dated_sidebar_is_no_date_line() -> None:
+    html = (
+        f"{ZH_CRUMB}<ul><li><a href='./t1.html'>我院举办标准化大讲堂</a><div>2025-09-01</div></li>"
+        f"<li><a href='./t2.html'>我院召开工作会</a><div>2025-08-01</div></li></ul>"
+        f"<h1>我院召开推进会</h1><div>2025-10-20</div>{ZH_BODY}"
+    )
+    fields = extract_article(html, ZH_URL)
+    assert (fields.title, fields.date) == ("我院召开推进会", "2025-10-20")
+
+
+def test_the_listing_date_picks_between_dates_found_by_shape() -> None:
+    html = f"{ZH_CRUMB}<div>2025-10-21</div><h1>我院召开推进会</h1><div>2025-10-20</div>{ZH_BODY}"
+    assert extract_article(html, ZH_URL).date == "2025-10-21"
+    assert extract_article(html, ZH_URL, Listed(date="2025-10-20")).date == "2025-10-20"
+
+
+def test_page_and_listing_disagreeing_keeps_the_pages_values() -> None:
+    html = f"{TOOLBAR}<h2>Forum held</h2><div>Date: 2023-06-02</div>{EN_BODY}"
+    fields = extract_article(
+        html, EN_URL, Listed(text="Workshop on...", title="Workshop on", date="2023-06-01")
+    )
+    assert (fields.title, fields.date) == ("Forum held", "2023-06-02")
+    assert fields.disagreements == ("title", "date")
+    agreeing = extract_article(html, EN_URL, Listed(text="Forum...", date="2023-06-02"))
+    assert agreeing.disagreements == ()

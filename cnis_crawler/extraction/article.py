@@ -134,6 +134,8 @@ LINK_DENSE = 0.5
 MAX_HEADLINE_LINES = 2
 # Longer lines are prose, not a headline standing under the date line.
 HEADLINE_MAX_CHARS = 200
+# A date line found by shape stands this close to the headline: above it, or under a subtitle.
+HEADLINE_REACH = 2
 # An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
 # text after a date is a sentence.
 BARE_VALUE_MAX_CHARS = 40
@@ -372,6 +374,8 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
             continue
         ok, bare_value = _metadata_tail(after)
         if ok:
+            if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
+                start = min(start, first_label.start())  # "Source: CNIS  Date: …": no title
             return found.day, rung, start, bare_value if rung == _UNLABELLED else None
     return None
 
@@ -493,16 +497,41 @@ class _Layout:
         return candidates[0][1] if candidates else None
 
     def _stands_like_a_date_line(self, index: int, prose: list[int], after: int) -> bool:
+        """A date line found by shape stands beside the headline (where the page shows a line
+        the head or the listing names as the title), before most of the prose, and in no list
+        item of links (a dated sidebar)."""
+        if self._in_link_list(index):
+            return False
+        if self.headline_indexes:
+            return any(self._reach(index, headline) <= HEADLINE_REACH for headline in self.headline_indexes)
         if not prose:
             prose.append(0)
             for line in self.lines:
-                prose.append(prose[-1] + (0 if is_noise(line) else len(line.text) - line.link_chars))
-        before_chars = prose[index] - prose[after + 1]
-        after_chars = prose[-1] - prose[index + 1]
-        if after_chars < before_chars:
+                counts = not (is_furniture(line) or SITE_FOOTER_RE.match(line.text))
+                prose.append(prose[-1] + (len(line.text) - line.link_chars if counts else 0))
+        return prose[-1] - prose[index + 1] >= prose[index] - prose[after + 1]
+
+    def _reach(self, index: int, other: int) -> int:
+        """Lines from one to the other, not counting the label lines and controls between."""
+        between = self.lines[min(index, other) + 1 : max(index, other)]
+        return 1 + sum(not (is_label_line(line) or is_furniture(line)) for line in between)
+
+    def _in_link_list(self, index: int) -> bool:
+        item = _list_item(self.lines[index].block)
+        if item is None:
             return False
         neighbours = self.lines[max(index - 1, 0) : index] + self.lines[index + 1 : index + 2]
-        return any(line.link_density <= LINK_DENSE for line in neighbours)
+        return any(line.link_density > LINK_DENSE and _contains(item, line.block) for line in neighbours)
+
+    @cached_property
+    def headline_indexes(self) -> list[int]:
+        """Where the page shows, as a line of its own, a title its head or the listing states."""
+        titles = [text for _, text in self.witnesses]
+        return [
+            index
+            for index, line in enumerate(self.lines)
+            if len(line.text) <= HEADLINE_MAX_CHARS and any(_agrees(title, line.text) for title in titles)
+        ]
 
     def _metadata_block(self) -> tuple[int, int]:
         """The date line with the label lines and control rows right above and under it. A line
@@ -663,6 +692,16 @@ class _Layout:
         if _text_length(scoped) < CONTAINER_MIN_SHARE * _text_length(flat):
             return flat, flat_note
         return scoped, note
+
+
+LIST_ITEM_TAGS = frozenset(("li", "tr", "dd", "dt"))
+
+
+def _list_item(block: Element) -> Element | None:
+    """The list item or table row that holds a block, if any (the block itself included)."""
+    if block.tag in LIST_ITEM_TAGS:
+        return block
+    return next((node for node in block.iterancestors(*LIST_ITEM_TAGS)), None)
 
 
 def _siblings(block: Element, other: Element) -> bool:
