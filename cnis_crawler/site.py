@@ -124,7 +124,8 @@ BODY_CONTAINER_XPATHS = (
 PREV_NEXT_WORDS = ("上一篇", "下一篇", "上一条", "下一条", "上一页", "下一页", "Previous", "Prev", "Next")
 ARTICLE_END_RE = re.compile(
     r"^(?:(?:Attachments?|附件|相关附件)\s*(?:" + COLON + r"|$)"
-    r"|(?:" + "|".join(PREV_NEXT_WORDS) + r")(?:\s+(?:article|post|news|item|story))?\s*(?:" + COLON + r"|$)"
+    r"|(?:" + "|".join(PREV_NEXT_WORDS) + r")(?:\s*(?:article|post|news|item|story|文章|新闻|信息))?"
+    r"\s*(?:" + COLON + r"|$)"
     r"|(?:Related (?:news|articles|links)|(?:More|Hot|Latest) news)\b"
     r"|相关(?:新闻|文章|链接|阅读)|热点新闻|最新动态)",
     re.IGNORECASE,
@@ -150,13 +151,14 @@ NOISE_LINE_RE = re.compile(
 # of these words (and brackets, separators, single letters such as "A+ A A-") is a control row,
 # wherever it stands; a sentence that uses some of them keeps its other words.
 CONTROL_WORDS = (
-    "字体", "字号", "默认", "大", "中", "小", "打印本页", "打印", "关闭窗口", "关闭本页", "关闭", "分享到",
-    "分享", "收藏本页", "收藏", "返回顶部", "返回", "顶部", "扫一扫", "扫描", "二维码", "在手机打开当前页",
-    "手机", "打开", "当前页", "用手机看", "微信", "微博", "朋友圈", "QQ空间", "QQ", "复制链接",
+    "字体", "字号", "默认", "还原", "放大", "缩小", "大", "中", "小", "打印本页", "打印此页", "打印",
+    "关闭窗口", "关闭本页", "关闭", "分享到", "分享至", "分享", "收藏本页", "收藏", "返回顶部", "返回",
+    "顶部", "扫一扫", "扫码", "扫描", "二维码", "在手机打开当前页", "用手机看", "手机", "打开", "当前页",
+    "阅读", "微信", "微博", "朋友圈", "QQ空间", "QQ", "复制链接",
     "Font size", "Font", "Size", "Text", "Print", "Close", "Window", "Share to", "Share on", "Share",
-    "Scan", "the", "QR code", "QR", "code", "to read", "read", "on", "your", "phone", "mobile",
+    "Scan", "with", "the", "QR code", "QR", "code", "to read", "read", "on", "your", "phone", "mobile",
     "WeChat", "Weibo", "LinkedIn", "Facebook", "Twitter", "Email", "Back to top", "Back", "Top",
-    "Bookmark", "this page", "page", "Small", "Medium", "Large",
+    "Bookmark", "this page", "page", "Small", "Medium", "Large", "Zoom", "in", "out",
 )  # fmt: skip
 CONTROL_LINE_MAX_CHARS = 48
 # Who wrote, edited or checked the article: credits, never body ("责任编辑：王强", "Editor: Li Wei").

@@ -88,6 +88,7 @@ LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL})\s*{COLON}$")
 LABEL_CELL_TAGS = frozenset(("dt", "th"))
 VALUE_CELL_TAGS = frozenset(("dd", "td"))
 SEPARATOR_CHARS = " |/·—\u2013-｜,，;；"  # also the en dash
+OPENING_BRACKETS, CLOSING_BRACKETS = "[【(（", "]】)）"
 WEEKDAY_RE = re.compile(
     r"^(?:(?:星期|周|礼拜)[一二三四五六日天]|(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\b\.?)",
     re.IGNORECASE,
@@ -298,8 +299,10 @@ def is_noise(line: Line) -> bool:
 def is_control(line: Line) -> bool:
     """A row of page controls: font size, print, close, share, a QR-code prompt."""
     text = line.text
-    if len(text) > CONTROL_LINE_MAX_CHARS or not CONTROL_WORDS_RE.search(text):
+    if len(text) > CONTROL_LINE_MAX_CHARS:
         return False
+    if not CONTROL_WORDS_RE.search(text):  # "A+ A A-": letters that grow or shrink the text
+        return ("+" in text or "-" in text) and not CONTROL_REST_RE.sub("", text)
     return not CONTROL_REST_RE.sub("", CONTROL_WORDS_RE.sub("", text))
 
 
@@ -382,9 +385,10 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
 
 def _metadata_tail(after: str) -> tuple[bool, str | None]:
     """Whether what follows a date is metadata, and the unlabelled value it starts with, if any."""
-    rest = after.lstrip(SEPARATOR_CHARS)
-    rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(SEPARATOR_CHARS) if WEEKDAY_RE.match(rest) else rest
-    if not rest or LABEL_AT_START_RE.match(rest) or rest[0] in "[【(（":
+    skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
+    rest = after.lstrip(skipped)
+    rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
+    if not rest or LABEL_AT_START_RE.match(rest) or rest[0] in OPENING_BRACKETS:
         return True, None
     separated = len(rest) < len(after)
     value = VALUE_END_RE.split(rest, maxsplit=1)[0]
@@ -591,7 +595,7 @@ class _Layout:
         if self.date_line is None:
             return []
         line = self.lines[self.date_line.index]
-        before = line.text[: self.date_line.title_end].strip(SEPARATOR_CHARS)
+        before = line.text[: self.date_line.title_end].strip(SEPARATOR_CHARS + OPENING_BRACKETS)
         if before and not is_breadcrumb(line):
             if self.date_line.rung == _KNOWN_LABEL:
                 return [("title-on-date-line", before)]
