@@ -1,13 +1,16 @@
-"""Drift fixtures: every article page again in two redesigned templates, every field unchanged.
+"""Drift fixtures: every article page again in four redesigned templates, every field unchanged.
 
-``tests/fixtures/drift/a`` and ``…/b`` (written by ``tests/fixtures/build_drift.py``) are the mirror
-with its article pages in other markup and the same text; each page must give exactly the record
-of its original. A failure names the variant, the page and the field.
+``tests/fixtures/drift/a`` … ``…/d`` (written by ``tests/fixtures/build_drift.py``) are the mirror
+with its article pages in other markup and the same text (``c`` and ``d`` also print the date line
+with other labels or none, in other date forms, among other metadata, and re-render the listing
+pages); each page must give exactly the record of its original. A failure names the variant, the
+page and the field.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -94,13 +97,57 @@ def test_variant_redesigns_articles_of_every_host(variant: str) -> None:
 
 def test_every_markup_change_on_several_pages_and_all_hosts() -> None:
     counts = dict.fromkeys(build_drift.FEATURES, 0)
+    hosts: dict[str, set[str]] = {feature: set() for feature in build_drift.FEATURES}
     for variant in VARIANTS:
         pages = [page for page, _ in build_drift.rendered(variant)]
         assert {page.article.host for page in pages} == set(HOSTS)
         for page in pages:
             for feature in page.features:
                 counts[feature] += 1
+                hosts[feature].add(page.article.host)
     assert min(counts.values()) >= 3, counts
+    for feature in build_drift.lb.FEATURES:  # c and d: on every host where the case makes sense
+        assert hosts[feature] == build_drift.FEATURE_HOSTS.get(feature, set(HOSTS)), feature
+
+
+LISTING_LINK = re.compile(r'<a href="(\./\d{6}/t\d{8}_\d+\.s?html)"')
+INLINE_SCRIPT = re.compile(r"<script[^>]*>(.*?)</script>", re.DOTALL)
+
+
+def pager_scripts(html: str) -> list[str]:
+    return [code for code in INLINE_SCRIPT.findall(html) if "createPageHTML" in code or "countPage" in code]
+
+
+def listing_pages(root: Path) -> list[Path]:
+    sections = build_drift.bm.SECTIONS
+    return sorted(path for s in sections for path in (root / s.host / s.path).glob("index*.*html"))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_listings_keep_links_order_and_pager(variant: str) -> None:
+    """a and b copy the listing pages; c and d re-render them around the same links and pager."""
+    originals, pages = listing_pages(SITE), listing_pages(DRIFT / variant)
+    assert [page.relative_to(DRIFT / variant) for page in pages] == [o.relative_to(SITE) for o in originals]
+    for page, original in zip(pages, originals, strict=True):
+        html, before = page.read_text(encoding="utf-8"), original.read_text(encoding="utf-8")
+        if variant not in build_drift.RELABELLED:
+            assert html == before, page
+            continue
+        assert html != before, page
+        assert LISTING_LINK.findall(html) == LISTING_LINK.findall(before), page
+        assert pager_scripts(html) == pager_scripts(before) != [], page
+
+
+def test_every_listing_change_on_several_pages_and_all_hosts() -> None:
+    counts = dict.fromkeys(build_drift.LISTING_FEATURES, 0)
+    hosts: dict[str, set[str]] = {feature: set() for feature in build_drift.LISTING_FEATURES}
+    for variant in build_drift.RELABELLED:
+        for listing, _ in build_drift.rendered_listings(variant):
+            for feature in listing.features:
+                counts[feature] += 1
+                hosts[feature].add(listing.section.host)
+    assert min(counts.values()) >= 3, counts
+    assert all(found == set(HOSTS) for found in hosts.values()), hosts
 
 
 def files(root: Path) -> dict[str, bytes]:

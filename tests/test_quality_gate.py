@@ -32,7 +32,7 @@ def test_every_page_set_is_found() -> None:
     assert len(SETS["original"]) >= 60, "tests/fixtures/site has lost its article pages"
     assert len(PAGES) == sum(len(pages) for name, pages in SETS.items() if name != "all")
     assert len({page.id for page in PAGES}) == len(PAGES)
-    assert {"drift/a", "drift/b"} <= set(SETS), "the drift variants must be scored too"
+    assert {"drift/a", "drift/b", "drift/c", "drift/d"} <= set(SETS), "the drift variants must be scored too"
     assert len(PAGES) >= FLOORS["_pinned_over_pages"], "fewer pages than the floors were pinned over"
 
 
