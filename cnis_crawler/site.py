@@ -90,10 +90,10 @@ MAX_DECLARED_PAGES = 2000
 COLONS = ":："
 COLON = f"[{COLONS}]"
 DATE_LABELS = ("Date", "Published", "发布时间", "发布日期", "时间", "日期")
-SOURCE_LABELS = ("Source", "来源", "信息来源", "部门", "发布单位")
+SOURCE_LABELS = ("Source", "From", "来源", "信息来源", "部门", "发布单位")
 # Labels that may share the date line; they end a value but are never the record's source.
 OTHER_META_LABELS = (
-    "Author", "From", "Editor", "Views", "Hits", "Font size",
+    "Author", "Editor", "Views", "Hits", "Font size",
     "作者", "编辑", "责任编辑", "浏览次数", "点击数", "阅读次数", "字号", "字体",
 )  # fmt: skip
 BREADCRUMB_LABELS = ("Your Location", "Your Position", "Location", "当前位置", "您现在的位置", "您的位置")
@@ -160,14 +160,14 @@ CONTROL_WORDS = (
     "WeChat", "Weibo", "LinkedIn", "Facebook", "Twitter", "Email", "Back to top", "Back", "Top",
     "Bookmark", "this page", "page", "Small", "Medium", "Large", "Zoom", "in", "out",
 )  # fmt: skip
-CONTROL_LINE_MAX_CHARS = 48
+CONTROL_LINE_MAX_CHARS = 80  # a row may hold two controls: "Print | Close Scan the QR code…"
 # Who wrote, edited or checked the article: credits, never body ("责任编辑：王强", "Editor: Li Wei").
 CREDIT_LABELS = (
     "责任编辑", "编辑", "审核", "审校", "校对", "终审", "初审", "撰稿", "摄影", "作者",
-    "Editor", "Editors", "Edited by", "Reviewer", "Proofreader", "Author", "Photo", "Photographer",
+    "Editor", "Editors", "Edited by", "Reviewer", "Proofreader", "Author", "Photographer",
 )  # fmt: skip
 # A label whose wording names where the article comes from: "信息来源", "发布部门", "Source from".
-SOURCE_LABEL_WORDS = ("来源", "部门", "单位", "机构", "出处", "Source", "Publisher")
+SOURCE_LABEL_WORDS = ("来源", "部门", "单位", "机构", "出处", "Source", "From", "Publisher")
 
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
 SOURCE_NOTE_RE = re.compile(

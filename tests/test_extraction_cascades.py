@@ -280,7 +280,8 @@ REDESIGNS = [
         '<a href="javascript:z(12)">小</a>】</div><div>扫一扫在手机打开当前页</div>'
         f"{ZH_BODY}<div>责任编辑：王强</div>"
         '<div>上一篇：<a href="./t1.html">我院举办标准化大讲堂</a></div><div>下一篇：没有了</div>'
-        '<ul><li><a href="./t2.html">相关新闻一</a> [10-01]</li><li><a href="./t3.html">相关新闻</a> 2025-09-01</li></ul>',
+        '<ul><li><a href="./t2.html">相关新闻一</a> [10-01]</li>'
+        '<li><a href="./t3.html">相关新闻</a> 2025-09-01</li></ul>',
         None,
         {
             "title": ("我院召开推进会", "line-above-date"),
@@ -306,7 +307,8 @@ REDESIGNS = [
     ),
     pytest.param(
         EN_URL,
-        f"{TOOLBAR}<h2>Forum held</h2><div>Posted on: Jun. 2, 2023</div><div>[Font size: A+ A A-] Print | Close</div>"
+        f"{TOOLBAR}<h2>Forum held</h2><div>Posted on: Jun. 2, 2023</div>"
+        "<div>[Font size: A+ A A-] Print | Close</div>"
         f"<div>Scan the QR code to read on your phone</div>{EN_BODY}<div>Editor: Li Wei</div>"
         '<div>Previous: <a href="./a.shtml">Another article</a></div><div>Next: none</div>',
         None,
@@ -319,7 +321,8 @@ REDESIGNS = [
     ),
     pytest.param(
         ZH_URL,
-        f"{ZH_CRUMB}<div>我院召开推进会 <span>发稿时间：2025-10-20</span><span>作者：李明</span></div>{ZH_BODY}",
+        f"{ZH_CRUMB}<div>我院召开推进会 <span>发稿时间：2025-10-20</span>"
+        f"<span>作者：李明</span></div>{ZH_BODY}",
         Listed(title="我院召开推进会", date="2025-10-20"),
         {
             "title": ("我院召开推进会", "title-on-date-line"),
@@ -327,6 +330,45 @@ REDESIGNS = [
             "source": (None, None),
         },
         id="title-on-a-date-line-with-an-unknown-label",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{TOOLBAR}<div>Photo: training course opens in Hangzhou</div><div>Date: 2023-06-02 Source:CNIS</div>"
+        f"{EN_BODY}",
+        None,
+        {
+            "title": ("Photo: training course opens in Hangzhou", "line-above-date"),
+            "source": ("CNIS", "source-label"),
+        },
+        id="a-headline-with-a-colon-is-no-label",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{TOOLBAR}<table><tr><td>Forum held</td></tr><tr><td>Experts from five countries took part</td></tr>"
+        "<tr><td><dl><dt>Release Date：June 2, 2023</dt><dt>Source：CNIS</dt></dl></td></tr></table>"
+        f"{EN_BODY}",
+        None,
+        {
+            "title": ("Forum held", "line-above-date"),
+            "subtitle": ("Experts from five countries took part", "line-under-title"),
+            "date": ("2023-06-02", "date-any-label"),
+            "source": ("CNIS", "source-label"),
+        },
+        id="a-word-before-date-makes-another-label",
+    ),
+    pytest.param(
+        EN_URL,
+        f"{TOOLBAR}<header><div>2 June 2023 | CNIS Editor: Zhang Min</div><h1>Forum held</h1>"
+        "<h2>Experts from five countries took part</h2></header><div>Print | Close</div>"
+        f"<section>{EN_BODY}</section>",
+        Listed(text="Forum held", date="2023-06-02"),
+        {
+            "title": ("Forum held", "line-below-date"),
+            "subtitle": ("Experts from five countries took part", "line-under-title"),
+            "source": ("CNIS", "after-date"),
+            "body": (EN_BODY_TEXT, "after-date-line"),
+        },
+        id="subtitle-under-a-headline-under-the-date",
     ),
 ]
 

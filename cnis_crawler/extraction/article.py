@@ -80,6 +80,9 @@ LABEL_PAIR_RE = re.compile(rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>
 # Where a value runs into the next label: the label is its last word ("CNIS Views: 88").
 VALUE_NEXT_LABEL_RE = re.compile(rf"(?:\s(?P<label>[A-Za-z]+)|(?P<cjk>[\u4e00-\u9fff]{{2,4}}))\s*{COLON}")
 CJK_LABEL_MAX = 4
+KNOWN_LABEL_END_RE = re.compile(rf"(?<![A-Za-z])(?:{_ALL_LABELS})$")
+# A word right before an English label makes it another label: "Release Date:" is not "Date:".
+WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
 """Chinese labels run 2-4 characters (时间, 来源, 发布时间, 信息来源): a longer run before a
 colon is a title or a sentence running into its label."""
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
@@ -140,6 +143,8 @@ HEADLINE_REACH = 2
 # An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
 # text after a date is a sentence.
 BARE_VALUE_MAX_CHARS = 40
+# A label's value on a line of metadata is short: a name, a number, a date.
+LABEL_VALUE_MAX_CHARS = 30
 # A line holding a date, without a known label, is a date line only when this short.
 DATE_LINE_MAX_CHARS = 160
 # A short line with no sentence punctuation, directly above a link-dense line, heads a box of
@@ -156,8 +161,8 @@ CONTAINER_MIN_SHARE = 0.5
 # Every field's cascade, strongest rung first; records name the rung that produced each field.
 RUNGS: dict[str, tuple[str, ...]] = {
     "title": (
-        "title-on-date-line", "line-above-date", "line-below-date",
-        "meta", "h1", "html-title", "listing-link",
+        "title-on-date-line", "line-above-date", "meta", "h1", "html-title",
+        "line-below-date", "listing-link",
     ),
     "subtitle": ("line-under-title",),
     "date": ("date-label", "date-any-label", "date-unlabelled", "meta", "url"),
@@ -334,18 +339,26 @@ def is_furniture(line: Line) -> bool:
 def _label_of(match: re.Match[str]) -> tuple[str, int]:
     """A label found by shape and where it starts; a long CJK run keeps its last characters."""
     if match["words"]:
-        return match["words"], match.start("words")
+        words, start = match["words"], match.start("words")
+        if (known := KNOWN_LABEL_END_RE.search(words)) and known.start() > 0:  # "CNIS Editor:"
+            return known.group(), start + known.start()
+        return words, start
     cjk = match["cjk"][-CJK_LABEL_MAX:]
     return cjk, match.end("cjk") - len(cjk)
 
 
 def is_label_line(line: Line) -> bool:
-    """A short ``label：value`` line ("Views: 1024", "作者：李明") beside a date line."""
+    """A ``label：value`` line ("Views: 1024", "作者：李明") beside a date line: a known label, or a
+    short value ("Photo: training course opens in Hangzhou" is a headline), or several pairs."""
     text = line.text
     if not has_colon(text):
         return False
-    short_pair = len(text) <= BARE_VALUE_MAX_CHARS * 2 and bool(LABEL_AT_START_RE.match(text))
-    return short_pair or is_metadata(line)
+    if is_metadata(line):
+        return True
+    if len(text) > BARE_VALUE_MAX_CHARS * 2 or not (label := LABEL_AT_START_RE.match(text)):
+        return False
+    value = text[label.end() :]
+    return len(value) <= LABEL_VALUE_MAX_CHARS or LABEL_PAIR_RE.search(value) is not None
 
 
 @dataclass(frozen=True)
@@ -367,9 +380,10 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
     separators, other ``label：value`` pairs or one short value."""
     for found in find_dates(text):
         before, after = text[: found.start], text[found.end :]
-        if known := KNOWN_DATE_LABEL_BEFORE_RE.search(before):
+        known = KNOWN_DATE_LABEL_BEFORE_RE.search(before)
+        if known and not WORD_BEFORE_RE.search(before, 0, known.start()):
             start, rung = known.start(), _KNOWN_LABEL
-        elif label_match := LABEL_BEFORE_RE.search(before):
+        elif label_match := LABEL_BEFORE_RE.search(before):  # also "Release Date:", not "Date:"
             start, rung = _label_of(label_match)[1], _ANY_LABEL
         else:
             start, rung = found.start, _UNLABELLED
@@ -388,12 +402,14 @@ def _metadata_tail(after: str) -> tuple[bool, str | None]:
     skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
     rest = after.lstrip(skipped)
     rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
-    if not rest or LABEL_AT_START_RE.match(rest) or rest[0] in OPENING_BRACKETS:
+    if not rest or rest[0] in OPENING_BRACKETS:
         return True, None
     separated = len(rest) < len(after)
     value = VALUE_END_RE.split(rest, maxsplit=1)[0]
     if next_label := LABEL_PAIR_RE.search(value):
         value = value[: _label_of(next_label)[1]]
+        if not value:  # a label right after the date
+            return True, None
     value = value.strip(SEPARATOR_CHARS)
     if separated and value and len(value) <= BARE_VALUE_MAX_CHARS and not _is_sentence(value):
         return True, value
@@ -434,7 +450,8 @@ def join_label_cells(lines: Sequence[Line]) -> list[Line]:
             else:
                 joined.append(line)
                 continue
-            joined[-1] = Line(text, previous.block, previous.link_chars + line.link_chars)
+            # The value's block: a joined dt/dd pair takes no further dd.
+            joined[-1] = Line(text, line.block, previous.link_chars + line.link_chars)
         else:
             joined.append(line)
     return joined
@@ -581,6 +598,9 @@ class _Layout:
 
         order = {rung: rank for rank, rung in enumerate(RUNGS["title"])}
         rung, title = min(candidates, key=lambda c: (-support(c[1]), order[c[0]]))
+        # The same text as a line of the page: that line is the headline, and where it stands
+        # tells the subtitle and the body's start.
+        rung = next((own_rung for own_rung, text in own if _fold(text) == _fold(title)), rung)
         rungs["title"] = rung
         subtitle = None
         if rung == "line-above-date":
@@ -589,7 +609,29 @@ class _Layout:
                 rungs["subtitle"] = "line-under-title"
         elif rung == "line-below-date":
             self.body_start = self._line_below_index + 1
+            if (subtitle := self._subtitle_below(self._line_below_index)) is not None:
+                rungs["subtitle"] = "line-under-title"
+                self.body_start += 1
         return title, subtitle
+
+    def _subtitle_below(self, title_index: int) -> str | None:
+        """The line under a headline that stands under the date line, if it belongs to the head:
+        short, no sentence, beside the headline's element while the prose after it is not."""
+        title = self.lines[title_index]
+        rest = [line for line in self.lines[title_index + 1 :] if not is_furniture(line)]
+        if not rest:
+            return None
+        line, following = rest[0], rest[1:2]
+        if (
+            len(line.text) > HEADLINE_MAX_CHARS
+            or SENTENCE_END_RE.search(line.text)
+            or is_label_line(line)
+            or line is not self.lines[title_index + 1]
+            or not _siblings(line.block, title.block)
+            or (following and _siblings(following[0].block, title.block))
+        ):
+            return None
+        return line.text
 
     def _headline_candidates(self) -> list[tuple[str, str]]:
         if self.date_line is None:
