@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.dates import find_dates, parse_day
-from cnis_crawler.extraction.document import Document, Line, collapse_whitespace, link_text, read_page
+from cnis_crawler.extraction.document import (
+    Document,
+    Line,
+    collapse_whitespace,
+    link_text,
+    read_page,
+    text_of,
+)
 from cnis_crawler.site import (
     ARTICLE_END_RE,
     BODY_CONTAINER_XPATHS,
@@ -303,9 +310,12 @@ def is_noise(line: Line) -> bool:
 
 def is_control(line: Line) -> bool:
     """A row of page controls: font size, print, close, share, a QR-code prompt."""
-    text = line.text
-    if len(text) > CONTROL_LINE_MAX_CHARS:
-        return False
+    return len(line.text) <= CONTROL_LINE_MAX_CHARS and _is_control_text(line.text)
+
+
+# Every page of a site repeats its controls, menus and footer: each text is judged once.
+@lru_cache(maxsize=4096)
+def _is_control_text(text: str) -> bool:
     if not CONTROL_WORDS_RE.search(text):  # "A+ A A-": letters that grow or shrink the text
         return ("+" in text or "-" in text) and not CONTROL_REST_RE.sub("", text)
     return not CONTROL_REST_RE.sub("", CONTROL_WORDS_RE.sub("", text))
@@ -350,10 +360,12 @@ def _label_of(match: re.Match[str]) -> tuple[str, int]:
 def is_label_line(line: Line) -> bool:
     """A ``label：value`` line ("Views: 1024", "作者：李明") beside a date line: a known label, or a
     short value ("Photo: training course opens in Hangzhou" is a headline), or several pairs."""
-    text = line.text
-    if not has_colon(text):
-        return False
-    if is_metadata(line):
+    return has_colon(line.text) and _is_label_text(line.text)
+
+
+@lru_cache(maxsize=4096)
+def _is_label_text(text: str) -> bool:
+    if is_metadata_text(text):
         return True
     if len(text) > BARE_VALUE_MAX_CHARS * 2 or not (label := LABEL_AT_START_RE.match(text)):
         return False
@@ -459,9 +471,10 @@ def join_label_cells(lines: Sequence[Line]) -> list[Line]:
 
 def _title_witnesses(doc: Document, listed: Listed | None) -> list[tuple[str, str]]:
     """What the page's head and the listing say the title is, as (rung, text), strongest first."""
+    h1 = next(doc.selector.root.iter("h1"), None)
     witnesses = [
         ("meta", doc.meta_value(META_TITLE) or ""),
-        ("h1", collapse_whitespace(doc.selector.xpath("string(//h1)").get() or "")),
+        ("h1", text_of(h1) if h1 is not None else ""),
         ("html-title", _html_title(doc) or ""),
         ("listing-link", listed.title or listed.text if listed else ""),
     ]
@@ -547,12 +560,15 @@ class _Layout:
     @cached_property
     def headline_indexes(self) -> list[int]:
         """Where the page shows, as a line of its own, a title its head or the listing states."""
-        titles = [text for _, text in self.witnesses]
-        return [
-            index
-            for index, line in enumerate(self.lines)
-            if len(line.text) <= HEADLINE_MAX_CHARS and any(_agrees(title, line.text) for title in titles)
-        ]
+        whole = {_fold(text) for _, text in self.witnesses}
+        stems = tuple(stem for text in whole if (stem := CUT_MARK_RE.sub("", text)) != text and stem)
+        found = []
+        for index, line in enumerate(self.lines):
+            if len(line.text) <= HEADLINE_MAX_CHARS and line.link_density <= LINK_DENSE:
+                folded = _fold(line.text)
+                if folded in whole or (stems and folded.startswith(stems)):
+                    found.append(index)
+        return found
 
     def _metadata_block(self) -> tuple[int, int]:
         """The date line with the label lines and control rows right above and under it. A line

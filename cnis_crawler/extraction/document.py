@@ -316,6 +316,11 @@ class Document:
         return [node.text for node in scripts if node.get("src") is None and node.text]
 
 
+def text_of(element: Element) -> str:
+    """All the text inside an element, whitespace folded."""
+    return collapse_whitespace(str(_STRING_VALUE(element)))
+
+
 def link_text(anchor: Element) -> str:
     """What a link says: its ``title`` attribute, or else its text."""
-    return collapse_whitespace(anchor.get("title") or str(_STRING_VALUE(anchor)))
+    return collapse_whitespace(anchor.get("title") or "") or text_of(anchor)
