@@ -54,7 +54,7 @@ fixtures: $(STAMP)
 # against a plain Scrapy spider on 1,000 and 10,000 articles (benchmarks/).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python benchmarks/extraction_quality.py
+	$(BIN)/python -m benchmarks.extraction_quality
 	$(BIN)/python -m benchmarks.incremental --articles 5000
 	$(BIN)/python -m benchmarks.throughput
 

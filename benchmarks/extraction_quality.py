@@ -1,6 +1,6 @@
 """Extraction quality on every fixture and drift page: this crawler against trafilatura.
 
-Run ``python benchmarks/extraction_quality.py`` (``make bench`` installs trafilatura first).
+Run ``python -m benchmarks.extraction_quality`` (``make bench`` installs trafilatura first).
 ``--json`` prints the figures as JSON instead of the table; ``--pin`` also rewrites
 ``benchmarks/quality_floors.json``, which ``tests/test_quality_gate.py`` holds our figures to.
 
@@ -81,7 +81,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from cnis_crawler.encoding import decode_html
-from cnis_crawler.extraction import Listed, extract_listing
+from cnis_crawler.extraction import RUNGS, Listed, extract_article, extract_listing
 from cnis_crawler.items import Article, FetchedPage
 from cnis_crawler.mirror import content_type_overrides
 from cnis_crawler.pipelines import ExtractArticlePipeline
@@ -109,6 +109,8 @@ LEAK_CEILING = "max_leaked_lines"
 TARGET_EXACT = 0.99
 TARGET_F1 = 0.98
 TARGET_SPEEDUP = 5.0
+TARGET_MS = 0.6
+"""Extraction is a third of the crawl's own cost: at most this many ms a page (median)."""
 
 # ------------------------------------------------------------------------------------------------
 # Pages
@@ -253,6 +255,10 @@ class Extraction:
     date: str | None
     source: str | None
     body: str
+    rungs: dict[str, str | None] = field(default_factory=dict)
+    """Ours only: the rung that produced each field (``extracted_by``)."""
+    disagreements: tuple[str, ...] = ()
+    """Ours only: the fields on which the page and its listing disagree."""
 
 
 def extract_ours(loaded: LoadedPage) -> tuple[Extraction, float]:
@@ -273,7 +279,12 @@ def extract_ours(loaded: LoadedPage) -> tuple[Extraction, float]:
     elapsed = time.perf_counter() - start
     if not isinstance(record, Article):
         return Extraction(None, None, None, ""), elapsed
-    return Extraction(record.title, record.date, record.source, record.body), elapsed
+    # Not timed: the pipeline counts disagreements in the crawl's stats, which this run has not.
+    disagreements = extract_article(item.html, item.url, item.listed, item.continuations).disagreements
+    extraction = Extraction(
+        record.title, record.date, record.source, record.body, record.extracted_by, disagreements
+    )
+    return extraction, elapsed
 
 
 DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -450,6 +461,8 @@ class PageScore:
     wrong: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     """Field -> (extracted, expected), for the fields that do not match."""
     seconds: list[float] = field(default_factory=list)
+    rungs: dict[str, str | None] = field(default_factory=dict)
+    disagreements: tuple[str, ...] = ()
 
 
 def score(page: Page, got: Extraction, titles: frozenset[str], has_source: bool = True) -> PageScore:
@@ -470,6 +483,8 @@ def score(page: Page, got: Extraction, titles: frozenset[str], has_source: bool 
         extra=extra,
         leaked=[line for line in extra if is_boilerplate(line, own_title, titles)],
         wrong=wrong,
+        rungs=got.rungs,
+        disagreements=got.disagreements,
     )
 
 
@@ -487,6 +502,10 @@ class Figures:
     leaked_lines: int
     extra_lines: int
     ms_per_page: float | None
+    disagreements: int | None = None
+    """Ours only: pages whose listing contradicts a title or date the page states."""
+    rungs: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Ours only: field -> rung -> pages."""
 
 
 def figures(scores: list[PageScore], timed: bool = True) -> Figures:
@@ -507,7 +526,19 @@ def figures(scores: list[PageScore], timed: bool = True) -> Figures:
         leaked_lines=sum(len(s.leaked) for s in scores),
         extra_lines=sum(len(s.extra) for s in scores),
         ms_per_page=statistics.median(per_pass) if timed and per_pass else None,
+        disagreements=sum(bool(s.disagreements) for s in scores) if any(s.rungs for s in scores) else None,
+        rungs=rung_counts(scores),
     )
+
+
+def rung_counts(scores: list[PageScore]) -> dict[str, dict[str, int]]:
+    """How many pages each rung of each field produced, in the cascade's order."""
+    counts = {name: Counter(s.rungs.get(name) or "none" for s in scores if s.rungs) for name in RUNGS}
+    return {
+        name: {rung: counts[name][rung] for rung in (*RUNGS[name], "none") if counts[name][rung]}
+        for name in RUNGS
+        if counts[name]
+    }
 
 
 def run(
@@ -546,7 +577,7 @@ def pinned(old: dict[str, Any], ours: Figures) -> dict[str, Any]:
     new: dict[str, Any] = {
         "_note": (
             "Floors for tests/test_quality_gate.py, over all fixture and drift pages. Re-pin with "
-            "`python benchmarks/extraction_quality.py --pin`: each quality floor becomes "
+            "`python -m benchmarks.extraction_quality --pin`: each quality floor becomes "
             f"max(old floor, figure - {EPSILON}) and never drops; max_leaked_lines becomes "
             "min(old ceiling, leaked lines) and never rises. Edit by hand only to raise a floor."
         ),
@@ -601,6 +632,20 @@ def targets(ours: Figures, theirs: Figures | None) -> list[Target]:
         Target(f"mean body F1 >= {TARGET_F1}", ours.body_f1 >= TARGET_F1, f"{ours.body_f1:.4f}"),
         Target("zero boilerplate lines leaked", ours.leaked_lines == 0, f"{ours.leaked_lines} leaked"),
     ]
+    found.append(
+        Target(
+            f"<= {TARGET_MS} ms per page (median)",
+            ours.ms_per_page is not None and ours.ms_per_page <= TARGET_MS,
+            f"{ours.ms_per_page:.3f} ms" if ours.ms_per_page is not None else "not timed",
+        )
+    )
+    found.append(
+        Target(
+            "no page/listing disagreement where both are right",
+            ours.disagreements == 0,
+            f"{ours.disagreements} pages",
+        )
+    )
     if theirs is None:
         return [
             *found,
@@ -641,7 +686,7 @@ def _cell(value: float | None, kind: str) -> str:
     if kind == "f1":
         return f"{value:.4f}"
     if kind == "ms":
-        return f"{value:.2f}"
+        return f"{value:.3f}"
     return str(value)
 
 
@@ -653,6 +698,7 @@ ROWS = (
     ("boilerplate lines leaked", "leaked_lines", "int"),
     ("extra lines", "extra_lines", "int"),
     ("ms per page (median)", "ms_per_page", "ms"),
+    ("page/listing disagreements", "disagreements", "int"),
 )
 
 
@@ -662,6 +708,9 @@ def table(name: str, ours: Figures, theirs: Figures | None) -> str:
     for label, key, kind in ROWS:
         theirs_cell = _cell(getattr(theirs, key), kind) if theirs is not None else "not installed"
         out.append(f"  {label:<28}{_cell(getattr(ours, key), kind):>12}{theirs_cell:>14}")
+    for field_name, counts in ours.rungs.items():
+        rungs = ", ".join(f"{rung} {count}" for rung, count in counts.items())
+        out.append(f"  rungs: {field_name:<9}{rungs}")
     return "\n".join(out)
 
 

@@ -2,7 +2,7 @@
 
 The figures are those of ``benchmarks/extraction_quality.py`` (see its docstring for the
 definitions), computed here for our extractor alone: no trafilatura, no timing. The floors are
-in ``benchmarks/quality_floors.json``; ``python benchmarks/extraction_quality.py --pin`` re-pins
+in ``benchmarks/quality_floors.json``; ``python -m benchmarks.extraction_quality --pin`` re-pins
 them and never lowers one. A failure names the pages that drag the figure down.
 """
 
@@ -38,7 +38,7 @@ def test_every_page_set_is_found() -> None:
 
 def test_floors_are_pinned() -> None:
     missing = [key for key in (*bench.QUALITY_FLOORS, bench.LEAK_CEILING) if key not in FLOORS]
-    assert not missing, f"{bench.FLOORS} lacks {missing}; run `python benchmarks/extraction_quality.py --pin`"
+    assert not missing, f"{bench.FLOORS} lacks {missing}; run `python -m benchmarks.extraction_quality --pin`"
 
 
 @pytest.mark.parametrize("key", bench.QUALITY_FLOORS)

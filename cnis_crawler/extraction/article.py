@@ -268,6 +268,7 @@ def listing_shows_title(listed: Listed, title: str) -> bool:
     return any(_agrees(shown, title) for shown in (listed.title, listed.text) if shown)
 
 
+@lru_cache(maxsize=1024)  # a page compares its few title candidates with each other
 def _fold(text: str) -> str:
     return collapse_whitespace(text).casefold()
 
@@ -277,11 +278,16 @@ def _agrees(witness: str, candidate: str) -> bool:
     a, b = _fold(witness), _fold(candidate)
     if a == b:
         return True
-    for cut, whole in ((a, b), (b, a)):
-        stem = CUT_MARK_RE.sub("", cut)
-        if stem != cut and stem and whole.startswith(stem):
-            return True
-    return False
+    return any(
+        (stem := _cut_stem(cut)) is not None and whole.startswith(stem) for cut, whole in ((a, b), (b, a))
+    )
+
+
+@lru_cache(maxsize=1024)
+def _cut_stem(text: str) -> str | None:
+    """What is left of a title cut short ("CNIS holds the..." -> "CNIS holds the"), or None."""
+    stem = CUT_MARK_RE.sub("", text)
+    return stem if stem != text and stem else None
 
 
 def _first_rung(
@@ -561,7 +567,7 @@ class _Layout:
     def headline_indexes(self) -> list[int]:
         """Where the page shows, as a line of its own, a title its head or the listing states."""
         whole = {_fold(text) for _, text in self.witnesses}
-        stems = tuple(stem for text in whole if (stem := CUT_MARK_RE.sub("", text)) != text and stem)
+        stems = tuple(stem for text in whole if (stem := _cut_stem(text)) is not None)
         found = []
         for index, line in enumerate(self.lines):
             if len(line.text) <= HEADLINE_MAX_CHARS and line.link_density <= LINK_DENSE:

@@ -287,7 +287,8 @@ class Document:
 
     @cached_property
     def html_title(self) -> str:
-        return collapse_whitespace(self.selector.xpath("string(//title)").get() or "")
+        title = next(self.selector.root.iter("title"), None)
+        return text_of(title) if title is not None else ""
 
     @cached_property
     def anchors(self) -> tuple[tuple[str, Element], ...]:
