@@ -420,3 +420,6 @@ def test_page_and_listing_disagreeing_keeps_the_pages_values() -> None:
     assert fields.disagreements == ("title", "date")
     agreeing = extract_article(html, EN_URL, Listed(text="Forum...", date="2023-06-02"))
     assert agreeing.disagreements == ()
+    # A link in another article's prose ("see the workshop report") is no listing.
+    prose_link = extract_article(html, EN_URL, Listed(text="see the workshop report", on_listing=False))
+    assert (prose_link.title, prose_link.disagreements) == ("Forum held", ())

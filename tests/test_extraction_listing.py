@@ -280,10 +280,12 @@ def test_links_without_items_get_no_date() -> None:
 
 
 def test_links_on_an_article_page_carry_their_text_and_title_but_no_date() -> None:
+    """Prose links an article beside any date and in any words: a title of last resort, no witness
+    the article's page can contradict."""
     url = "https://en.cnis.ac.cn/xwdt/bydt/202403/t20240329_57887.shtml"
     html = '<p>On 2024-03-29 the <a href="../202402/t20240201_9.shtml" title="Plan">plan</a> was adopted.</p>'
     [link] = extract_article_page_links(html, url).article_links
-    assert (link.text, link.listed) == ("Plan", Listed("plan", "Plan", None))
+    assert (link.text, link.listed) == ("Plan", Listed("plan", "Plan", None, on_listing=False))
 
 
 def test_a_definition_list_item_is_its_term_and_description() -> None:

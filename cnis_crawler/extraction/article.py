@@ -253,7 +253,7 @@ def extract_article(
 def _disagreements(title: str | None, shown_day: str | None, listed: Listed | None) -> tuple[str, ...]:
     """The fields whose page value the listing contradicts: a title it does not show (whole, or
     cut short), a date it prints otherwise. Only what both sides state is compared."""
-    if listed is None:
+    if listed is None or not listed.on_listing:
         return ()
     fields = []
     if title and (listed.title or listed.text) and not listing_shows_title(listed, title):

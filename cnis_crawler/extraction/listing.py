@@ -32,6 +32,7 @@ from cnis_crawler.extraction.document import (
     collapse_whitespace,
     is_hidden,
     read_page,
+    text_of,
 )
 from cnis_crawler.site import (
     ARTICLE_PATH_RE,
@@ -66,7 +67,6 @@ _JS_STRING_OR_COMMENT_RE = re.compile(
 ITEM_TAGS = frozenset(["li", "tr", "dd", "dt", "p", "div"])
 OUTER_ITEM_TAGS = frozenset(["li", "tr", "dl"])
 _WRAPPER_TAGS = ITEM_TAGS - OUTER_ITEM_TAGS
-_STRING_VALUE = etree.XPath("string()")
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class Listed:
     """The link's ``title`` attribute: the whole title where the text is cut."""
     date: str | None = None
     """A date printed in the same list item as the link, ``YYYY-MM-DD``."""
+    on_listing: bool = True
+    """False for a link met on an article page (a related article, a link in the prose) and a
+    title the crawl state kept: a title of last resort, but no witness the page can contradict."""
 
     @property
     def best_title(self) -> str | None:
@@ -135,12 +138,12 @@ def _article_links(anchors: list[tuple[str, Element]], dated: bool = True) -> tu
     for url, anchor in article_anchors:
         if (kept := articles.get(url)) is not None and kept.text:
             continue
-        text = collapse_whitespace(str(_STRING_VALUE(anchor)))
+        text = text_of(anchor)
         title = collapse_whitespace(anchor.get("title") or "")
         if kept is not None and not (title or text):
             continue
         date = items.date_of(url, anchor) if items is not None else None
-        articles[url] = Link(url, title or text, Listed(text, title, date))
+        articles[url] = Link(url, title or text, Listed(text, title, date, on_listing=dated))
     return tuple(articles.values())
 
 

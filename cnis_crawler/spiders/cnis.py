@@ -184,7 +184,7 @@ class CnisSpider(Spider):
         """What the crawl state kept of an article's listing: the title its link gave, if any."""
         assert self.incremental is not None
         title = self.incremental.link_title(url)
-        return Listed(title=title) if title else None
+        return Listed(title=title, on_listing=False) if title else None
 
     def article_request(
         self,
@@ -212,7 +212,7 @@ class CnisSpider(Spider):
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
             if self.wants(link.url):
-                listed = link.listed or (Listed(title=link.text) if link.text else None)
+                listed = link.listed or (Listed(title=link.text, on_listing=False) if link.text else None)
                 request = self.article_request(link.url, listed)
                 if self.archive_started or not is_archived(link.url):
                     yield request
@@ -427,7 +427,7 @@ def listed_before(cb_kwargs: dict[str, Any]) -> Listed | None:
     """The listing title a request queued by an earlier version (in a JOBDIR a killed run left)
     carries instead of a :class:`Listed`."""
     title = cb_kwargs.get("listing_title")
-    return Listed(title=title) if title else None
+    return Listed(title=title, on_listing=False) if title else None
 
 
 def is_archived(url: str) -> bool:
