@@ -44,7 +44,7 @@ lint: $(STAMP)
 mirror: $(STAMP)
 	$(BIN)/python -m cnis_crawler.mirror $(MIRROR)
 
-# Regenerate the mirror and its two drift variants from tests/fixtures/source/*.json.
+# Regenerate the mirror and its four drift variants from tests/fixtures/source/*.json.
 fixtures: $(STAMP)
 	$(BIN)/python tests/fixtures/build_mirror.py
 	$(BIN)/python tests/fixtures/build_drift.py
