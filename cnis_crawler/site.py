@@ -89,19 +89,29 @@ MAX_DECLARED_PAGES = 2000
 # so "Update:", "数据来源：" and "培训时间：" inside sentences are not labels.
 COLONS = ":："
 COLON = f"[{COLONS}]"
-DATE_LABELS = ("Date", "Published", "发布时间", "发布日期", "时间", "日期")
+# Other wordings are found by their shape (any short label before a date, or none); these are
+# the ones strong enough to win over a date found by shape, and to stand without a colon
+# ("发布日期 2025-10-22", "Posted on October 22, 2025").
+DATE_LABELS = ("Date", "Published", "Published on", "Posted on", "发布时间", "发布日期", "时间", "日期")
 SOURCE_LABELS = ("Source", "From", "来源", "信息来源", "部门", "发布单位")
 # Labels that may share the date line; they end a value but are never the record's source.
 OTHER_META_LABELS = (
-    "Author", "Editor", "Views", "Hits", "Font size",
-    "作者", "编辑", "责任编辑", "浏览次数", "点击数", "阅读次数", "字号", "字体",
+    "Author", "Editor", "Views", "Hits", "Page views", "Reads", "Font size",
+    "作者", "编辑", "责任编辑", "浏览次数", "点击数", "阅读次数", "阅读量", "浏览量", "访问量", "点击量",
+    "字号", "字体",
 )  # fmt: skip
 BREADCRUMB_LABELS = ("Your Location", "Your Position", "Location", "当前位置", "您现在的位置", "您的位置")
 BREADCRUMB_SEPARATORS = ("->", "＞", ">", "»", "›")
 HOME_CRUMBS = ("CNIS Home", "Home", "首页", "网站首页")
 
-# Suffixes of the HTML <title> that name the site, not the article.
+# Suffixes of the HTML <title> that name the site, not the article; a <title> segment that holds
+# one of them ("中国标准化研究院门户网站") names the site too.
 TITLE_SITE_SUFFIXES = ("中国标准化研究院", "China National Institute of Standardization", "CNIS")
+# What templates call a page instead of naming it: never a title, in <title>, <h1> or above it.
+PAGE_TYPE_NAMES = (
+    "新闻详情", "新闻中心", "新闻动态", "详情", "详细信息", "正文", "内容页", "文章详情", "信息详情", "首页",
+    "News Details", "News Detail", "News Center", "News", "Details", "Detail", "Article", "Content",
+)  # fmt: skip
 TITLE_SUFFIX_SEPARATORS_RE = re.compile(r"\s*(?:--|——|-|_|\||｜)\s*")
 
 # --- Standard meta tags, strongest first (trafilatura's METANAME_* idea) ------------------
@@ -147,27 +157,35 @@ NOISE_LINE_RE = re.compile(
     r"|" + _WIDGET + r"(?:\s*" + _WIDGET + r")*|Print|Close|打印本页|关闭窗口)$",
     re.IGNORECASE,
 )
-# Page controls: font size, print, close, share, QR-code prompts. A short line made almost only
-# of these words (and brackets, separators, single letters such as "A+ A A-") is a control row,
-# wherever it stands; a sentence that uses some of them keeps its other words.
-CONTROL_WORDS = (
-    "字体", "字号", "默认", "还原", "放大", "缩小", "大", "中", "小", "打印本页", "打印此页", "打印",
-    "关闭窗口", "关闭本页", "关闭", "分享到", "分享至", "分享", "收藏本页", "收藏", "返回顶部", "返回",
-    "顶部", "扫一扫", "扫码", "扫描", "二维码", "在手机打开当前页", "用手机看", "手机", "打开", "当前页",
-    "阅读", "微信", "微博", "朋友圈", "QQ空间", "QQ", "复制链接",
-    "Font size", "Font", "Size", "Text", "Print", "Close", "Window", "Share to", "Share on", "Share",
-    "Scan", "with", "the", "QR code", "QR", "code", "to read", "read", "on", "your", "phone", "mobile",
-    "WeChat", "Weibo", "LinkedIn", "Facebook", "Twitter", "Email", "Back to top", "Back", "Top",
-    "Bookmark", "this page", "page", "Small", "Medium", "Large", "Zoom", "in", "out",
+# Page controls: font size, print, close, share, QR-code prompts. A control row is short, holds
+# at least one action word, and nothing but action and filler words (and brackets, separators,
+# single letters such as "A+ A A-"); or it is the three sizes alone ("大 中 小", "A+ A A-"). A
+# sentence that uses some of these words keeps its others; a table cell "中" or "Large" is no row.
+CONTROL_ACTIONS = (
+    "字体", "字号", "打印本页", "打印此页", "我要打印", "打印", "关闭窗口", "关闭本页", "关闭", "分享到",
+    "分享至", "分享", "收藏本页", "收藏", "返回顶部", "扫一扫", "扫码", "扫描", "二维码", "在手机打开当前页",
+    "用手机看", "复制链接", "我要纠错", "纠错", "视力保护色",
+    "Font size", "Font", "Text size", "Print", "Close", "Share to", "Share on", "Share", "Scan",
+    "QR code", "Back to top", "Bookmark", "Zoom",
+)  # fmt: skip
+CONTROL_FILLERS = (
+    "默认", "还原", "放大", "缩小", "大", "中", "小", "返回", "顶部", "手机", "打开", "当前页", "阅读",
+    "微信", "微博", "朋友圈", "QQ空间", "QQ", "本页", "窗口", "我要",
+    "Size", "Text", "Window", "with", "the", "code", "to read", "read", "on", "your", "phone", "mobile",
+    "WeChat", "Weibo", "LinkedIn", "Facebook", "Twitter", "Email", "Back", "Top", "this page", "page",
+    "Small", "Medium", "Large", "in", "out",
 )  # fmt: skip
 CONTROL_LINE_MAX_CHARS = 80  # a row may hold two controls: "Print | Close Scan the QR code…"
 # Who wrote, edited or checked the article: credits, never body ("责任编辑：王强", "Editor: Li Wei").
 CREDIT_LABELS = (
-    "责任编辑", "编辑", "审核", "审校", "校对", "终审", "初审", "撰稿", "摄影", "作者",
-    "Editor", "Editors", "Edited by", "Reviewer", "Proofreader", "Author", "Photographer",
+    "责任编辑", "编辑", "审核", "审校", "校对", "终审", "初审", "撰稿", "供稿", "摄影", "作者", "记者",
+    "通讯员",
+    "Editor", "Editors", "Reviewer", "Proofreader", "Author", "Photographer", "Reporter", "Correspondent",
 )  # fmt: skip
+# Credits written without a colon: "Edited by Li Na", "文/李明 图/王芳".
+CREDIT_PHRASES = ("Edited by", "Written by", "Reported by", "文/", "图/", "摄/")
 # A label whose wording names where the article comes from: "信息来源", "发布部门", "Source from".
-SOURCE_LABEL_WORDS = ("来源", "部门", "单位", "机构", "出处", "Source", "From", "Publisher")
+SOURCE_LABEL_WORDS = ("来源", "部门", "单位", "机构", "机关", "出处", "Source", "From", "Publisher")
 
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
 SOURCE_NOTE_RE = re.compile(

@@ -307,7 +307,7 @@ REDESIGNS = [
     ),
     pytest.param(
         EN_URL,
-        f"{TOOLBAR}<h2>Forum held</h2><div>Posted on: Jun. 2, 2023</div>"
+        f"{TOOLBAR}<h2>Forum held</h2><div>Online since: Jun. 2, 2023</div>"
         "<div>[Font size: A+ A A-] Print | Close</div>"
         f"<div>Scan the QR code to read on your phone</div>{EN_BODY}<div>Editor: Li Wei</div>"
         '<div>Previous: <a href="./a.shtml">Another article</a></div><div>Next: none</div>',
@@ -423,3 +423,110 @@ def test_page_and_listing_disagreeing_keeps_the_pages_values() -> None:
     # A link in another article's prose ("see the workshop report") is no listing.
     prose_link = extract_article(html, EN_URL, Listed(text="see the workshop report", on_listing=False))
     assert (prose_link.title, prose_link.disagreements) == ("Forum held", ())
+
+
+# Found by an independent review on templates of its own (each failed before its fix).
+NOTICE = "https://www.cnis.ac.cn/bydt/zhxw/202510/t20251022_70003.html"
+B1, B2 = (
+    "10月21日下午，我院举办第八十一期标准化大讲堂，全院职工参加学习。",
+    "讲座系统解读了国家标准化发展纲要。",
+)
+REVIEW_BODY = f"<p>{B1}</p><p>{B2}</p>"
+REVIEW_BODY_TEXT = f"{B1}\n\n{B2}"
+REVIEWED = [
+    pytest.param(
+        f"<h1>标准化大讲堂（2025年10月21日）</h1><p>发布时间：2025-10-22</p>{REVIEW_BODY}",
+        {"title": "标准化大讲堂（2025年10月21日）", "date": "2025-10-22"},
+        id="a-date-in-the-headline-is-no-date-line",
+    ),
+    pytest.param(
+        "<ul><li>2025-01-01 甲新闻</li><li>2025-02-01 乙新闻</li></ul>"
+        f"<h2>大讲堂举办</h2><p>2025-10-22</p>{REVIEW_BODY}",
+        {
+            "title": "大讲堂举办",
+            "subtitle": None,
+            "date": "2025-10-22",
+            "source": None,
+            "body": REVIEW_BODY_TEXT,
+        },
+        id="an-unlinked-dated-sidebar",
+    ),
+    pytest.param(
+        f"<title>新闻详情</title><h1>新闻详情</h1><div>大讲堂举办</div><p>2025-10-22</p>{REVIEW_BODY}",
+        {"title": "大讲堂举办", "subtitle": None},
+        id="a-generic-page-heading-is-no-title",
+    ),
+    pytest.param(
+        "<table><tr><td>成文日期：</td><td>2025年10月20日</td></tr>"
+        "<tr><td>发布日期：</td><td>2025年10月22日</td></tr>"
+        f"<tr><td>发文机关：</td><td>人力资源部</td></tr></table><h1>大讲堂举办</h1><div>{REVIEW_BODY}</div>",
+        {"title": "大讲堂举办", "date": "2025-10-22", "source": "人力资源部", "body": REVIEW_BODY_TEXT},
+        id="an-information-table-with-two-dates",
+    ),
+    pytest.param(
+        f"<p>2025-10-22</p><h1>大讲堂举办</h1><p>来源：人力资源部</p>{REVIEW_BODY}",
+        {"title": "大讲堂举办", "source": "人力资源部", "body": REVIEW_BODY_TEXT},
+        id="the-source-under-a-headline-under-the-date",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>时间：2025-10-22</p>{REVIEW_BODY}"
+        "<table><tr><td>2016-07-01</td><td>中</td><td>Large</td><td>10-20</td></tr></table>",
+        {"body": f"{REVIEW_BODY_TEXT}\n\n2016-07-01\n\n中\n\nLarge\n\n10-20"},
+        id="table-cells-are-no-controls",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>时间：2025-10-22</p>{REVIEW_BODY}<p>供稿：人力资源部</p><p>文/李明 图/王芳</p>"
+        "<p>Reporter: Zhang Wei</p><p>Edited by Li Na</p><p>阅读量：1234</p><p>【我要打印】【关闭】</p>"
+        "<p>视力保护色：</p>",
+        {"body": REVIEW_BODY_TEXT},
+        id="credits-counts-and-widgets",
+    ),
+    pytest.param(
+        "<h1>T</h1><p><span>发布日期</span><span>2025-10-22</span> "
+        f"<span>来源</span><span>人力资源部</span></p>{REVIEW_BODY}",
+        {"date": "2025-10-22", "source": "人力资源部", "body": REVIEW_BODY_TEXT},
+        id="known-labels-without-a-colon",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>[发布时间] 2025/10/22 [文章来源] 人力资源部</p>{REVIEW_BODY}",
+        {"date": "2025-10-22", "source": "人力资源部"},
+        id="labels-in-brackets",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>发布时间：2025-10-22</p><p>各有关单位：</p><p>摘要：报告梳理了发展现状。</p>{REVIEW_BODY}",
+        {"body": f"各有关单位：\n\n摘要：报告梳理了发展现状。\n\n{REVIEW_BODY_TEXT}"},
+        id="a-salutation-and-an-abstract-open-the-body",
+    ),
+    pytest.param(
+        f"<html><head><title>大讲堂举办--中国标准化研究院门户网站</title></head><body>{REVIEW_BODY}</body></html>",
+        {"title": "大讲堂举办"},
+        id="a-title-segment-holding-the-sites-name",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>来源：人力资源部　发表时间：2025-10-22</p>{REVIEW_BODY}",
+        {"date": "2025-10-22", "source": "人力资源部"},
+        id="a-value-ends-where-a-longer-label-starts",
+    ),
+    pytest.param(
+        f"<h1>T</h1><p>Release date: 21-Oct-2025 Source: CNIS</p>{REVIEW_BODY}",
+        {"date": "2025-10-21", "source": "CNIS", "body": REVIEW_BODY_TEXT},
+        id="day-month-year-with-dashes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("html", "expected"), REVIEWED)
+def test_reviewed_template(html: str, expected: dict[str, str | None]) -> None:
+    fields = extract_article(html, NOTICE)
+    assert {name: getattr(fields, name) for name in expected} == expected
+
+
+def test_a_listing_that_quotes_or_cuts_otherwise_agrees() -> None:
+    html = f"<h1>“标准化大讲堂”举办</h1><p>时间：2025-10-22</p>{REVIEW_BODY}"
+    for listed in (Listed('"标准化大讲堂"举办', "", "2025-10-22"), Listed("“标准化大讲堂”举办。")):
+        assert extract_article(html, NOTICE, listed).disagreements == (), listed
+    long_title = "中国标准化研究院举办第八十一期标准化大讲堂专题辅导报告会"
+    page = f"<h1>{long_title}</h1><p>时间：2025-10-22</p>{REVIEW_BODY}"
+    assert extract_article(page, NOTICE, Listed(long_title[:14])).disagreements == ()
+    # Cut with no mark and too short to tell from another title.
+    assert extract_article(page, NOTICE, Listed(long_title[:6])).disagreements == ("title",)

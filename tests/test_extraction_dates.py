@@ -23,6 +23,10 @@ from cnis_crawler.extraction.dates import find_dates, parse_day
         ("发布时间：2024年03月15日 10:20:11 来源：", "2024-03-15", "2024年03月15日 10:20:11"),
         ("2024-03-15T09:30:00+08:00", "2024-03-15", "2024-03-15T09:30:00"),
         ("15 March 2024 10:00 am", "2024-03-15", "15 March 2024 10:00 am"),
+        ("Release date: 22-Oct-2025 Source: CNIS", "2025-10-22", "22-Oct-2025"),
+        ("Published: 22/10/2025", "2025-10-22", "22/10/2025"),
+        ("10/22/2025 09:00", "2025-10-22", "10/22/2025 09:00"),
+        ("Posted on October 22nd, 2025 by admin", "2025-10-22", "October 22nd, 2025"),
     ],
 )
 def test_a_date_and_its_span(text: str, day: str, span: str) -> None:

@@ -31,9 +31,11 @@ from cnis_crawler.site import (
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
     COLON,
+    CONTROL_ACTIONS,
+    CONTROL_FILLERS,
     CONTROL_LINE_MAX_CHARS,
-    CONTROL_WORDS,
     CREDIT_LABELS,
+    CREDIT_PHRASES,
     DATE_LABELS,
     HOME_CRUMBS,
     META_DATE,
@@ -41,6 +43,7 @@ from cnis_crawler.site import (
     META_TITLE,
     NOISE_LINE_RE,
     OTHER_META_LABELS,
+    PAGE_TYPE_NAMES,
     SECTIONS,
     SITE_FOOTER_RE,
     SOURCE_LABEL_WORDS,
@@ -68,10 +71,23 @@ def _alternation(words: tuple[str, ...]) -> str:
 # "Update:", "数据来源：", "培训时间：" are words in a sentence, not labels. The exception is 日,
 # the end of a Chinese date: "时间：2025年10月20日部门：…" puts the next label right after it.
 _LABEL_START = r"(?<![^\W\d日])"
-SOURCE_FIELD_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(SOURCE_LABELS)})\s*{COLON}\s*(?P<value>.*)")
+_CJK_CHAR = r"[\u4e00-\u9fff]"
+# A known label may stand in brackets ("[发布时间] 2025/10/22"), and a Chinese one without a colon,
+# its value in the next element ("<span>来源</span><span>人力资源部</span>").
+_LABEL_END = rf"\s*(?:{COLON}|[\]】])"
+_CJK_SOURCE_LABELS = tuple(label for label in SOURCE_LABELS if not label.isascii())
+SOURCE_FIELD_RE = re.compile(
+    rf"{_LABEL_START}[\[【]?(?:(?:{_alternation(SOURCE_LABELS)}){_LABEL_END}"
+    rf"|(?:{_alternation(_CJK_SOURCE_LABELS)})(?={_CJK_CHAR}))\s*(?P<value>.*)"
+)
 _ALL_LABELS = _alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
 ANY_LABEL_RE = re.compile(rf"{_LABEL_START}(?:{_ALL_LABELS})\s*{COLON}")
-KNOWN_DATE_LABEL_BEFORE_RE = re.compile(rf"{_LABEL_START}(?:{_alternation(DATE_LABELS)})\s*{COLON}\s*$")
+KNOWN_DATE_LABEL_BEFORE_RE = re.compile(
+    rf"{_LABEL_START}[\[【]?(?:{_alternation(DATE_LABELS)})(?:{_LABEL_END})?\s*$"
+)
+# Labels are short: only this much text before a date is searched for one (a long line holding
+# many dates must not cost its length for each).
+LABEL_WINDOW = 32
 # Inside a value already known to be one, the next label ends it even right after CJK text:
 # "来源：科技管理部浏览次数：88".
 NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
@@ -79,21 +95,24 @@ NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
 # time:", "发稿时间："). The CJK form is cut to its last characters where it runs on from a title.
 _WORDS_LABEL = r"[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,3}"
 _CJK_LABEL = r"[\u4e00-\u9fff]{1,8}"
+_CJK_LABEL_AT_START = r"[\u4e00-\u9fff]{1,4}"  # "各有关单位：" opens a notice; no label is longer
 LABEL_BEFORE_RE = re.compile(
     rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*$"
 )
-LABEL_AT_START_RE = re.compile(rf"^[\[【(（]?\s*(?:{_WORDS_LABEL}|{_CJK_LABEL})\s*{COLON}")
+LABEL_AT_START_RE = re.compile(rf"^[\[【(（]?\s*(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}")
 LABEL_PAIR_RE = re.compile(rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*")
 # Where a value runs into the next label: the label is its last word ("CNIS Views: 88").
 VALUE_NEXT_LABEL_RE = re.compile(rf"(?:\s(?P<label>[A-Za-z]+)|(?P<cjk>[\u4e00-\u9fff]{{2,4}}))\s*{COLON}")
 CJK_LABEL_MAX = 4
+LABEL_HEAD_RE = re.compile(r"(?<=\s)[\u4e00-\u9fff]{1,3}$")
 KNOWN_LABEL_END_RE = re.compile(rf"(?<![A-Za-z])(?:{_ALL_LABELS})$")
 # A word right before an English label makes it another label: "Release Date:" is not "Date:".
 WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
 """Chinese labels run 2-4 characters (时间, 来源, 发布时间, 信息来源): a longer run before a
 colon is a title or a sentence running into its label."""
+BRACKET_LABEL_RE = re.compile(rf"[\[【](?P<label>{_WORDS_LABEL}|{_CJK_LABEL_AT_START})[\]】]")
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
-LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL})\s*{COLON}$")
+LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
 # A cell of a label/value table or list: <dt>发布时间</dt><dd>2024-03-15</dd>.
 LABEL_CELL_TAGS = frozenset(("dt", "th"))
 VALUE_CELL_TAGS = frozenset(("dd", "td"))
@@ -108,35 +127,68 @@ BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})
 HOME_CRUMB_RE = re.compile(rf"^(?:{_alternation(HOME_CRUMBS)})\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})")
 # A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
 VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
-# Names a <title> may carry beside the article's own: the site's and its sections' and crumbs'.
+# Names a <title> may carry beside the article's own: the site's and its sections' and crumbs',
+# and what templates call a page ("新闻详情").
 PAGE_NAMES = frozenset(
     name.casefold()
     for name in (
         *TITLE_SITE_SUFFIXES,
         *HOME_CRUMBS,
+        *PAGE_TYPE_NAMES,
         *(crumb for section in SECTIONS for crumb in section.trail.split(" > ")),
     )
 )
-CONTROL_WORDS_RE = re.compile(
-    "|".join(
-        rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])" if word.isascii() else re.escape(word)
-        for word in sorted(CONTROL_WORDS, key=len, reverse=True)
-    ),
+
+
+def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words: an English one not inside a longer word ("on" is no part of "Onsite")."""
+    return re.compile(
+        "|".join(
+            rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])" if word.isascii() else re.escape(word)
+            for word in sorted(words, key=len, reverse=True)
+        ),
+        re.IGNORECASE,
+    )
+
+
+CONTROL_ACTIONS_RE = _words_re(CONTROL_ACTIONS)
+CONTROL_WORDS_RE = _words_re(CONTROL_ACTIONS + CONTROL_FILLERS)
+# What may stand between a control row's words: brackets, separators, colons, single letters.
+CONTROL_REST_RE = re.compile(r"[^\w]+|_|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+# The sizes alone: "大 中 小", "[ 大 中 小 ]", "A+ A A-", "Large Medium Small".
+SIZES_ROW_RE = re.compile(
+    r"^\W*(?:(?:大|中|小|特大|默认)\W*){3,4}$|^\W*(?:[Aa][+\-]{0,2}\W*){3}$"
+    r"|^\W*(?:(?:Large|Medium|Small|Default)\W*){3,4}$",
     re.IGNORECASE,
 )
-# What is left of a control row without its words: brackets, separators, single letters, "+"/"-".
-CONTROL_REST_RE = re.compile(r"[\W_\d]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
 CREDIT_LINE_RE = re.compile(
-    rf"^[\[【(（]?\s*(?:{_alternation(CREDIT_LABELS)})\s*{COLON}.{{0,40}}$", re.IGNORECASE
+    rf"^[\[【(（]?\s*(?:(?:{_alternation(CREDIT_LABELS)})\s*{COLON}|{_alternation(CREDIT_PHRASES)}).{{0,40}}$",
+    re.IGNORECASE,
 )
 OTHER_META_LINE_RE = re.compile(rf"^(?:{_alternation(OTHER_META_LABELS)})\s*{COLON}.{{0,60}}$")
 SOURCE_LABEL_WORDS_RE = re.compile(_alternation(SOURCE_LABEL_WORDS), re.IGNORECASE)
 # Dates as list items print them, full or short: "2024-03-01", "[03-01]", "(2024/3/1)".
 LIST_DATE_RE = re.compile(
-    r"[\[(（【]?\s*(?:\d{4}\s*[-/.年]\s*)?\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*[\])）】]?"
+    r"(?<!\d)(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"|[\[(（【]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*[\])）】]|[01]\d-[0-3]\d)(?!\d)"
 )
 # Listings cut long titles: "CNIS holds the annual meeting of...", "中国标准化研究院举办…".
 CUT_MARK_RE = re.compile(r"\s*(?:\.{2,}|…+|。{3})$")
+QUOTES = str.maketrans(  # curly, full-width and corner quotes as straight ones
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\uff02": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "「": '"',
+        "」": '"',
+    }
+)
+CLOSING_STOP_RE = re.compile(r"(?<![.。])[.。]$")  # one full stop, not the "..." of a cut
+# Some listings cut a title with no mark at all: a link text this long that starts the title agrees.
+UNMARKED_CUT_MIN_CHARS = 12
 
 # A line whose text is mostly link text is navigation or a related-article list, not prose.
 # 0.5: nav bars and related links score ~1.0; body paragraphs that cite a URL stay under 0.3.
@@ -147,9 +199,17 @@ MAX_HEADLINE_LINES = 2
 HEADLINE_MAX_CHARS = 200
 # A date line found by shape stands this close to the headline: above it, or under a subtitle.
 HEADLINE_REACH = 2
+# Label lines this many rows around the date line, in its table, may hold the source.
+SOURCE_REACH = 6
+# A dated list's item: a title this long at most, and its date at either end (brackets aside).
+DATED_ITEM_MAX_CHARS = 100
+DATE_EDGE_CHARS = 2
+# Date lines found by shape looked at, at most: a page of hundreds of dated lines is a list.
+MAX_SHAPE_CANDIDATES = 20
 # An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
 # text after a date is a sentence.
 BARE_VALUE_MAX_CHARS = 40
+CREDIT_LINE_MAX_CHARS = 60
 # A label's value on a line of metadata is short: a name, a number, a date.
 LABEL_VALUE_MAX_CHARS = 30
 # A line holding a date, without a known label, is a date line only when this short.
@@ -207,7 +267,9 @@ def extract_article(
     page = _Layout(doc, article_url, listed)
     rungs: dict[str, str] = {}
 
-    title, subtitle = page.headline(rungs)
+    head = page.head
+    title, subtitle = head.title, head.subtitle
+    rungs.update(head.rungs)
     day, date_source = _date(doc, page.date_line, article_url, rungs)
     body_lines, source_note = page.body(rungs)
     attachments = _attachments(doc, article_url)
@@ -264,13 +326,18 @@ def _disagreements(title: str | None, shown_day: str | None, listed: Listed | No
 
 
 def listing_shows_title(listed: Listed, title: str) -> bool:
-    """Whether the listing's title attribute or link text is ``title``, whole or cut short."""
-    return any(_agrees(shown, title) for shown in (listed.title, listed.text) if shown)
+    """Whether the listing's title attribute or link text is ``title``, whole or cut short (with
+    a mark, or without one where the text is long enough to tell)."""
+    if any(_agrees(shown, title) for shown in (listed.title, listed.text) if shown):
+        return True
+    shown, whole = _fold(listed.text), _fold(title)
+    return len(shown) >= UNMARKED_CUT_MIN_CHARS and whole.startswith(shown)
 
 
 @lru_cache(maxsize=1024)  # a page compares its few title candidates with each other
 def _fold(text: str) -> str:
-    return collapse_whitespace(text).casefold()
+    """A title as compared: whitespace folded, case and quote styles ignored, no closing stop."""
+    return CLOSING_STOP_RE.sub("", collapse_whitespace(text).casefold().translate(QUOTES))
 
 
 def _agrees(witness: str, candidate: str) -> bool:
@@ -322,8 +389,10 @@ def is_control(line: Line) -> bool:
 # Every page of a site repeats its controls, menus and footer: each text is judged once.
 @lru_cache(maxsize=4096)
 def _is_control_text(text: str) -> bool:
-    if not CONTROL_WORDS_RE.search(text):  # "A+ A A-": letters that grow or shrink the text
-        return ("+" in text or "-" in text) and not CONTROL_REST_RE.sub("", text)
+    if SIZES_ROW_RE.match(text):
+        return True
+    if not CONTROL_ACTIONS_RE.search(text):
+        return False
     return not CONTROL_REST_RE.sub("", CONTROL_WORDS_RE.sub("", text))
 
 
@@ -348,15 +417,18 @@ def is_furniture(line: Line) -> bool:
         is_noise(line)
         or is_breadcrumb(line)
         or is_control(line)
-        or (has_colon(text) and bool(CREDIT_LINE_RE.match(text) or OTHER_META_LINE_RE.match(text)))
+        or (has_colon(text) and bool(OTHER_META_LINE_RE.match(text)))
+        or (len(text) <= CREDIT_LINE_MAX_CHARS and bool(CREDIT_LINE_RE.match(text)))
     )
 
 
-def _label_of(match: re.Match[str]) -> tuple[str, int]:
-    """A label found by shape and where it starts; a long CJK run keeps its last characters."""
+def _label_of(match: re.Match[str], after_value: bool = True) -> tuple[str, int]:
+    """A label found by shape and where it starts; a long CJK run keeps its last characters.
+    After a value, words before a known label are the value's ("CNIS Editor:")."""
     if match["words"]:
         words, start = match["words"], match.start("words")
-        if (known := KNOWN_LABEL_END_RE.search(words)) and known.start() > 0:  # "CNIS Editor:"
+        known = KNOWN_LABEL_END_RE.search(words) if after_value else None
+        if known and known.start() > 0:
             return known.group(), start + known.start()
         return words, start
     cjk = match["cjk"][-CJK_LABEL_MAX:]
@@ -376,7 +448,21 @@ def _is_label_text(text: str) -> bool:
     if len(text) > BARE_VALUE_MAX_CHARS * 2 or not (label := LABEL_AT_START_RE.match(text)):
         return False
     value = text[label.end() :]
+    if SENTENCE_END_RE.search(value) and not value.endswith((")", "）", '"', "”")):
+        return False  # "摘要：报告系统梳理了我国标准化发展现状。": a sentence
     return len(value) <= LABEL_VALUE_MAX_CHARS or LABEL_PAIR_RE.search(value) is not None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The headline as read: title, subtitle, their rungs, and where the body starts."""
+
+    title: str | None
+    subtitle: str | None
+    rungs: dict[str, str]
+    labels_start: int
+    """Under a headline that stands under the date line, its own label lines start here."""
+    body_start: int
 
 
 @dataclass(frozen=True)
@@ -396,17 +482,19 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
     """(day, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
     date line: a date with a known label, another label or none, followed only by a time,
     separators, other ``label：value`` pairs or one short value."""
+    text = unbracket_labels(text)
     for found in find_dates(text):
         before, after = text[: found.start], text[found.end :]
-        known = KNOWN_DATE_LABEL_BEFORE_RE.search(before)
-        if known and not WORD_BEFORE_RE.search(before, 0, known.start()):
+        window = max(0, found.start - LABEL_WINDOW)
+        known = KNOWN_DATE_LABEL_BEFORE_RE.search(before, window)
+        if known and not WORD_BEFORE_RE.search(before, max(0, known.start() - LABEL_WINDOW), known.start()):
             start, rung = known.start(), _KNOWN_LABEL
-        elif label_match := LABEL_BEFORE_RE.search(before):  # also "Release Date:", not "Date:"
-            start, rung = _label_of(label_match)[1], _ANY_LABEL
+        elif len(text) > DATE_LINE_MAX_CHARS:
+            continue  # a paragraph that mentions a date
+        elif label_match := LABEL_BEFORE_RE.search(before, window):  # also "Release Date:", not "Date:"
+            start, rung = _label_of(label_match, after_value=False)[1], _ANY_LABEL
         else:
             start, rung = found.start, _UNLABELLED
-        if rung != _KNOWN_LABEL and len(text) > DATE_LINE_MAX_CHARS:
-            continue
         ok, bare_value = _metadata_tail(after)
         if ok:
             if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
@@ -440,8 +528,10 @@ def _is_sentence(text: str) -> bool:
 
 def _is_value_of(label: str, value: str) -> bool:
     """Whether a line is the value of a label line above it: short, and a date or a source."""
-    return len(value) <= BARE_VALUE_MAX_CHARS and (
-        bool(find_dates(value)) or bool(SOURCE_LABEL_WORDS_RE.search(label)) or is_metadata_text(label)
+    return (
+        len(value) <= BARE_VALUE_MAX_CHARS
+        and not _is_sentence(value)
+        and (bool(find_dates(value)) or bool(SOURCE_LABEL_WORDS_RE.search(label)) or is_metadata_text(label))
     )
 
 
@@ -450,41 +540,35 @@ def is_metadata_text(text: str) -> bool:
 
 
 def join_label_cells(lines: Sequence[Line]) -> list[Line]:
-    """Lines as they read: a label alone on its line (or in a ``dt``/``th`` cell) is joined with
-    the value line (or ``dd``/``td`` cell) after it. A body line ending in a colon ("Key
-    points:") keeps the paragraph after it: a value is short, and a date or a source."""
+    """Lines as they read: a label alone on its line (or in a ``dt``/``th`` cell, or in the cell
+    before its value's) is joined with the value line (or cell) after it. A body line ending in a
+    colon ("Key points:") keeps the paragraph after it: a value is short, and a date or a source."""
     joined: list[Line] = []
     for line in lines:
         previous = joined[-1] if joined else None
-        if previous is not None and not is_label_line(line):
-            if (
-                has_colon(previous.text)
-                and LABEL_ONLY_RE.match(previous.text)
-                and _is_value_of(previous.text, line.text)
-            ):
-                text = f"{previous.text}{line.text}"
-            elif previous.block.tag in LABEL_CELL_TAGS and line.block.tag in VALUE_CELL_TAGS:
-                text = f"{previous.text}：{line.text}"
-            else:
-                joined.append(line)
-                continue
-            # The value's block: a joined dt/dd pair takes no further dd.
-            joined[-1] = Line(text, line.block, previous.link_chars + line.link_chars)
-        else:
+        text = None if previous is None else _joined_label(previous, line)
+        if previous is None or text is None:
             joined.append(line)
+        else:  # the value's block: a joined dt/dd pair takes no further dd
+            joined[-1] = Line(text, line.block, previous.link_chars + line.link_chars)
     return joined
 
 
 def _title_witnesses(doc: Document, listed: Listed | None) -> list[tuple[str, str]]:
-    """What the page's head and the listing say the title is, as (rung, text), strongest first."""
+    """What the page's head and the listing say the title is, as (rung, text), strongest first;
+    never a page's generic name ("新闻详情")."""
     h1 = next(doc.selector.root.iter("h1"), None)
     witnesses = [
         ("meta", doc.meta_value(META_TITLE) or ""),
         ("h1", text_of(h1) if h1 is not None else ""),
         ("html-title", _html_title(doc) or ""),
-        ("listing-link", listed.title or listed.text if listed else ""),
+        ("listing-link", (listed.title or listed.text) if listed else ""),
     ]
-    return [(rung, text) for rung, text in witnesses if text]
+    return [(rung, text) for rung, text in witnesses if text and not is_page_name(text)]
+
+
+def is_page_name(text: str) -> bool:
+    return _fold(text) in PAGE_NAMES
 
 
 class _Layout:
@@ -498,7 +582,6 @@ class _Layout:
         self.breadcrumb = None if self.breadcrumb_index is None else self.lines[self.breadcrumb_index]
         self.date_line = self._find_date_line(article_url)
         self.head_start, self.head_end = self._metadata_block()
-        self.body_start = self.head_end
 
     @cached_property
     def witnesses(self) -> list[tuple[str, str]]:
@@ -517,10 +600,17 @@ class _Layout:
         after = self.breadcrumb_index if self.breadcrumb_index is not None else -1
         listed_day = self.listed.date if self.listed else None
         prose: list[int] = []  # prose characters before each line, counted when first needed
-        candidates = []
+        best: tuple[tuple[bool, bool, bool, int], DateLine] | None = None
+        weak_seen = 0
         for index, line in enumerate(self.lines):
-            if candidates and candidates[0][0][:3] == (False, False, False):
-                break  # the first fitting date line after the breadcrumb: none later beats it
+            if best is not None and best[0][:3] == (False, False, False):
+                # The first fitting date line after the breadcrumb, unless it was found by shape
+                # and a known label follows among its label lines or cells ("成文日期：…", "发布日期：…").
+                best_block = self.lines[best[1].index].block
+                if best[1].rung == _KNOWN_LABEL or not (
+                    is_label_line(line) or _siblings(line.block, best_block)
+                ):
+                    break
             text = line.text
             if len(text) > DATE_LINE_MAX_CHARS and not has_colon(text):
                 continue  # a paragraph; a long date line is a headline and a labelled date
@@ -528,19 +618,32 @@ class _Layout:
                 continue
             day, rung, title_end, bare_value = read
             weak = rung != _KNOWN_LABEL
-            if weak and not self._stands_like_a_date_line(index, prose, after):
-                continue
+            if weak:
+                weak_seen += 1
+                if weak_seen > MAX_SHAPE_CANDIDATES or not self._stands_like_a_date_line(
+                    index, text[:title_end], prose, after
+                ):
+                    continue
             misfit = weak and listed_day is not None and day != listed_day
             key = (day > url_day, index <= after, misfit, index)
-            candidates.append((key, DateLine(index, day, rung, title_end, bare_value)))
-            candidates.sort(key=lambda candidate: candidate[0])
-        return candidates[0][1] if candidates else None
+            found = DateLine(index, day, rung, title_end, bare_value)
+            if (
+                best is None
+                or key < best[0]
+                or (best[1].rung != _KNOWN_LABEL and not weak and key[:3] == best[0][:3])
+            ):
+                best = (key, found)
+        return best[1] if best else None
 
-    def _stands_like_a_date_line(self, index: int, prose: list[int], after: int) -> bool:
-        """A date line found by shape stands beside the headline (where the page shows a line
-        the head or the listing names as the title), before most of the prose, and in no list
-        item of links (a dated sidebar)."""
-        if self._in_link_list(index):
+    def _stands_like_a_date_line(self, index: int, prefix: str, prose: list[int], after: int) -> bool:
+        """A date line found by shape starts with its date or its labels (or with the title the
+        head or the listing states); stands beside the headline (where the page shows a line the
+        head or the listing names as the title), before most of the prose; and is no item of a
+        list of links or of dated items (a sidebar)."""
+        prefix = prefix.strip(SEPARATOR_CHARS + OPENING_BRACKETS)
+        if prefix and not LABEL_AT_START_RE.match(prefix) and not self._states_title(prefix):
+            return False  # "标准化大讲堂（2025年10月21日）": a headline that holds a date
+        if self._in_link_list(index) or self._in_dated_list(index):
             return False
         if self.headline_indexes:
             return any(self._reach(index, headline) <= HEADLINE_REACH for headline in self.headline_indexes)
@@ -555,6 +658,18 @@ class _Layout:
         """Lines from one to the other, not counting the label lines and controls between."""
         between = self.lines[min(index, other) + 1 : max(index, other)]
         return 1 + sum(not (is_label_line(line) or is_furniture(line)) for line in between)
+
+    def _states_title(self, text: str) -> bool:
+        return any(_agrees(witness, text) for _, witness in self.witnesses)
+
+    def _in_dated_list(self, index: int) -> bool:
+        """An item of a list whose other items are dated too: "2025-01-01 甲新闻", "乙新闻 2025-02-01"
+        (two others in a table, whose rows are layout as often as a list)."""
+        item = _list_item(self.lines[index].block)
+        if item is None or (parent := item.getparent()) is None:
+            return False
+        dated = sum(other is not item and other.tag == item.tag and _is_dated_item(other) for other in parent)
+        return dated >= (2 if item.tag == "tr" else 1)
 
     def _in_link_list(self, index: int) -> bool:
         item = _list_item(self.lines[index].block)
@@ -605,14 +720,18 @@ class _Layout:
             crumbs = crumbs[1:]
         return " > ".join(crumbs) or None
 
-    def headline(self, rungs: dict[str, str]) -> tuple[str | None, str | None]:
+    @cached_property
+    def head(self) -> Head:
         """Title and subtitle: of the page's own candidates (text before the date line's labels,
         the lines above it, the line under it, meta, h1, <title>), the one that most of the
-        others and the listing agree with; on a tie, the strongest rung."""
+        others and the listing agree with; on a tie, the strongest rung. Where the headline
+        stands under the date line, the body starts after it and the labels under it."""
         own = self._headline_candidates()
         candidates = own + [(rung, text) for rung, text in self.witnesses if rung != "listing-link"]
         if not candidates:
-            return _first_rung(rungs, "title", tuple((r, t) for r, t in self.witnesses)), None
+            rungs: dict[str, str] = {}
+            title = _first_rung(rungs, "title", tuple((r, t) for r, t in self.witnesses))
+            return Head(title, None, rungs, self.head_end, self.head_end)
         everyone = [text for _, text in candidates] + [t for r, t in self.witnesses if r == "listing-link"]
 
         def support(text: str) -> int:
@@ -623,18 +742,24 @@ class _Layout:
         # The same text as a line of the page: that line is the headline, and where it stands
         # tells the subtitle and the body's start.
         rung = next((own_rung for own_rung, text in own if _fold(text) == _fold(title)), rung)
-        rungs["title"] = rung
-        subtitle = None
+        rungs = {"title": rung}
+        subtitle, labels_start, body_start = None, self.head_end, self.head_end
         if rung == "line-above-date":
             title, subtitle = self._title_and_subtitle()
-            if subtitle is not None:
-                rungs["subtitle"] = "line-under-title"
         elif rung == "line-below-date":
-            self.body_start = self._line_below_index + 1
-            if (subtitle := self._subtitle_below(self._line_below_index)) is not None:
-                rungs["subtitle"] = "line-under-title"
-                self.body_start += 1
-        return title, subtitle
+            title_index = self.head_end
+            subtitle = self._subtitle_below(title_index)
+            labels_start = body_start = title_index + 1 + (subtitle is not None)
+            title_block = self.lines[title_index].block
+            while body_start < len(self.lines) and (
+                is_furniture(line := self.lines[body_start])
+                or is_metadata(line)
+                or (is_label_line(line) and _siblings(line.block, title_block))
+            ):
+                body_start += 1
+        if subtitle is not None:
+            rungs["subtitle"] = "line-under-title"
+        return Head(title, subtitle, rungs, labels_start, body_start)
 
     def _subtitle_below(self, title_index: int) -> str | None:
         """The line under a headline that stands under the date line, if it belongs to the head:
@@ -682,7 +807,6 @@ class _Layout:
         if index < len(self.lines) and len(self.lines[index].text) <= HEADLINE_MAX_CHARS:
             line = self.lines[index]
             if not (ARTICLE_END_RE.match(line.text) or SOURCE_NOTE_RE.match(line.text)):
-                self._line_below_index = index
                 return line
         return None
 
@@ -703,8 +827,10 @@ class _Layout:
         for line in reversed(self.lines[: self.head_start]):
             if is_metadata(line) or is_control(line):
                 continue
-            if is_breadcrumb(line) or is_noise(line) or line.text in crumbs:
+            if is_breadcrumb(line) or is_noise(line) or line.text in crumbs or is_page_name(line.text):
                 break
+            if _in_list(line.block):
+                break  # a sidebar's items: "2025-02-01 乙新闻"
             above.insert(0, line)
             if len(above) == MAX_HEADLINE_LINES:
                 break
@@ -713,10 +839,24 @@ class _Layout:
     def source_values(self) -> tuple[str | None, str | None]:
         """The source by its label anywhere in the date line's block, and a bare value after an
         unlabelled date."""
-        for line in self.lines[self.head_start : self.head_end]:
+        under_headline = self.lines[self.head.labels_start : self.head.body_start]
+        for line in (
+            *self.lines[self.head_start : self.head_end],
+            *under_headline,
+            *self._label_cells_near(),
+        ):
             if value := _labelled_source(line.text):
                 return value, None
         return None, self.date_line.bare_value if self.date_line else None
+
+    def _label_cells_near(self) -> list[Line]:
+        """Label lines in the cells of the date line's table, a few rows around it: an
+        information table ("发文机关：…", "标 题：…", "发布日期：…") puts the source a row away."""
+        if self.date_line is None:
+            return []
+        index, date_block = self.date_line.index, self.lines[self.date_line.index].block
+        near = self.lines[max(index - SOURCE_REACH, 0) : min(index + SOURCE_REACH + 1, self.head.body_start)]
+        return [line for line in near if is_label_line(line) and _siblings(line.block, date_block)]
 
     def body(self, rungs: dict[str, str]) -> tuple[list[Line], str | None]:
         """Body lines and a trailing ``(Source: X)`` note, from the first rung that finds prose."""
@@ -726,7 +866,9 @@ class _Layout:
                 rungs["body"] = "after-date-line"
                 return lines, note
         candidates = [
-            line for index, line in enumerate(self.lines) if not self.head_start <= index < self.body_start
+            line
+            for index, line in enumerate(self.lines)
+            if not self.head_start <= index < self.head.body_start
         ]
         for xpath in BODY_CONTAINER_XPATHS:
             for container in self.doc.selector.xpath(xpath):
@@ -746,17 +888,17 @@ class _Layout:
         date line: the body's own container, which leaves sidebars and the footer outside.
         """
         assert self.date_line is not None
-        after = self.lines[self.body_start :]
+        after = self.lines[self.head.body_start :]
         flat, flat_note = _prose(after, footer=True)
         if not flat:
             return flat, flat_note
-        container = _own_container(flat[0].block, self.lines[self.body_start - 1].block)
+        container = _own_container(flat[0].block, self.lines[self.head.body_start - 1].block)
         if container is None:
             return flat, flat_note
         scoped, note = _prose(_lines_inside(after, container))
         if container is flat[0].block and len(scoped) < 2 and (shared := container.getparent()) is not None:
             # Paragraphs are siblings of the date line: their container is the one they share.
-            return _prose(_lines_inside(after, shared), footer=True)
+            scoped, note = _prose(_lines_inside(after, shared), footer=True)
         if _text_length(scoped) < CONTAINER_MIN_SHARE * _text_length(flat):
             return flat, flat_note
         return scoped, note
@@ -765,11 +907,48 @@ class _Layout:
 LIST_ITEM_TAGS = frozenset(("li", "tr", "dd", "dt"))
 
 
+def _in_list(block: Element) -> bool:
+    """Inside an item of a list of several (a table row is layout as often as a list)."""
+    item = (
+        next((node for node in block.iterancestors("li", "dd", "dt")), None) if block.tag != "li" else block
+    )
+    if item is None or (parent := item.getparent()) is None:
+        return False
+    return sum(other.tag == item.tag for other in parent) > 1
+
+
 def _list_item(block: Element) -> Element | None:
     """The list item or table row that holds a block, if any (the block itself included)."""
     if block.tag in LIST_ITEM_TAGS:
         return block
     return next((node for node in block.iterancestors(*LIST_ITEM_TAGS)), None)
+
+
+def _is_dated_item(item: Element) -> bool:
+    """A short item that starts or ends with a date."""
+    text = text_of(item)
+    if len(text) > DATED_ITEM_MAX_CHARS or not (dates := find_dates(text)):
+        return False
+    return dates[0].start <= DATE_EDGE_CHARS or dates[-1].end >= len(text) - DATE_EDGE_CHARS
+
+
+def _joined_label(label: Line, value: Line) -> str | None:
+    """The text of a label line and the value line after it read as one, or None."""
+    label_cell = label.block.tag in LABEL_CELL_TAGS
+    if not (label_cell or has_colon(label.text)) or is_label_line(value):
+        return None  # most lines: no label before them
+    if label_cell and value.block.tag in VALUE_CELL_TAGS:
+        return f"{label.text}：{value.text}" if not has_colon(label.text) else label.text + value.text
+    if LABEL_ONLY_RE.match(label.text) and (
+        _is_value_of(label.text, value.text) or _cells_of_one_row(label.block, value.block)
+    ):
+        return label.text + value.text
+    return None
+
+
+def _cells_of_one_row(block: Element, other: Element) -> bool:
+    """<tr><td>发文机关：</td><td>人力资源部</td></tr>"""
+    return block.tag == other.tag == "td" and block.getparent() is other.getparent()
 
 
 def _siblings(block: Element, other: Element) -> bool:
@@ -785,8 +964,17 @@ def _siblings(block: Element, other: Element) -> bool:
     )
 
 
+def unbracket_labels(text: str) -> str:
+    """Labels in brackets as labels with a colon, keeping every position: "[文章来源] X" reads
+    " 文章来源： X"."""
+    if "[" not in text and "【" not in text:
+        return text
+    return BRACKET_LABEL_RE.sub(lambda match: f" {match['label']}：", text)
+
+
 def _labelled_source(text: str) -> str | None:
     """The value of the first label on ``text`` that names a source ("来源：", "发布部门：")."""
+    text = unbracket_labels(text)
     if match := SOURCE_FIELD_RE.search(text):
         value = match["value"]
     else:
@@ -798,6 +986,11 @@ def _labelled_source(text: str) -> str | None:
         value = text[pair.end() :]
     if next_label := NEXT_LABEL_RE.search(value):
         value = value[: next_label.start()]
+        # A label ending in a known one, after a space: "人力资源部 发表时间：" ends at "发表".
+        if (run := LABEL_HEAD_RE.search(value)) and len(run.group()) + len(
+            next_label.group()
+        ) <= CJK_LABEL_MAX + 1:
+            value = value[: run.start()]
     if next_pair := VALUE_NEXT_LABEL_RE.search(value):
         value = value[: next_pair.start("label")]
     value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
@@ -871,14 +1064,24 @@ _TITLE_SEPARATOR = TITLE_SUFFIX_SEPARATORS_RE.pattern
 _PAGE_NAME = _alternation(tuple(PAGE_NAMES))
 TITLE_NAME_SUFFIX_RE = re.compile(rf"(?:{_TITLE_SEPARATOR})(?:{_PAGE_NAME})\s*$", re.IGNORECASE)
 TITLE_NAME_PREFIX_RE = re.compile(rf"^\s*(?:{_PAGE_NAME})(?:{_TITLE_SEPARATOR})", re.IGNORECASE)
+_SITE_NAME = _alternation(TITLE_SITE_SUFFIXES)
+_SEGMENT = r"[^-_|｜—]*"  # no separator inside
+SITE_SEGMENT_SUFFIX_RE = re.compile(
+    rf"(?:{_TITLE_SEPARATOR}){_SEGMENT}(?<![A-Za-z])(?:{_SITE_NAME})(?![A-Za-z]){_SEGMENT}$", re.IGNORECASE
+)
+SITE_SEGMENT_PREFIX_RE = re.compile(
+    rf"^{_SEGMENT}(?<![A-Za-z])(?:{_SITE_NAME})(?![A-Za-z]){_SEGMENT}(?:{_TITLE_SEPARATOR})", re.IGNORECASE
+)
 
 
 def _html_title(doc: Document) -> str | None:
-    """The ``<title>`` less the names of the site and its sections at either end; None when that
-    is all it says ("标院新闻_中国标准化研究院")."""
+    """The ``<title>`` less the names of the site and its sections at either end, and less a
+    segment that holds the site's name ("--中国标准化研究院门户网站"); None when that is all it says
+    ("标院新闻_中国标准化研究院")."""
     title = doc.html_title
     while True:
         shorter = TITLE_NAME_PREFIX_RE.sub("", TITLE_NAME_SUFFIX_RE.sub("", title))
+        shorter = SITE_SEGMENT_PREFIX_RE.sub("", SITE_SEGMENT_SUFFIX_RE.sub("", shorter))
         if shorter == title:
             break
         title = shorter

@@ -1,6 +1,7 @@
 """Calendar dates as pages print them: ``2024-03-15``, ``2024/3/15``, ``2024.03.15``,
-``2024年3月15日``, ``15 March 2024``, ``March 15, 2024``, ``Mar. 15, 2024``, each maybe followed by
-a time. Only whole, valid dates count: ``2024-02-30`` and ``03-15`` are no dates."""
+``2024年3月15日``, ``15 March 2024``, ``15-Mar-2024``, ``March 15, 2024``, ``Mar. 15, 2024``, and
+``15/03/2024`` or ``03/15/2024`` where the day is above 12; each maybe followed by a time. Only
+whole, valid, unambiguous dates count: ``2024-02-30``, ``03-15`` and ``03/04/2024`` are none."""
 
 from __future__ import annotations
 
@@ -35,13 +36,17 @@ _NUMERIC = (
     r"(?<!\d)(?P<y>\d{4})\s*(?P<sep>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)(?:\s*日)?"
 )
 _DAY_MONTH_YEAR = (
-    rf"(?<![\w])(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\.?,?\s+(?P<y2>\d{{4}})(?!\d)"
+    rf"(?<![\w])(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+|-)(?P<m2>{_MONTH})\.?,?(?:\s+|-)(?P<y2>\d{{4}})(?!\d)"
 )
+# 22/10/2025 or 10/22/2025: read only where the day cannot be the month (above 12).
+_DAY_OR_MONTH_FIRST = r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y4>\d{4})(?!\d)"
 _MONTH_DAY_YEAR = (
     rf"(?<![\w])(?P<m3>{_MONTH})\.?\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}})(?!\d)"
 )
 _TIME = r"(?:(?:\s*T\s*|\s+)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
-DATE_RE = re.compile(rf"(?:{_NUMERIC}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}){_TIME}", re.IGNORECASE)
+DATE_RE = re.compile(
+    rf"(?:{_NUMERIC}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}|{_DAY_OR_MONTH_FIRST}){_TIME}", re.IGNORECASE
+)
 # Before the full pattern: most lines hold no digit run of four, and then no date.
 _YEAR_RE = re.compile(r"\d{4}")
 
@@ -77,8 +82,13 @@ def _iso(match: re.Match[str]) -> str | None:
         year, month, day = match["y"], match["m"], match["d"]
     elif match["y2"]:
         year, month, day = match["y2"], str(MONTHS[_month_key(match["m2"])]), match["d2"]
-    else:
+    elif match["y3"]:
         year, month, day = match["y3"], str(MONTHS[_month_key(match["m3"])]), match["d3"]
+    else:
+        first, second = int(match["a"]), int(match["b"])
+        if (first > 12) == (second > 12):
+            return None  # 03/04/2025: the 3rd of April or the 4th of March
+        year, month, day = match["y4"], str(min(first, second)), str(max(first, second))
     try:
         return date(int(year), int(month), int(day)).isoformat()
     except ValueError:

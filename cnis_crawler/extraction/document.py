@@ -227,8 +227,9 @@ def parse_html(html: str) -> Selector:
     # (18 against 4 µs to walk a 74-element page), and extraction touches every element. Always
     # HTML: parsel would read a page that starts with <?xml as XML, all its tags namespaced.
     parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)  # one per call: not thread-safe
-    # As parsel prepares a text: NUL bytes out, and an empty page is an empty document.
-    body = html.strip().replace("\x00", "").encode("utf-8")
+    # As parsel prepares a text: NUL bytes out, and an empty page is an empty document. A lone
+    # surrogate (no character: only a caller's own text can hold one) becomes "?".
+    body = html.strip().replace("\x00", "").encode("utf-8", errors="replace")
     root = etree.fromstring(body, parser=parser) if body else None
     if root is None:  # nothing lxml calls an element: whitespace, a lone comment
         root = etree.fromstring(b"<html></html>", parser=parser)

@@ -84,10 +84,6 @@ class Listed:
     """False for a link met on an article page (a related article, a link in the prose) and a
     title the crawl state kept: a title of last resort, but no witness the page can contradict."""
 
-    @property
-    def best_title(self) -> str | None:
-        return self.title or self.text or None
-
 
 @dataclass(frozen=True)
 class ListingPage:
