@@ -11,46 +11,54 @@ as a shift of rungs rather than as silent damage.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.dates import find_dates, parse_day
-from cnis_crawler.extraction.document import (
-    Document,
-    Line,
-    collapse_whitespace,
-    link_text,
-    read_page,
-    text_of,
+from cnis_crawler.extraction.document import Document, Line, link_text, read_page, text_of
+from cnis_crawler.extraction.furniture import (
+    BREADCRUMB_LABEL_RE,
+    BREADCRUMB_SPLIT_RE,
+    LINK_DENSE,
+    is_breadcrumb,
+    is_control,
+    is_furniture,
+    is_noise,
+)
+from cnis_crawler.extraction.labels import (
+    ANY_LABEL_RUNG,
+    DATE_LABEL_RUNG,
+    DATE_LINE_MAX_CHARS,
+    LABEL_AT_START_RE,
+    OPENING_BRACKETS,
+    SENTENCE_END_RE,
+    SEPARATOR_CHARS,
+    UNLABELLED_RUNG,
+    has_colon,
+    is_label_line,
+    is_metadata,
+    join_label_cells,
+    labelled_source,
+    read_date_line,
+)
+from cnis_crawler.extraction.titles import (
+    agrees,
+    cut_stem,
+    disagreements,
+    fold,
+    is_page_name,
+    matches_any,
+    title_witnesses,
 )
 from cnis_crawler.site import (
     ARTICLE_END_RE,
     BODY_CONTAINER_XPATHS,
-    BREADCRUMB_LABELS,
-    BREADCRUMB_SEPARATORS,
-    COLON,
-    CONTROL_ACTIONS,
-    CONTROL_FILLERS,
-    CONTROL_LINE_MAX_CHARS,
-    CREDIT_LABELS,
-    CREDIT_PHRASES,
-    DATE_LABELS,
     HOME_CRUMBS,
     META_DATE,
     META_SOURCE,
-    META_TITLE,
-    NOISE_LINE_RE,
-    OTHER_META_LABELS,
-    PAGE_TYPE_NAMES,
-    SECTIONS,
     SITE_FOOTER_RE,
-    SOURCE_LABEL_WORDS,
-    SOURCE_LABELS,
     SOURCE_NOTE_RE,
-    TITLE_SITE_SUFFIXES,
-    TITLE_SUFFIX_SEPARATORS_RE,
 )
 from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_article_url
 
@@ -62,137 +70,6 @@ if TYPE_CHECKING:
     from cnis_crawler.extraction.listing import Listed
 
 
-def _alternation(words: tuple[str, ...]) -> str:
-    """A regex alternation that tries longer words first, so 发布时间 wins over 时间."""
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
-
-# A label stands after a space, punctuation or a digit, never after a letter or CJK character:
-# "Update:", "数据来源：", "培训时间：" are words in a sentence, not labels. The exception is 日,
-# the end of a Chinese date: "时间：2025年10月20日部门：…" puts the next label right after it.
-_LABEL_START = r"(?<![^\W\d日])"
-_CJK_CHAR = r"[\u4e00-\u9fff]"
-# A known label may stand in brackets ("[发布时间] 2025/10/22"), and a Chinese one without a colon,
-# its value in the next element ("<span>来源</span><span>人力资源部</span>").
-_LABEL_END = rf"\s*(?:{COLON}|[\]】])"
-_CJK_SOURCE_LABELS = tuple(label for label in SOURCE_LABELS if not label.isascii())
-SOURCE_FIELD_RE = re.compile(
-    rf"{_LABEL_START}[\[【]?(?:(?:{_alternation(SOURCE_LABELS)}){_LABEL_END}"
-    rf"|(?:{_alternation(_CJK_SOURCE_LABELS)})(?={_CJK_CHAR}))\s*(?P<value>.*)"
-)
-_ALL_LABELS = _alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
-ANY_LABEL_RE = re.compile(rf"{_LABEL_START}(?:{_ALL_LABELS})\s*{COLON}")
-KNOWN_DATE_LABEL_BEFORE_RE = re.compile(
-    rf"{_LABEL_START}[\[【]?(?:{_alternation(DATE_LABELS)})(?:{_LABEL_END})?\s*$"
-)
-# Labels are short: only this much text before a date is searched for one (a long line holding
-# many dates must not cost its length for each).
-LABEL_WINDOW = 32
-# Inside a value already known to be one, the next label ends it even right after CJK text:
-# "来源：科技管理部浏览次数：88".
-NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
-# Any label, known or not, by its shape: a few words or CJK characters and a colon ("Release
-# time:", "发稿时间："). The CJK form is cut to its last characters where it runs on from a title.
-_WORDS_LABEL = r"[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,3}"
-_CJK_LABEL = r"[\u4e00-\u9fff]{1,8}"
-_CJK_LABEL_AT_START = r"[\u4e00-\u9fff]{1,4}"  # "各有关单位：" opens a notice; no label is longer
-LABEL_BEFORE_RE = re.compile(
-    rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*$"
-)
-LABEL_AT_START_RE = re.compile(rf"^[\[【(（]?\s*(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}")
-LABEL_PAIR_RE = re.compile(rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*")
-# Where a value runs into the next label: the label is its last word ("CNIS Views: 88").
-VALUE_NEXT_LABEL_RE = re.compile(rf"(?:\s(?P<label>[A-Za-z]+)|(?P<cjk>[\u4e00-\u9fff]{{2,4}}))\s*{COLON}")
-CJK_LABEL_MAX = 4
-LABEL_HEAD_RE = re.compile(r"(?<=\s)[\u4e00-\u9fff]{1,3}$")
-KNOWN_LABEL_END_RE = re.compile(rf"(?<![A-Za-z])(?:{_ALL_LABELS})$")
-# A word right before an English label makes it another label: "Release Date:" is not "Date:".
-WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
-"""Chinese labels run 2-4 characters (时间, 来源, 发布时间, 信息来源): a longer run before a
-colon is a title or a sentence running into its label."""
-BRACKET_LABEL_RE = re.compile(rf"[\[【](?P<label>{_WORDS_LABEL}|{_CJK_LABEL_AT_START})[\]】]")
-# A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
-LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
-# A cell of a label/value table or list: <dt>发布时间</dt><dd>2024-03-15</dd>.
-LABEL_CELL_TAGS = frozenset(("dt", "th"))
-VALUE_CELL_TAGS = frozenset(("dd", "td"))
-SEPARATOR_CHARS = " |/·—\u2013-｜,，;；"  # also the en dash
-OPENING_BRACKETS, CLOSING_BRACKETS = "[【(（", "]】)）"
-WEEKDAY_RE = re.compile(
-    r"^(?:(?:星期|周|礼拜)[一二三四五六日天]|(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\b\.?)",
-    re.IGNORECASE,
-)
-BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{_alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
-BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})\s*")
-HOME_CRUMB_RE = re.compile(rf"^(?:{_alternation(HOME_CRUMBS)})\s*(?:{_alternation(BREADCRUMB_SEPARATORS)})")
-# A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
-VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
-# Names a <title> may carry beside the article's own: the site's and its sections' and crumbs',
-# and what templates call a page ("新闻详情").
-PAGE_NAMES = frozenset(
-    name.casefold()
-    for name in (
-        *TITLE_SITE_SUFFIXES,
-        *HOME_CRUMBS,
-        *PAGE_TYPE_NAMES,
-        *(crumb for section in SECTIONS for crumb in section.trail.split(" > ")),
-    )
-)
-
-
-def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Whole words: an English one not inside a longer word ("on" is no part of "Onsite")."""
-    return re.compile(
-        "|".join(
-            rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])" if word.isascii() else re.escape(word)
-            for word in sorted(words, key=len, reverse=True)
-        ),
-        re.IGNORECASE,
-    )
-
-
-CONTROL_ACTIONS_RE = _words_re(CONTROL_ACTIONS)
-CONTROL_WORDS_RE = _words_re(CONTROL_ACTIONS + CONTROL_FILLERS)
-# What may stand between a control row's words: brackets, separators, colons, single letters.
-CONTROL_REST_RE = re.compile(r"[^\w]+|_|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
-# The sizes alone: "大 中 小", "[ 大 中 小 ]", "A+ A A-", "Large Medium Small".
-SIZES_ROW_RE = re.compile(
-    r"^\W*(?:(?:大|中|小|特大|默认)\W*){3,4}$|^\W*(?:[Aa][+\-]{0,2}\W*){3}$"
-    r"|^\W*(?:(?:Large|Medium|Small|Default)\W*){3,4}$",
-    re.IGNORECASE,
-)
-CREDIT_LINE_RE = re.compile(
-    rf"^[\[【(（]?\s*(?:(?:{_alternation(CREDIT_LABELS)})\s*{COLON}|{_alternation(CREDIT_PHRASES)}).{{0,40}}$",
-    re.IGNORECASE,
-)
-OTHER_META_LINE_RE = re.compile(rf"^(?:{_alternation(OTHER_META_LABELS)})\s*{COLON}.{{0,60}}$")
-SOURCE_LABEL_WORDS_RE = re.compile(_alternation(SOURCE_LABEL_WORDS), re.IGNORECASE)
-# Dates as list items print them, full or short: "2024-03-01", "[03-01]", "(2024/3/1)".
-LIST_DATE_RE = re.compile(
-    r"(?<!\d)(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
-    r"|[\[(（【]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*[\])）】]|[01]\d-[0-3]\d)(?!\d)"
-)
-# Listings cut long titles: "CNIS holds the annual meeting of...", "中国标准化研究院举办…".
-CUT_MARK_RE = re.compile(r"\s*(?:\.{2,}|…+|。{3})$")
-QUOTES = str.maketrans(  # curly, full-width and corner quotes as straight ones
-    {
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\uff02": '"',
-        "\u2018": "'",
-        "\u2019": "'",
-        "「": '"',
-        "」": '"',
-    }
-)
-CLOSING_STOP_RE = re.compile(r"(?<![.。])[.。]$")  # one full stop, not the "..." of a cut
-# Some listings cut a title with no mark at all: a link text this long that starts the title agrees.
-UNMARKED_CUT_MIN_CHARS = 12
-
-# A line whose text is mostly link text is navigation or a related-article list, not prose.
-# 0.5: nav bars and related links score ~1.0; body paragraphs that cite a URL stay under 0.3.
-LINK_DENSE = 0.5
 # Title plus subtitle: the most lines above the date line that can belong to the headline.
 MAX_HEADLINE_LINES = 2
 # Longer lines are prose, not a headline standing under the date line.
@@ -206,24 +83,13 @@ DATED_ITEM_MAX_CHARS = 100
 DATE_EDGE_CHARS = 2
 # Date lines found by shape looked at, at most: a page of hundreds of dated lines is a list.
 MAX_SHAPE_CANDIDATES = 20
-# An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
-# text after a date is a sentence.
-BARE_VALUE_MAX_CHARS = 40
-CREDIT_LINE_MAX_CHARS = 60
-# A label's value on a line of metadata is short: a name, a number, a date.
-LABEL_VALUE_MAX_CHARS = 30
-# A line holding a date, without a known label, is a date line only when this short.
-DATE_LINE_MAX_CHARS = 160
 # A short line with no sentence punctuation, directly above a link-dense line, heads a box of
 # links ("Hot news", "最新动态"). 24 characters: box headings seen run 2-15; body sentences end
 # in punctuation, and captions rarely stand right above a link list.
 BOX_HEADING_MAX_CHARS = 24
-SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
-SENTENCE_PUNCTUATION_RE = re.compile(r"[.!?。！？，,；;]\s")
 # The body's own container must hold at least this share of the prose found without it;
 # below that the body is spread over sibling blocks (a lead paragraph wrapped on its own).
 CONTAINER_MIN_SHARE = 0.5
-
 
 # Every field's cascade, strongest rung first; records name the rung that produced each field.
 RUNGS: dict[str, tuple[str, ...]] = {
@@ -232,13 +98,11 @@ RUNGS: dict[str, tuple[str, ...]] = {
         "line-below-date", "listing-link",
     ),
     "subtitle": ("line-under-title",),
-    "date": ("date-label", "date-any-label", "date-unlabelled", "meta", "url"),
+    "date": (DATE_LABEL_RUNG, ANY_LABEL_RUNG, UNLABELLED_RUNG, "meta", "url"),
     "source": ("source-label", "after-date", "source-note", "meta"),
     "section": ("breadcrumb", "url-section"),
     "body": ("after-date-line", "known-container", "density"),
 }  # fmt: skip
-# How strongly a date rung alone says "this is the page's date line".
-_KNOWN_LABEL, _ANY_LABEL, _UNLABELLED = RUNGS["date"][:3]
 
 
 @dataclass(frozen=True)
@@ -308,53 +172,8 @@ def extract_article(
         body="\n\n".join(line.text for line in body_lines if line.text != title),
         attachments=attachments,
         extracted_by={name: rungs.get(name) for name in RUNGS},
-        disagreements=_disagreements(title, day if date_source == "page" else None, listed),
+        disagreements=disagreements(title, day if date_source == "page" else None, listed),
     )
-
-
-def _disagreements(title: str | None, shown_day: str | None, listed: Listed | None) -> tuple[str, ...]:
-    """The fields whose page value the listing contradicts: a title it does not show (whole, or
-    cut short), a date it prints otherwise. Only what both sides state is compared."""
-    if listed is None or not listed.on_listing:
-        return ()
-    fields = []
-    if title and (listed.title or listed.text) and not listing_shows_title(listed, title):
-        fields.append("title")
-    if shown_day and listed.date and listed.date != shown_day:
-        fields.append("date")
-    return tuple(fields)
-
-
-def listing_shows_title(listed: Listed, title: str) -> bool:
-    """Whether the listing's title attribute or link text is ``title``, whole or cut short (with
-    a mark, or without one where the text is long enough to tell)."""
-    if any(_agrees(shown, title) for shown in (listed.title, listed.text) if shown):
-        return True
-    shown, whole = _fold(listed.text), _fold(title)
-    return len(shown) >= UNMARKED_CUT_MIN_CHARS and whole.startswith(shown)
-
-
-@lru_cache(maxsize=1024)  # a page compares its few title candidates with each other
-def _fold(text: str) -> str:
-    """A title as compared: whitespace folded, case and quote styles ignored, no closing stop."""
-    return CLOSING_STOP_RE.sub("", collapse_whitespace(text).casefold().translate(QUOTES))
-
-
-def _agrees(witness: str, candidate: str) -> bool:
-    """Two titles agree when equal, or when one is the other cut short with "..." or "…"."""
-    a, b = _fold(witness), _fold(candidate)
-    if a == b:
-        return True
-    return any(
-        (stem := _cut_stem(cut)) is not None and whole.startswith(stem) for cut, whole in ((a, b), (b, a))
-    )
-
-
-@lru_cache(maxsize=1024)
-def _cut_stem(text: str) -> str | None:
-    """What is left of a title cut short ("CNIS holds the..." -> "CNIS holds the"), or None."""
-    stem = CUT_MARK_RE.sub("", text)
-    return stem if stem != text and stem else None
 
 
 def _first_rung(
@@ -365,92 +184,6 @@ def _first_rung(
             rungs[name] = rung
             return value
     return None
-
-
-def _without_list_dates(text: str) -> str:
-    return LIST_DATE_RE.sub("", text).strip()
-
-
-def is_noise(line: Line) -> bool:
-    """Navigation, related-article lists (also with a date beside each link), banners, widgets."""
-    if line.link_density > LINK_DENSE or NOISE_LINE_RE.match(line.text):
-        return True
-    if not line.link_chars:
-        return False
-    undated = _without_list_dates(line.text)
-    return len(undated) < len(line.text) and line.link_chars > LINK_DENSE * len(undated)
-
-
-def is_control(line: Line) -> bool:
-    """A row of page controls: font size, print, close, share, a QR-code prompt."""
-    return len(line.text) <= CONTROL_LINE_MAX_CHARS and _is_control_text(line.text)
-
-
-# Every page of a site repeats its controls, menus and footer: each text is judged once.
-@lru_cache(maxsize=4096)
-def _is_control_text(text: str) -> bool:
-    if SIZES_ROW_RE.match(text):
-        return True
-    if not CONTROL_ACTIONS_RE.search(text):
-        return False
-    return not CONTROL_REST_RE.sub("", CONTROL_WORDS_RE.sub("", text))
-
-
-def is_breadcrumb(line: Line) -> bool:
-    return bool(BREADCRUMB_LABEL_RE.match(line.text) or HOME_CRUMB_RE.match(line.text))
-
-
-def is_metadata(line: Line) -> bool:
-    """A line that starts with a known label ("Source: CNIS", "浏览次数：12") is metadata, not prose."""
-    return is_metadata_text(line.text)
-
-
-def has_colon(text: str) -> bool:
-    """Every label has a colon: most lines are spared the label patterns."""
-    return ":" in text or "：" in text
-
-
-def is_furniture(line: Line) -> bool:
-    """Never body, wherever it stands: navigation, controls, credits, view counts."""
-    text = line.text
-    return (
-        is_noise(line)
-        or is_breadcrumb(line)
-        or is_control(line)
-        or (has_colon(text) and bool(OTHER_META_LINE_RE.match(text)))
-        or (len(text) <= CREDIT_LINE_MAX_CHARS and bool(CREDIT_LINE_RE.match(text)))
-    )
-
-
-def _label_of(match: re.Match[str], after_value: bool = True) -> tuple[str, int]:
-    """A label found by shape and where it starts; a long CJK run keeps its last characters.
-    After a value, words before a known label are the value's ("CNIS Editor:")."""
-    if match["words"]:
-        words, start = match["words"], match.start("words")
-        known = KNOWN_LABEL_END_RE.search(words) if after_value else None
-        if known and known.start() > 0:
-            return known.group(), start + known.start()
-        return words, start
-    cjk = match["cjk"][-CJK_LABEL_MAX:]
-    return cjk, match.end("cjk") - len(cjk)
-
-
-def is_label_line(line: Line) -> bool:
-    """A ``label：value`` line ("Views: 1024", "作者：李明") beside a date line: a known label, or a
-    short value ("Photo: training course opens in Hangzhou" is a headline), or several pairs."""
-    return has_colon(line.text) and _is_label_text(line.text)
-
-
-@lru_cache(maxsize=4096)
-def _is_label_text(text: str) -> bool:
-    if is_metadata_text(text):
-        return True
-    if len(text) > BARE_VALUE_MAX_CHARS * 2 or not (label := LABEL_AT_START_RE.match(text)):
-        return False
-    value = text[label.end() :]
-    if SENTENCE_END_RE.search(value) and not value.endswith((")", "）", '"', "”")):
-        return False  # "摘要：报告系统梳理了我国标准化发展现状。": a sentence
-    return len(value) <= LABEL_VALUE_MAX_CHARS or LABEL_PAIR_RE.search(value) is not None
 
 
 @dataclass(frozen=True)
@@ -478,99 +211,6 @@ class DateLine:
     """An unlabelled value after the date ("2024-03-15 | CNIS"): the source, if anything."""
 
 
-def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
-    """(day, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
-    date line: a date with a known label, another label or none, followed only by a time,
-    separators, other ``label：value`` pairs or one short value."""
-    text = unbracket_labels(text)
-    for found in find_dates(text):
-        before, after = text[: found.start], text[found.end :]
-        window = max(0, found.start - LABEL_WINDOW)
-        known = KNOWN_DATE_LABEL_BEFORE_RE.search(before, window)
-        if known and not WORD_BEFORE_RE.search(before, max(0, known.start() - LABEL_WINDOW), known.start()):
-            start, rung = known.start(), _KNOWN_LABEL
-        elif len(text) > DATE_LINE_MAX_CHARS:
-            continue  # a paragraph that mentions a date
-        elif label_match := LABEL_BEFORE_RE.search(before, window):  # also "Release Date:", not "Date:"
-            start, rung = _label_of(label_match, after_value=False)[1], _ANY_LABEL
-        else:
-            start, rung = found.start, _UNLABELLED
-        ok, bare_value = _metadata_tail(after)
-        if ok:
-            if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
-                start = min(start, first_label.start())  # "Source: CNIS  Date: …": no title
-            return found.day, rung, start, bare_value if rung == _UNLABELLED else None
-    return None
-
-
-def _metadata_tail(after: str) -> tuple[bool, str | None]:
-    """Whether what follows a date is metadata, and the unlabelled value it starts with, if any."""
-    skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
-    rest = after.lstrip(skipped)
-    rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
-    if not rest or rest[0] in OPENING_BRACKETS:
-        return True, None
-    separated = len(rest) < len(after)
-    value = VALUE_END_RE.split(rest, maxsplit=1)[0]
-    if next_label := LABEL_PAIR_RE.search(value):
-        value = value[: _label_of(next_label)[1]]
-        if not value:  # a label right after the date
-            return True, None
-    value = value.strip(SEPARATOR_CHARS)
-    if separated and value and len(value) <= BARE_VALUE_MAX_CHARS and not _is_sentence(value):
-        return True, value
-    return False, None
-
-
-def _is_sentence(text: str) -> bool:
-    return bool(SENTENCE_PUNCTUATION_RE.search(text + " "))
-
-
-def _is_value_of(label: str, value: str) -> bool:
-    """Whether a line is the value of a label line above it: short, and a date or a source."""
-    return (
-        len(value) <= BARE_VALUE_MAX_CHARS
-        and not _is_sentence(value)
-        and (bool(find_dates(value)) or bool(SOURCE_LABEL_WORDS_RE.search(label)) or is_metadata_text(label))
-    )
-
-
-def is_metadata_text(text: str) -> bool:
-    return has_colon(text) and bool(ANY_LABEL_RE.match(text))
-
-
-def join_label_cells(lines: Sequence[Line]) -> list[Line]:
-    """Lines as they read: a label alone on its line (or in a ``dt``/``th`` cell, or in the cell
-    before its value's) is joined with the value line (or cell) after it. A body line ending in a
-    colon ("Key points:") keeps the paragraph after it: a value is short, and a date or a source."""
-    joined: list[Line] = []
-    for line in lines:
-        previous = joined[-1] if joined else None
-        text = None if previous is None else _joined_label(previous, line)
-        if previous is None or text is None:
-            joined.append(line)
-        else:  # the value's block: a joined dt/dd pair takes no further dd
-            joined[-1] = Line(text, line.block, previous.link_chars + line.link_chars)
-    return joined
-
-
-def _title_witnesses(doc: Document, listed: Listed | None) -> list[tuple[str, str]]:
-    """What the page's head and the listing say the title is, as (rung, text), strongest first;
-    never a page's generic name ("新闻详情")."""
-    h1 = next(doc.selector.root.iter("h1"), None)
-    witnesses = [
-        ("meta", doc.meta_value(META_TITLE) or ""),
-        ("h1", text_of(h1) if h1 is not None else ""),
-        ("html-title", _html_title(doc) or ""),
-        ("listing-link", (listed.title or listed.text) if listed else ""),
-    ]
-    return [(rung, text) for rung, text in witnesses if text and not is_page_name(text)]
-
-
-def is_page_name(text: str) -> bool:
-    return _fold(text) in PAGE_NAMES
-
-
 class _Layout:
     """Where the date line, breadcrumb and headline sit among the page's visible lines."""
 
@@ -585,7 +225,7 @@ class _Layout:
 
     @cached_property
     def witnesses(self) -> list[tuple[str, str]]:
-        return _title_witnesses(self.doc, self.listed)
+        return title_witnesses(self.doc, self.listed)
 
     def _find_date_line(self, article_url: ArticleUrl | None) -> DateLine | None:
         """The first date line after the breadcrumb that is not later than the URL's date.
@@ -607,7 +247,7 @@ class _Layout:
                 # The first fitting date line after the breadcrumb, unless it was found by shape
                 # and a known label follows among its label lines or cells ("成文日期：…", "发布日期：…").
                 best_block = self.lines[best[1].index].block
-                if best[1].rung == _KNOWN_LABEL or not (
+                if best[1].rung == DATE_LABEL_RUNG or not (
                     is_label_line(line) or _siblings(line.block, best_block)
                 ):
                     break
@@ -617,7 +257,7 @@ class _Layout:
             if line.link_density > LINK_DENSE or not (read := read_date_line(text)):
                 continue
             day, rung, title_end, bare_value = read
-            weak = rung != _KNOWN_LABEL
+            weak = rung != DATE_LABEL_RUNG
             if weak:
                 weak_seen += 1
                 if weak_seen > MAX_SHAPE_CANDIDATES or not self._stands_like_a_date_line(
@@ -630,7 +270,7 @@ class _Layout:
             if (
                 best is None
                 or key < best[0]
-                or (best[1].rung != _KNOWN_LABEL and not weak and key[:3] == best[0][:3])
+                or (best[1].rung != DATE_LABEL_RUNG and not weak and key[:3] == best[0][:3])
             ):
                 best = (key, found)
         return best[1] if best else None
@@ -660,7 +300,7 @@ class _Layout:
         return 1 + sum(not (is_label_line(line) or is_furniture(line)) for line in between)
 
     def _states_title(self, text: str) -> bool:
-        return any(_agrees(witness, text) for _, witness in self.witnesses)
+        return any(agrees(witness, text) for _, witness in self.witnesses)
 
     def _in_dated_list(self, index: int) -> bool:
         """An item of a list whose other items are dated too: "2025-01-01 甲新闻", "乙新闻 2025-02-01"
@@ -681,12 +321,12 @@ class _Layout:
     @cached_property
     def headline_indexes(self) -> list[int]:
         """Where the page shows, as a line of its own, a title its head or the listing states."""
-        whole = {_fold(text) for _, text in self.witnesses}
-        stems = tuple(stem for text in whole if (stem := _cut_stem(text)) is not None)
+        whole = {fold(text) for _, text in self.witnesses}
+        stems = tuple(stem for text in whole if (stem := cut_stem(text)) is not None)
         found = []
         for index, line in enumerate(self.lines):
             if len(line.text) <= HEADLINE_MAX_CHARS and line.link_density <= LINK_DENSE:
-                folded = _fold(line.text)
+                folded = fold(line.text)
                 if folded in whole or (stems and folded.startswith(stems)):
                     found.append(index)
         return found
@@ -735,13 +375,13 @@ class _Layout:
         everyone = [text for _, text in candidates] + [t for r, t in self.witnesses if r == "listing-link"]
 
         def support(text: str) -> int:
-            return sum(_agrees(other, text) for other in everyone) - 1
+            return sum(agrees(other, text) for other in everyone) - 1
 
         order = {rung: rank for rank, rung in enumerate(RUNGS["title"])}
         rung, title = min(candidates, key=lambda c: (-support(c[1]), order[c[0]]))
         # The same text as a line of the page: that line is the headline, and where it stands
         # tells the subtitle and the body's start.
-        rung = next((own_rung for own_rung, text in own if _fold(text) == _fold(title)), rung)
+        rung = next((own_rung for own_rung, text in own if fold(text) == fold(title)), rung)
         rungs = {"title": rung}
         subtitle, labels_start, body_start = None, self.head_end, self.head_end
         if rung == "line-above-date":
@@ -786,19 +426,19 @@ class _Layout:
         line = self.lines[self.date_line.index]
         before = line.text[: self.date_line.title_end].strip(SEPARATOR_CHARS + OPENING_BRACKETS)
         if before and not is_breadcrumb(line):
-            if self.date_line.rung == _KNOWN_LABEL:
+            if self.date_line.rung == DATE_LABEL_RUNG:
                 return [("title-on-date-line", before)]
             # Where the label is unknown, so is where it starts: a title the head or the listing
             # states, standing at the start of the line, is the headline.
-            folded = _fold(line.text)
+            folded = fold(line.text)
             for _, witness in self.witnesses:
-                if len(witness) < len(line.text) and folded.startswith(_fold(witness)):
+                if len(witness) < len(line.text) and folded.startswith(fold(witness)):
                     return [("title-on-date-line", witness)]
         candidates = []
         if above := self._lines_above_date:
             candidates.append(("line-above-date", above[0].text))
         below = self._line_below_date()
-        if below is not None and (not above or any(_agrees(w, below.text) for _, w in self.witnesses)):
+        if below is not None and (not above or any(agrees(w, below.text) for _, w in self.witnesses)):
             candidates.append(("line-below-date", below.text))
         return candidates
 
@@ -815,8 +455,8 @@ class _Layout:
         if len(above) == 1:
             return above[0].text, None
         first, second = above
-        references = [_fold(text) for _, text in self.witnesses if _ != "listing-link"]
-        if _matches_any(second.text, references) and not _matches_any(first.text, references):
+        references = [fold(text) for _, text in self.witnesses if _ != "listing-link"]
+        if matches_any(second.text, references) and not matches_any(first.text, references):
             return second.text, None
         return first.text, second.text
 
@@ -845,7 +485,7 @@ class _Layout:
             *under_headline,
             *self._label_cells_near(),
         ):
-            if value := _labelled_source(line.text):
+            if value := labelled_source(line.text):
                 return value, None
         return None, self.date_line.bare_value if self.date_line else None
 
@@ -932,25 +572,6 @@ def _is_dated_item(item: Element) -> bool:
     return dates[0].start <= DATE_EDGE_CHARS or dates[-1].end >= len(text) - DATE_EDGE_CHARS
 
 
-def _joined_label(label: Line, value: Line) -> str | None:
-    """The text of a label line and the value line after it read as one, or None."""
-    label_cell = label.block.tag in LABEL_CELL_TAGS
-    if not (label_cell or has_colon(label.text)) or is_label_line(value):
-        return None  # most lines: no label before them
-    if label_cell and value.block.tag in VALUE_CELL_TAGS:
-        return f"{label.text}：{value.text}" if not has_colon(label.text) else label.text + value.text
-    if LABEL_ONLY_RE.match(label.text) and (
-        _is_value_of(label.text, value.text) or _cells_of_one_row(label.block, value.block)
-    ):
-        return label.text + value.text
-    return None
-
-
-def _cells_of_one_row(block: Element, other: Element) -> bool:
-    """<tr><td>发文机关：</td><td>人力资源部</td></tr>"""
-    return block.tag == other.tag == "td" and block.getparent() is other.getparent()
-
-
 def _siblings(block: Element, other: Element) -> bool:
     """The same element, children of one element, or cells of rows of one table."""
     parent, other_parent = block.getparent(), other.getparent()
@@ -962,39 +583,6 @@ def _siblings(block: Element, other: Element) -> bool:
         and parent.tag == other_parent.tag == "tr"
         and parent.getparent() is other_parent.getparent()
     )
-
-
-def unbracket_labels(text: str) -> str:
-    """Labels in brackets as labels with a colon, keeping every position: "[文章来源] X" reads
-    " 文章来源： X"."""
-    if "[" not in text and "【" not in text:
-        return text
-    return BRACKET_LABEL_RE.sub(lambda match: f" {match['label']}：", text)
-
-
-def _labelled_source(text: str) -> str | None:
-    """The value of the first label on ``text`` that names a source ("来源：", "发布部门：")."""
-    text = unbracket_labels(text)
-    if match := SOURCE_FIELD_RE.search(text):
-        value = match["value"]
-    else:
-        pairs = (
-            pair for pair in LABEL_PAIR_RE.finditer(text) if SOURCE_LABEL_WORDS_RE.search(_label_of(pair)[0])
-        )
-        if (pair := next(pairs, None)) is None:
-            return None
-        value = text[pair.end() :]
-    if next_label := NEXT_LABEL_RE.search(value):
-        value = value[: next_label.start()]
-        # A label ending in a known one, after a space: "人力资源部 发表时间：" ends at "发表".
-        if (run := LABEL_HEAD_RE.search(value)) and len(run.group()) + len(
-            next_label.group()
-        ) <= CJK_LABEL_MAX + 1:
-            value = value[: run.start()]
-    if next_pair := VALUE_NEXT_LABEL_RE.search(value):
-        value = value[: next_pair.start("label")]
-    value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
-    return value or None
 
 
 def _own_container(block: Element, date_block: Element) -> Element | None:
@@ -1053,40 +641,6 @@ def _densest_block(lines: list[Line]) -> list[Line]:
     if not scores:
         return []
     return _lines_inside(lines, max(scores, key=scores.__getitem__))
-
-
-def _matches_any(text: str, references: list[str]) -> bool:
-    folded = _fold(text)
-    return any(folded == ref or ref.startswith(folded) for ref in references)
-
-
-_TITLE_SEPARATOR = TITLE_SUFFIX_SEPARATORS_RE.pattern
-_PAGE_NAME = _alternation(tuple(PAGE_NAMES))
-TITLE_NAME_SUFFIX_RE = re.compile(rf"(?:{_TITLE_SEPARATOR})(?:{_PAGE_NAME})\s*$", re.IGNORECASE)
-TITLE_NAME_PREFIX_RE = re.compile(rf"^\s*(?:{_PAGE_NAME})(?:{_TITLE_SEPARATOR})", re.IGNORECASE)
-_SITE_NAME = _alternation(TITLE_SITE_SUFFIXES)
-_SEGMENT = r"[^-_|｜—]*"  # no separator inside
-SITE_SEGMENT_SUFFIX_RE = re.compile(
-    rf"(?:{_TITLE_SEPARATOR}){_SEGMENT}(?<![A-Za-z])(?:{_SITE_NAME})(?![A-Za-z]){_SEGMENT}$", re.IGNORECASE
-)
-SITE_SEGMENT_PREFIX_RE = re.compile(
-    rf"^{_SEGMENT}(?<![A-Za-z])(?:{_SITE_NAME})(?![A-Za-z]){_SEGMENT}(?:{_TITLE_SEPARATOR})", re.IGNORECASE
-)
-
-
-def _html_title(doc: Document) -> str | None:
-    """The ``<title>`` less the names of the site and its sections at either end, and less a
-    segment that holds the site's name ("--中国标准化研究院门户网站"); None when that is all it says
-    ("标院新闻_中国标准化研究院")."""
-    title = doc.html_title
-    while True:
-        shorter = TITLE_NAME_PREFIX_RE.sub("", TITLE_NAME_SUFFIX_RE.sub("", title))
-        shorter = SITE_SEGMENT_PREFIX_RE.sub("", SITE_SEGMENT_SUFFIX_RE.sub("", shorter))
-        if shorter == title:
-            break
-        title = shorter
-    title = title.strip()
-    return None if not title or title.casefold() in PAGE_NAMES else title
 
 
 def _date(
