@@ -119,6 +119,14 @@ def is_attachment(url: str, article: ArticleUrl) -> bool:
     return bool(ATTACHMENT_NAME_RE.match(name)) or extension in ATTACHMENT_EXTENSIONS
 
 
+def could_be_attachment(href: str) -> bool:
+    """Whether a link as written (unresolved) may name an attachment: a TRS file name or a file
+    extension of one. Spares resolving every link of a page that has none."""
+    name = href.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1].strip()
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return name.startswith("P0") or extension in ATTACHMENT_EXTENSIONS
+
+
 def mirrored_host(path: str) -> tuple[Host, str] | None:
     """The site host a mirror path starts with (``/<host>/<rest>``) and the rest, or None."""
     first, _, rest = path.lstrip("/").partition("/")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cnis_crawler.urls import Addressing, canonical_url, listing_page_number, parse_article_url
+from cnis_crawler.urls import (
+    Addressing,
+    canonical_url,
+    could_be_attachment,
+    listing_page_number,
+    parse_article_url,
+)
 
 MIRROR = "http://127.0.0.1:8123"
 
@@ -116,3 +122,19 @@ def test_a_url_made_under_another_addressing_is_fetched_under_this_one(
     mirror: str | None, url: str, expected: str
 ) -> None:
     assert Addressing(mirror).refetch_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("./P020241231788865667216.rar", True),
+        ("P020240101999999999", True),
+        ("../files/report.PDF?download=1", True),
+        ("./W020240101123456.jpg", False),
+        ("./t20240329_57887_1.shtml", False),
+        ("/xwdt/bydt/", False),
+        ("javascript:void(0)", False),
+    ],
+)
+def test_a_link_that_could_name_an_attachment(href: str, expected: bool) -> None:
+    assert could_be_attachment(href) is expected

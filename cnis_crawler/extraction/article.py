@@ -60,7 +60,7 @@ from cnis_crawler.site import (
     SITE_FOOTER_RE,
     SOURCE_NOTE_RE,
 )
-from cnis_crawler.urls import ArticleUrl, canonical_url, is_attachment, parse_article_url
+from cnis_crawler.urls import ArticleUrl, canonical_url, could_be_attachment, is_attachment, parse_article_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -664,6 +664,8 @@ def _date(
 
 def _attachments(doc: Document, article_url: ArticleUrl | None) -> list[dict[str, str]]:
     if article_url is None:
+        return []
+    if not any(could_be_attachment(node.get("href") or "") for node in doc.selector.root.iter("a")):
         return []
     found: dict[str, str] = {}
     for href, anchor in doc.anchors:
