@@ -137,7 +137,9 @@ ARTICLE_END_RE = re.compile(
     r"|(?:" + "|".join(PREV_NEXT_WORDS) + r")(?:\s*(?:article|post|news|item|story|文章|新闻|信息))?"
     r"\s*(?:" + COLON + r"|$)"
     r"|(?:Related (?:news|articles|links)|(?:More|Hot|Latest) news)\b"
-    r"|相关(?:新闻|文章|链接|阅读)|热点新闻|最新动态)",
+    r"|相关(?:新闻|文章|链接|阅读|稿件|推荐)|延伸阅读|推荐阅读|热点新闻|最新动态"
+    r"|(?:Share|Like) this\s*(?:" + COLON + r"|$)|Related posts?\b|Leave a (?:reply|comment)\b"
+    r"|\d*\s*Comments?\s*$|Log in to post comments|Tags?\s*(?:" + COLON + r"|$))",
     re.IGNORECASE,
 )
 # The site footer. It only ends the body when the body has no container of its own, and then
@@ -171,7 +173,8 @@ CONTROL_ACTIONS = (
 CONTROL_FILLERS = (
     "默认", "还原", "放大", "缩小", "大", "中", "小", "返回", "顶部", "手机", "打开", "当前页", "阅读",
     "微信", "微博", "朋友圈", "QQ空间", "QQ", "本页", "窗口", "我要",
-    "Size", "Text", "Window", "with", "the", "code", "to read", "read", "on", "your", "phone", "mobile",
+    "Size", "Text", "Window", "with", "the", "code", "to read", "read", "to view", "view", "on", "your",
+    "phone", "mobile",
     "WeChat", "Weibo", "LinkedIn", "Facebook", "Twitter", "Email", "Back", "Top", "this page", "page",
     "Small", "Medium", "Large", "in", "out",
 )  # fmt: skip
@@ -185,7 +188,7 @@ CREDIT_LABELS = (
 # Credits written without a colon: "Edited by Li Na", "文/李明 图/王芳".
 CREDIT_PHRASES = ("Edited by", "Written by", "Reported by", "文/", "图/", "摄/")
 # A label whose wording names where the article comes from: "信息来源", "发布部门", "Source from".
-SOURCE_LABEL_WORDS = ("来源", "部门", "单位", "机构", "机关", "出处", "Source", "From", "Publisher")
+SOURCE_LABEL_WORDS = ("来源", "稿源", "部门", "单位", "机构", "机关", "出处", "Source", "From", "Publisher")
 
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
 SOURCE_NOTE_RE = re.compile(

@@ -530,3 +530,92 @@ def test_a_listing_that_quotes_or_cuts_otherwise_agrees() -> None:
     assert extract_article(page, NOTICE, Listed(long_title[:14])).disagreements == ()
     # Cut with no mark and too short to tell from another title.
     assert extract_article(page, NOTICE, Listed(long_title[:6])).disagreements == ("title",)
+
+
+# Found by a blind test on three template families of its own (portals, provincial CMSs, off-the-
+# shelf CMSs); each failed before its fix.
+EN_PARA = "<p>CNIS held its 2024 work conference in Beijing on March 27, with all departments present.</p>"
+EN_PARA_TEXT = "CNIS held its 2024 work conference in Beijing on March 27, with all departments present."
+BLIND = [
+    pytest.param(
+        EN_URL,
+        "<h1>Forum held</h1>"
+        '<div>Posted on <a href="/p/1"><time>June 2, 2023</time><time>June 5, 2023</time></a> by '
+        f'<a href="/author/x">cnis-editor</a> · Source: CNIS</div>{EN_PARA}'
+        "<h3>Share this:</h3><ul><li><a href='#'>Twitter</a></li></ul>"
+        "<h3>Like this:</h3><div>Like Loading...</div>",
+        {"date": "2023-06-02", "source": "CNIS", "body": EN_PARA_TEXT},
+        id="wordpress-linked-dates-and-share-block",
+    ),
+    pytest.param(
+        EN_URL,
+        "<h1>Forum held</h1><div>Submitted by <a>webmaster</a> on Fri, 06/02/2023 - 08:10</div>"
+        "<div>Experts from five countries took part</div><div>Source</div><div>CHIS</div>"
+        f"{EN_PARA}<div>Tags</div><div>standardization</div>"
+        "<ul><li><a href='/user/login'>Log in</a> to post comments</li></ul>",
+        {
+            "date": "2023-06-02",
+            "subtitle": "Experts from five countries took part",
+            "source": "CHIS",
+            "body": EN_PARA_TEXT,
+        },
+        id="drupal-fields",
+    ),
+    pytest.param(
+        ZH_URL,
+        "<h1>我院召开推进会</h1><p>发布者：王强发布时间：2025-10-20浏览次数：2980</p>"
+        f"<p>{ZH_PROSE}</p><p>（供稿单位：科技管理部　撰稿：刘洋　审核：王强）</p>",
+        {"source": "科技管理部", "body": ZH_PROSE},
+        id="a-closing-attribution-in-brackets",
+    ),
+    pytest.param(
+        ZH_URL,
+        '<div class="time"><span class="year"><em>2025</em></span><span class="day"><em>10</em>/<em>20</em>'
+        f"</span></div><h1>我院召开推进会</h1><p>{ZH_PROSE}</p>",
+        {"date": "2025-10-20", "title": "我院召开推进会", "body": ZH_PROSE},
+        id="year-and-day-in-elements-of-their-own",
+    ),
+    pytest.param(
+        ZH_URL,
+        "<table><tr><td>索 引 号：</td><td>12100000400011364N/2025-00540</td></tr>"
+        "<tr><td>发布机构：</td><td>科技管理部</td><td>发文日期：</td><td>2025-10-20</td></tr>"
+        "<tr><td>名　　称：</td><td>我院召开推进会</td></tr><tr><td>文　　号：</td><td></td></tr></table>"
+        f"<h1>我院召开推进会</h1><div><p>{ZH_PROSE}</p></div>",
+        {"date": "2025-10-20", "title": "我院召开推进会", "source": "科技管理部", "body": ZH_PROSE},
+        id="an-information-table-with-spaced-labels",
+    ),
+    pytest.param(
+        EN_URL,
+        "<table><tr><td>Issued by：NLS</td></tr><tr><td>Date of issue：2023-06-02</td></tr>"
+        "<tr><td>Category：CNIS news</td></tr></table>"
+        "<h2>Forum held</h2><h4>Experts from five countries took part</h4>"
+        "<p>Time: 2023-06-02 09:47:53 From: NLS, Standards Information Institute Font size: L M S Print</p>"
+        f"{EN_PARA}",
+        {
+            "title": "Forum held",
+            "subtitle": "Experts from five countries took part",
+            "source": "NLS, Standards Information Institute",
+            "body": EN_PARA_TEXT,
+        },
+        id="a-second-date-line-under-the-headline",
+    ),
+    pytest.param(
+        EN_URL,
+        f"<h1>Forum held</h1><div>By LIU YANG | Updated: 2023-06-02 13:35Share - WeChat</div>{EN_PARA}",
+        {"date": "2023-06-02", "source": None, "body": EN_PARA_TEXT},
+        id="a-byline-before-the-label-and-controls-after-the-time",
+    ),
+    pytest.param(
+        ZH_URL,
+        "<h1>我院召开推进会</h1><div>发布时间：2025年10月20日 10时21分 稿源：科技管理部</div>"
+        f"<p>{ZH_PROSE}</p>",
+        {"date": "2025-10-20", "source": "科技管理部"},
+        id="a-chinese-time-and-another-source-word",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "html", "expected"), BLIND)
+def test_blind_template(url: str, html: str, expected: dict[str, str | None]) -> None:
+    fields = extract_article(html, url)
+    assert {name: getattr(fields, name) for name in expected} == expected

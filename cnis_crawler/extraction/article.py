@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.dates import find_dates, parse_day
-from cnis_crawler.extraction.document import Document, Line, link_text, read_page, text_of
+from cnis_crawler.extraction.document import HEADING_TAGS, Document, Line, link_text, read_page, text_of
 from cnis_crawler.extraction.furniture import (
     BREADCRUMB_LABEL_RE,
     BREADCRUMB_SPLIT_RE,
@@ -35,13 +35,17 @@ from cnis_crawler.extraction.labels import (
     SENTENCE_END_RE,
     SEPARATOR_CHARS,
     UNLABELLED_RUNG,
-    has_colon,
+    closing_attribution,
     is_label_line,
+    is_label_only,
     is_metadata,
+    is_sentence,
     join_label_cells,
     labelled_source,
+    meta_value_unlabelled,
     read_date_line,
 )
+from cnis_crawler.extraction.patterns import has_colon
 from cnis_crawler.extraction.titles import (
     agrees,
     cut_stem,
@@ -76,11 +80,18 @@ MAX_HEADLINE_LINES = 2
 HEADLINE_MAX_CHARS = 200
 # A date line found by shape stands this close to the headline: above it, or under a subtitle.
 HEADLINE_REACH = 2
+# Label lines this many lines from the headline may hold the source.
+SOURCE_NEAR_HEADLINE = 2
 # Label lines this many rows around the date line, in its table, may hold the source.
 SOURCE_REACH = 6
 # A dated list's item: a title this long at most, and its date at either end (brackets aside).
 DATED_ITEM_MAX_CHARS = 100
 DATE_EDGE_CHARS = 2
+# A table with this many label cells around the date line is a table of metadata.
+INFORMATION_TABLE_MIN_LABELS = 3
+CELL_TAGS = frozenset(("td", "th"))
+# Text before a date found by shape ("By Li Na | ", "Submitted by webmaster on Wed, "), at most.
+PREFIX_MAX_CHARS = 40
 # Date lines found by shape looked at, at most: a page of hundreds of dated lines is a list.
 MAX_SHAPE_CANDIDATES = 20
 # A short line with no sentence punctuation, directly above a link-dense line, heads a box of
@@ -151,7 +162,7 @@ def extract_article(
             ("source-label", labelled_source),
             ("after-date", bare_source),
             ("source-note", source_note),
-            ("meta", doc.meta_value(META_SOURCE)),
+            ("meta", meta_value_unlabelled(doc.meta_value(META_SOURCE))),
         ),
     )
     section = _first_rung(
@@ -254,9 +265,11 @@ class _Layout:
             text = line.text
             if len(text) > DATE_LINE_MAX_CHARS and not has_colon(text):
                 continue  # a paragraph; a long date line is a headline and a labelled date
-            if line.link_density > LINK_DENSE or not (read := read_date_line(text)):
+            if not (read := read_date_line(text)):
                 continue
             day, rung, title_end, bare_value = read
+            if line.link_density > LINK_DENSE and rung != DATE_LABEL_RUNG:
+                continue  # a link list; a known label may link its date ("Posted on <a>May 10</a>")
             weak = rung != DATE_LABEL_RUNG
             if weak:
                 weak_seen += 1
@@ -282,7 +295,11 @@ class _Layout:
         list of links or of dated items (a sidebar)."""
         prefix = prefix.strip(SEPARATOR_CHARS + OPENING_BRACKETS)
         if prefix and not LABEL_AT_START_RE.match(prefix) and not self._states_title(prefix):
-            return False  # "标准化大讲堂（2025年10月21日）": a headline that holds a date
+            # "By Li Na | Updated: …", "Submitted by webmaster on …" may stand before a date; a
+            # headline that holds a date ("标准化大讲堂（2025年10月21日）") or a sentence may not.
+            headline = self._states_title(self.lines[index].text)
+            if headline or len(prefix) > PREFIX_MAX_CHARS or is_sentence(prefix):
+                return False
         if self._in_link_list(index) or self._in_dated_list(index):
             return False
         if self.headline_indexes:
@@ -347,9 +364,31 @@ class _Layout:
         while start > 0 and beside(self.lines[start - 1]):
             start -= 1
         end += 1
-        while end < len(self.lines) and (beside(self.lines[end]) or is_furniture(self.lines[end])):
+        table = self._information_table(date_block)
+        while end < len(self.lines) and (
+            beside(line := self.lines[end])
+            or is_furniture(line)
+            or (id(line) in table and (is_label_line(line) or is_label_only(self.lines[end - 1])))
+        ):
             end += 1
         return start, end
+
+    def _information_table(self, date_block: Element) -> set[int]:
+        """The short cells of the table the date line stands in, if it is a table of labels
+        ("索引号：", "发布机构：", "发文日期：", "名称：", "文号："): ``id`` of their lines. Its label
+        cells, and the value cell after a label alone in its cell, are metadata."""
+        if date_block.tag not in CELL_TAGS:
+            return set()
+        cells = [
+            line
+            for line in self.lines
+            if line.block.tag in CELL_TAGS
+            and len(line.text) <= HEADLINE_MAX_CHARS
+            and _siblings(line.block, date_block)
+        ]
+        if sum(is_label_line(line) for line in cells) < INFORMATION_TABLE_MIN_LABELS:
+            return set()
+        return {id(line) for line in cells}
 
     def breadcrumb_trail(self) -> str | None:
         if self.breadcrumb is None:
@@ -386,20 +425,52 @@ class _Layout:
         subtitle, labels_start, body_start = None, self.head_end, self.head_end
         if rung == "line-above-date":
             title, subtitle = self._title_and_subtitle()
+            if subtitle is None and (under := self._subtitle_under_date()) is not None:
+                subtitle, labels_start, body_start = under
         elif rung == "line-below-date":
             title_index = self.head_end
             subtitle = self._subtitle_below(title_index)
             labels_start = body_start = title_index + 1 + (subtitle is not None)
             title_block = self.lines[title_index].block
-            while body_start < len(self.lines) and (
-                is_furniture(line := self.lines[body_start])
-                or is_metadata(line)
-                or (is_label_line(line) and _siblings(line.block, title_block))
-            ):
+            while body_start < len(self.lines) and self._head_metadata(self.lines[body_start], title_block):
                 body_start += 1
         if subtitle is not None:
             rungs["subtitle"] = "line-under-title"
         return Head(title, subtitle, rungs, labels_start, body_start)
+
+    def _subtitle_under_date(self) -> tuple[str, int, int] | None:
+        """A short line right under the date line that label lines follow before the body (a
+        CMS's fields: title, date, subtitle, source): the subtitle, where its labels start, and
+        where the body starts."""
+        index = self.head_end
+        if index + 1 >= len(self.lines) or not self._could_be_subtitle(self.lines[index]):
+            return None
+        end = index + 1
+        while end < len(self.lines) and (is_label_line(self.lines[end]) or is_furniture(self.lines[end])):
+            end += 1
+        if not any(is_label_line(line) for line in self.lines[index + 1 : end]):
+            return None
+        return self.lines[index].text, index + 1, end
+
+    def _could_be_subtitle(self, line: Line) -> bool:
+        return not (
+            len(line.text) > HEADLINE_MAX_CHARS
+            or SENTENCE_END_RE.search(line.text)
+            or is_label_line(line)
+            or is_furniture(line)
+            or LABEL_AT_START_RE.match(line.text)
+            or read_date_line(line.text)
+        )
+
+    def _head_metadata(self, line: Line, title_block: Element) -> bool:
+        """Under a headline: controls, known labels, label lines beside it, a second date line
+        ("Time: 2018-05-18 09:47:53 From: …")."""
+        return (
+            is_furniture(line)
+            or is_metadata(line)
+            or (is_label_line(line) and _siblings(line.block, title_block))
+            or read_date_line(line.text) is not None
+        )
 
     def _subtitle_below(self, title_index: int) -> str | None:
         """The line under a headline that stands under the date line, if it belongs to the head:
@@ -408,14 +479,17 @@ class _Layout:
         rest = [line for line in self.lines[title_index + 1 :] if not is_furniture(line)]
         if not rest:
             return None
-        line, following = rest[0], rest[1:2]
+        line = rest[0]
+        following = next((other for other in rest[1:] if not self._head_metadata(other, title.block)), None)
         if (
-            len(line.text) > HEADLINE_MAX_CHARS
-            or SENTENCE_END_RE.search(line.text)
-            or is_label_line(line)
+            not self._could_be_subtitle(line)
             or line is not self.lines[title_index + 1]
             or not _siblings(line.block, title.block)
-            or (following and _siblings(following[0].block, title.block))
+            or (
+                following is not None
+                and _siblings(following.block, title.block)
+                and line.block.tag not in HEADING_TAGS  # <h1>title</h1><h2>subtitle</h2><p>…
+            )
         ):
             return None
         return line.text
@@ -479,15 +553,29 @@ class _Layout:
     def source_values(self) -> tuple[str | None, str | None]:
         """The source by its label anywhere in the date line's block, and a bare value after an
         unlabelled date."""
-        under_headline = self.lines[self.head.labels_start : self.head.body_start]
-        for line in (
-            *self.lines[self.head_start : self.head_end],
-            *under_headline,
-            *self._label_cells_near(),
-        ):
-            if value := labelled_source(line.text):
-                return value, None
+        places = (  # nearest first; each looked at only if the ones before hold no source
+            lambda: self.lines[self.head_start : self.head_end],
+            lambda: self.lines[self.head.labels_start : self.head.body_start],
+            self._label_cells_near,
+            self._label_lines_near_headline,
+        )
+        for lines in places:
+            for line in lines():
+                if value := labelled_source(line.text):
+                    return value, None
         return None, self.date_line.bare_value if self.date_line else None
+
+    def _label_lines_near_headline(self) -> list[Line]:
+        """Label lines a line or two from the headline, before the body: "Source: CNIS" above a
+        title, or under one on a page whose date line is elsewhere or missing."""
+        limit = self.head.body_start if self.date_line is not None else len(self.lines)
+        near = {
+            index
+            for headline in self.headline_indexes
+            for index in range(max(headline - SOURCE_NEAR_HEADLINE, 0), headline + SOURCE_NEAR_HEADLINE + 1)
+            if index < limit and is_label_line(self.lines[index])
+        }
+        return [self.lines[index] for index in sorted(near)]
 
     def _label_cells_near(self) -> list[Line]:
         """Label lines in the cells of the date line's table, a few rows around it: an
@@ -612,6 +700,9 @@ def _prose(lines: list[Line], *, footer: bool = False) -> tuple[list[Line], str 
         if match := SOURCE_NOTE_RE.match(line.text):
             note = match["value"]
             continue
+        if (attribution := closing_attribution(line.text)) is not None:
+            note = labelled_source(attribution) or note  # "（供稿单位：科技管理部 撰稿：刘洋）"
+            continue
         if not is_furniture(line) and not _heads_link_box(line, lines[index + 1 : index + 2]):
             kept.append(line)
     return kept, note
@@ -627,7 +718,8 @@ def _heads_link_box(line: Line, following: list[Line]) -> bool:
 
 
 def _lines_inside(lines: list[Line], container: Element) -> list[Line]:
-    return [line for line in lines if _contains(container, line.block)]
+    inside = set(container.iter())  # one walk of the container, not one of each line's ancestors
+    return [line for line in lines if line.block in inside]
 
 
 def _densest_block(lines: list[Line]) -> list[Line]:

@@ -1,7 +1,8 @@
 """Calendar dates as pages print them: ``2024-03-15``, ``2024/3/15``, ``2024.03.15``,
 ``2024年3月15日``, ``15 March 2024``, ``15-Mar-2024``, ``March 15, 2024``, ``Mar. 15, 2024``, and
-``15/03/2024`` or ``03/15/2024`` where the day is above 12; each maybe followed by a time. Only
-whole, valid, unambiguous dates count: ``2024-02-30``, ``03-15`` and ``03/04/2024`` are none."""
+``15/03/2024`` or ``03/15/2024`` (month first where both numbers could be the month); each maybe
+followed by a time (``09:30``, ``09时30分``). Only whole, valid dates count: ``2024-02-30`` and
+``03-15`` are none."""
 
 from __future__ import annotations
 
@@ -32,8 +33,11 @@ MONTHS = {
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 # Digits are not part of a longer number on either side: "12024-03-15" and "2024-03-150" are no dates.
+# A year may stand apart from a two-digit month and day printed in elements of their own (Xinhua's
+# <em>2021</em> <em>05</em>/<em>25</em>); "2021 3.5" is no date.
 _NUMERIC = (
-    r"(?<!\d)(?P<y>\d{4})\s*(?P<sep>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)(?:\s*日)?"
+    r"(?<!\d)(?P<y>\d{4})(?:\s*[-/.年]\s*(?P<m>\d{1,2})|\s+(?P<m0>\d{2})(?=[-/.]\d{2}(?!\d)))"
+    r"\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)(?:\s*日)?"
 )
 _DAY_MONTH_YEAR = (
     rf"(?<![\w])(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+|-)(?P<m2>{_MONTH})\.?,?(?:\s+|-)(?P<y2>\d{{4}})(?!\d)"
@@ -43,7 +47,11 @@ _DAY_OR_MONTH_FIRST = r"(?<![\d/.])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y4>\d
 _MONTH_DAY_YEAR = (
     rf"(?<![\w])(?P<m3>{_MONTH})\.?\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}})(?!\d)"
 )
-_TIME = r"(?:(?:\s*T\s*|\s+)\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+_TIME = (
+    # "2024-03-15 09:30", "…T09:30", "Wed, 05/10/2023 - 08:00", "3月15日16:02", "10时21分"
+    r"(?:(?:\s*T\s*|\s*[-\u2013,]\s*|\s+|(?<=日))"
+    r"(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?|\d{1,2}时\d{1,2}分(?:\d{1,2}秒)?))?"
+)
 DATE_RE = re.compile(
     rf"(?:{_NUMERIC}|{_DAY_MONTH_YEAR}|{_MONTH_DAY_YEAR}|{_DAY_OR_MONTH_FIRST}){_TIME}", re.IGNORECASE
 )
@@ -60,9 +68,14 @@ class FoundDate:
     """Where the date (and its time, if any) stands in the text searched."""
 
 
+def may_hold_a_date(text: str) -> bool:
+    """Whether ``text`` holds four digits in a row, as every date does: most lines do not."""
+    return _YEAR_RE.search(text) is not None
+
+
 def find_dates(text: str) -> list[FoundDate]:
     """Every valid date in ``text``, in order."""
-    if not _YEAR_RE.search(text):
+    if not may_hold_a_date(text):
         return []
     found = []
     for match in DATE_RE.finditer(text):
@@ -79,16 +92,19 @@ def parse_day(text: str | None) -> str | None:
 
 def _iso(match: re.Match[str]) -> str | None:
     if match["y"]:
-        year, month, day = match["y"], match["m"], match["d"]
+        year, month, day = match["y"], match["m"] or match["m0"], match["d"]
     elif match["y2"]:
         year, month, day = match["y2"], str(MONTHS[_month_key(match["m2"])]), match["d2"]
     elif match["y3"]:
         year, month, day = match["y3"], str(MONTHS[_month_key(match["m3"])]), match["d3"]
     else:
         first, second = int(match["a"]), int(match["b"])
-        if (first > 12) == (second > 12):
-            return None  # 03/04/2025: the 3rd of April or the 4th of March
-        year, month, day = match["y4"], str(min(first, second)), str(max(first, second))
+        if first > 12 and second > 12:
+            return None
+        # The day is the number above 12; where neither is, month first, as US-made CMSs print
+        # (Drupal's "05/10/2023"): a site in Chinese writes the year first.
+        month, day = (str(second), str(first)) if first > 12 else (str(first), str(second))
+        year = match["y4"]
     try:
         return date(int(year), int(month), int(day)).isoformat()
     except ValueError:

@@ -181,6 +181,10 @@ def lines_of(root: Element) -> list[Line]:
             in_link = in_link or (tag == "a" and bool(element.get("href")))
             open_elements.append((element if is_block else block, in_link, is_block))
             if text := element.text:
+                if text[0].isdigit() and parts and parts[-1][-1:].isdigit():
+                    # Numbers in elements of their own do not run together: a date printed as
+                    # <em>2021</em><em>05</em>/<em>25</em> reads "2021 05/25", not "202105/25".
+                    add(" ", in_link)
                 add(text, in_link)
             continue
         if event == "end":

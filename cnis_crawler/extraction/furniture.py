@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from cnis_crawler.extraction.labels import alternation, has_colon
+from cnis_crawler.extraction.patterns import alternation, has_colon
 from cnis_crawler.site import (
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
@@ -84,12 +84,12 @@ def is_noise(line: Line) -> bool:
 
 def is_control(line: Line) -> bool:
     """A row of page controls: font size, print, close, share, a QR-code prompt."""
-    return len(line.text) <= CONTROL_LINE_MAX_CHARS and _is_control_text(line.text)
+    return len(line.text) <= CONTROL_LINE_MAX_CHARS and is_control_text(line.text)
 
 
 # Every page of a site repeats its controls, menus and footer: each text is judged once.
 @lru_cache(maxsize=4096)
-def _is_control_text(text: str) -> bool:
+def is_control_text(text: str) -> bool:
     if SIZES_ROW_RE.match(text):
         return True
     if not CONTROL_ACTIONS_RE.search(text):

@@ -13,8 +13,10 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from cnis_crawler.extraction.dates import find_dates
+from cnis_crawler.extraction.dates import find_dates, may_hold_a_date
 from cnis_crawler.extraction.document import Line
+from cnis_crawler.extraction.furniture import is_control_text
+from cnis_crawler.extraction.patterns import alternation, has_colon
 from cnis_crawler.site import (
     COLON,
     DATE_LABELS,
@@ -30,11 +32,6 @@ if TYPE_CHECKING:
 
 # The date rungs a date line is read by, strongest first (see RUNGS in article.py).
 DATE_LABEL_RUNG, ANY_LABEL_RUNG, UNLABELLED_RUNG = "date-label", "date-any-label", "date-unlabelled"
-
-
-def alternation(words: tuple[str, ...]) -> str:
-    """A regex alternation that tries longer words first, so 发布时间 wins over 时间."""
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
 # A label stands after a space, punctuation or a digit, never after a letter or CJK character:
@@ -65,7 +62,9 @@ NEXT_LABEL_RE = re.compile(rf"(?:{_ALL_LABELS})\s*{COLON}")
 # time:", "发稿时间："). The CJK form is cut to its last characters where it runs on from a title.
 _WORDS_LABEL = r"[A-Za-z][A-Za-z.]*(?: [A-Za-z.]+){0,3}"
 _CJK_LABEL = r"[\u4e00-\u9fff]{1,8}"
-_CJK_LABEL_AT_START = r"[\u4e00-\u9fff]{1,4}"  # "各有关单位：" opens a notice; no label is longer
+# At the start of a line a label may be spaced out to align a table ("名　　称：", "索 引 号："); it
+# is never longer than four characters ("各有关单位：" opens a notice).
+_CJK_LABEL_AT_START = r"[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){0,3}"
 LABEL_BEFORE_RE = re.compile(
     rf"(?:(?<![A-Za-z])(?P<words>{_WORDS_LABEL})|(?P<cjk>{_CJK_LABEL}))\s*{COLON}\s*$"
 )
@@ -84,6 +83,8 @@ WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
 BRACKET_LABEL_RE = re.compile(rf"[\[【](?P<label>{_WORDS_LABEL}|{_CJK_LABEL_AT_START})[\]】]")
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
 LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
+# A known label alone on its line, no colon: its value is the next line ("Source" / "CNIS").
+KNOWN_LABEL_WORDS = frozenset(label.casefold() for label in DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
 # A cell of a label/value table or list: <dt>发布时间</dt><dd>2024-03-15</dd>.
 LABEL_CELL_TAGS = frozenset(("dt", "th"))
 VALUE_CELL_TAGS = frozenset(("dd", "td"))
@@ -93,28 +94,26 @@ WEEKDAY_RE = re.compile(
     r"^(?:(?:星期|周|礼拜)[一二三四五六日天]|(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\b\.?)",
     re.IGNORECASE,
 )
+AUTHOR_RE = re.compile(r"(?i)by\s")
 # A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
 VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
 SOURCE_LABEL_WORDS_RE = re.compile(alternation(SOURCE_LABEL_WORDS), re.IGNORECASE)
 # An unlabelled value after the date ("2024-03-15 | CNIS") is a source up to this length; longer
 # text after a date is a sentence.
 BARE_VALUE_MAX_CHARS = 40
+ATTRIBUTION_MAX_CHARS = 80
 # A label's value on a line of metadata is short: a name, a number, a date.
 LABEL_VALUE_MAX_CHARS = 30
 # A line holding a date, without a known label, is a date line only when this short.
 DATE_LINE_MAX_CHARS = 160
 SENTENCE_END_RE = re.compile(r"[.!?。！？…”\"')）]$")
-SENTENCE_PUNCTUATION_RE = re.compile(r"[.!?。！？，,；;]\s")
+# Not commas: "NLS, Standards Information Institute" is a value.
+SENTENCE_PUNCTUATION_RE = re.compile(r"[.!?。！？；;]\s")
 
 
 def is_metadata(line: Line) -> bool:
     """A line that starts with a known label ("Source: CNIS", "浏览次数：12") is metadata, not prose."""
     return is_metadata_text(line.text)
-
-
-def has_colon(text: str) -> bool:
-    """Every label has a colon: most lines are spared the label patterns."""
-    return ":" in text or "：" in text
 
 
 def _label_of(match: re.Match[str], after_value: bool = True) -> tuple[str, int]:
@@ -152,6 +151,8 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
     """(day, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
     date line: a date with a known label, another label or none, followed only by a time,
     separators, other ``label：value`` pairs or one short value."""
+    if not may_hold_a_date(text):
+        return None
     text = unbracket_labels(text)
     for found in find_dates(text):
         before, after = text[: found.start], text[found.end :]
@@ -169,7 +170,7 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
         if ok:
             if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
                 start = min(start, first_label.start())  # "Source: CNIS  Date: …": no title
-            return found.day, rung, start, bare_value if rung == UNLABELLED_RUNG else None
+            return found.day, rung, start, bare_value
     return None
 
 
@@ -178,8 +179,10 @@ def _metadata_tail(after: str) -> tuple[bool, str | None]:
     skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
     rest = after.lstrip(skipped)
     rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
-    if not rest or rest[0] in OPENING_BRACKETS:
-        return True, None
+    if rest and (second := find_dates(rest[:DATE_LINE_MAX_CHARS])) and second[0].start == 0:
+        rest = rest[second[0].end :].lstrip(skipped)  # published and updated: "May 10, 2023May 13, 2023"
+    if not rest or rest[0] in OPENING_BRACKETS or is_control_text(rest):
+        return True, None  # "… 13:35Share - WeChat": the page's controls follow the date
     separated = len(rest) < len(after)
     value = VALUE_END_RE.split(rest, maxsplit=1)[0]
     if next_label := LABEL_PAIR_RE.search(value):
@@ -188,7 +191,7 @@ def _metadata_tail(after: str) -> tuple[bool, str | None]:
             return True, None
     value = value.strip(SEPARATOR_CHARS)
     if separated and value and len(value) <= BARE_VALUE_MAX_CHARS and not is_sentence(value):
-        return True, value
+        return True, None if AUTHOR_RE.match(value) else value  # "by cnis-editor" is no source
     return False, None
 
 
@@ -227,15 +230,39 @@ def join_label_cells(lines: Sequence[Line]) -> list[Line]:
 def _joined_label(label: Line, value: Line) -> str | None:
     """The text of a label line and the value line after it read as one, or None."""
     label_cell = label.block.tag in LABEL_CELL_TAGS
-    if not (label_cell or has_colon(label.text)) or is_label_line(value):
+    known_word = not label_cell and label.text.casefold() in KNOWN_LABEL_WORDS  # "Source" / "CHIS"
+    if not (label_cell or known_word or has_colon(label.text)) or is_label_line(value):
         return None  # most lines: no label before them
-    if label_cell and value.block.tag in VALUE_CELL_TAGS:
+    if (label_cell and value.block.tag in VALUE_CELL_TAGS) or (
+        known_word and _is_value_of(label.text, value.text)
+    ):
         return f"{label.text}：{value.text}" if not has_colon(label.text) else label.text + value.text
     if LABEL_ONLY_RE.match(label.text) and (
         _is_value_of(label.text, value.text) or _cells_of_one_row(label.block, value.block)
     ):
         return label.text + value.text
     return None
+
+
+def closing_attribution(text: str) -> str | None:
+    """What a closing line in brackets made of labels says ("（供稿单位：科技管理部　撰稿：刘洋）",
+    "(Editor: Li Na)"), or None: metadata, never body."""
+    if len(text) > ATTRIBUTION_MAX_CHARS or text[:1] not in "(（" or text[-1:] not in ")）":
+        return None
+    inner = text[1:-1].strip()
+    return inner if has_colon(inner) and LABEL_AT_START_RE.match(inner) else None
+
+
+def is_label_only(line: Line) -> bool:
+    """A label alone, its value in the next element: "名　　称："."""
+    return has_colon(line.text) and bool(LABEL_ONLY_RE.match(line.text))
+
+
+def meta_value_unlabelled(value: str | None) -> str | None:
+    """A meta tag's value less a label the CMS left in it ("来源：人力资源部"); None if nothing else."""
+    if value and has_colon(value) and (label := LABEL_AT_START_RE.match(value)):
+        value = value[label.end() :].strip()
+    return value or None
 
 
 def _cells_of_one_row(block: Element, other: Element) -> bool:
@@ -271,6 +298,6 @@ def labelled_source(text: str) -> str | None:
         ) <= CJK_LABEL_MAX + 1:
             value = value[: run.start()]
     if next_pair := VALUE_NEXT_LABEL_RE.search(value):
-        value = value[: next_pair.start("label")]
+        value = value[: next_pair.start("label" if next_pair["label"] else "cjk")]
     value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
     return value or None

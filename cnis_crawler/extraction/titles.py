@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.document import Document, collapse_whitespace, text_of
-from cnis_crawler.extraction.labels import alternation
+from cnis_crawler.extraction.patterns import alternation
 from cnis_crawler.site import (
     HOME_CRUMBS,
     META_TITLE,
@@ -134,12 +134,15 @@ SITE_SEGMENT_PREFIX_RE = re.compile(
 )
 
 
+TITLE_SEPARATOR_RE = re.compile(_TITLE_SEPARATOR)
+
+
 def html_title(doc: Document) -> str | None:
     """The ``<title>`` less the names of the site and its sections at either end, and less a
     segment that holds the site's name ("--中国标准化研究院门户网站"); None when that is all it says
     ("标院新闻_中国标准化研究院")."""
     title = doc.html_title
-    while True:
+    while TITLE_SEPARATOR_RE.search(title):
         shorter = TITLE_NAME_PREFIX_RE.sub("", TITLE_NAME_SUFFIX_RE.sub("", title))
         shorter = SITE_SEGMENT_PREFIX_RE.sub("", SITE_SEGMENT_SUFFIX_RE.sub("", shorter))
         if shorter == title:
