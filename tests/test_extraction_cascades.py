@@ -619,3 +619,14 @@ BLIND = [
 def test_blind_template(url: str, html: str, expected: dict[str, str | None]) -> None:
     fields = extract_article(html, url)
     assert {name: getattr(fields, name) for name in expected} == expected
+
+
+def test_a_date_either_way_round_is_read_as_the_url_or_the_listing_allows() -> None:
+    """05/10/2023 is the 10th of May or the 5th of October: month first, unless that is later
+    than the URL's date (never so on these sites) or the listing prints the other."""
+    url = "https://en.cnis.ac.cn/xwdt/bydt/202306/t20230620_55560.shtml"
+    html = f"<h1>Forum held</h1><div>Published: 05/10/2023</div>{EN_PARA}"
+    assert extract_article(html, url).date == "2023-05-10"
+    assert extract_article(html, url, Listed("Forum held", "", "2023-10-05")).date == "2023-10-05"
+    later = html.replace("05/10/2023", "12/03/2023")  # December 3rd would be after the URL's date
+    assert extract_article(later, url).date == "2023-03-12"

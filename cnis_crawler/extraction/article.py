@@ -243,9 +243,9 @@ class _Layout:
 
         Site headers show today's date before the breadcrumb; the shown date of an article is
         never later than its URL date (facts, section 5). Either rule only breaks ties. A date
-        line found by its shape alone (no known label) must stand before most of the page's
-        prose, beside a line that is no link, and agree with the listing's date where the
-        listing shows one: a notice's closing "2013年11月12日" or a dated sidebar is no date line.
+        line found by its shape alone (no known label) must pass :meth:`_stands_like_a_date_line`,
+        agree with the listing's date where the listing prints one, and yields to a known label
+        among the label lines that follow it.
         """
         url_day = article_url.url_date.isoformat() if article_url else "9999-12-31"
         after = self.breadcrumb_index if self.breadcrumb_index is not None else -1
@@ -267,7 +267,12 @@ class _Layout:
                 continue  # a paragraph; a long date line is a headline and a labelled date
             if not (read := read_date_line(text)):
                 continue
-            day, rung, title_end, bare_value = read
+            found_date, rung, title_end, bare_value = read
+            day = found_date.day
+            if (other := found_date.other_reading) is not None and (
+                other == listed_day or (day > url_day >= other)
+            ):
+                day = other  # "05/10/2023" read day first: the listing says so, or the URL's date
             if line.link_density > LINK_DENSE and rung != DATE_LABEL_RUNG:
                 continue  # a link list; a known label may link its date ("Posted on <a>May 10</a>")
             weak = rung != DATE_LABEL_RUNG
@@ -279,13 +284,13 @@ class _Layout:
                     continue
             misfit = weak and listed_day is not None and day != listed_day
             key = (day > url_day, index <= after, misfit, index)
-            found = DateLine(index, day, rung, title_end, bare_value)
+            date_line = DateLine(index, day, rung, title_end, bare_value)
             if (
                 best is None
                 or key < best[0]
                 or (best[1].rung != DATE_LABEL_RUNG and not weak and key[:3] == best[0][:3])
             ):
-                best = (key, found)
+                best = (key, date_line)
         return best[1] if best else None
 
     def _stands_like_a_date_line(self, index: int, prefix: str, prose: list[int], after: int) -> bool:

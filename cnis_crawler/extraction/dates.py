@@ -66,6 +66,9 @@ class FoundDate:
     start: int
     end: int
     """Where the date (and its time, if any) stands in the text searched."""
+    other_reading: str | None = None
+    """Day first, where ``05/10/2023`` could be either (``day`` reads it month first): the
+    reader may know better (a date is never later than its URL's)."""
 
 
 def may_hold_a_date(text: str) -> bool:
@@ -80,7 +83,7 @@ def find_dates(text: str) -> list[FoundDate]:
     found = []
     for match in DATE_RE.finditer(text):
         if (day := _iso(match)) is not None:
-            found.append(FoundDate(day, match.start(), match.end()))
+            found.append(FoundDate(day, match.start(), match.end(), _day_first(match)))
     return found
 
 
@@ -107,6 +110,16 @@ def _iso(match: re.Match[str]) -> str | None:
         year = match["y4"]
     try:
         return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def _day_first(match: re.Match[str]) -> str | None:
+    """The day-first reading of an ambiguous ``05/10/2023``, if it is a date; else None."""
+    if not match["y4"] or int(match["a"]) > 12 or int(match["b"]) > 12 or match["a"] == match["b"]:
+        return None
+    try:
+        return date(int(match["y4"]), int(match["b"]), int(match["a"])).isoformat()
     except ValueError:
         return None
 

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from cnis_crawler.extraction.dates import find_dates, may_hold_a_date
+from cnis_crawler.extraction.dates import FoundDate, find_dates, may_hold_a_date
 from cnis_crawler.extraction.document import Line
 from cnis_crawler.extraction.furniture import is_control_text
 from cnis_crawler.extraction.patterns import alternation, has_colon
@@ -147,8 +147,8 @@ def _is_label_text(text: str) -> bool:
     return len(value) <= LABEL_VALUE_MAX_CHARS or LABEL_PAIR_RE.search(value) is not None
 
 
-def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
-    """(day, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
+def read_date_line(text: str) -> tuple[FoundDate, str, int, str | None] | None:
+    """(date, rung, where the metadata starts, bare value after the date) if ``text`` reads as a
     date line: a date with a known label, another label or none, followed only by a time,
     separators, other ``label：value`` pairs or one short value."""
     if not may_hold_a_date(text):
@@ -170,7 +170,7 @@ def read_date_line(text: str) -> tuple[str, str, int, str | None] | None:
         if ok:
             if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
                 start = min(start, first_label.start())  # "Source: CNIS  Date: …": no title
-            return found.day, rung, start, bare_value
+            return found, rung, start, bare_value
     return None
 
 
