@@ -100,8 +100,14 @@ OTHER_META_LABELS = (
     "作者", "编辑", "责任编辑", "浏览次数", "点击数", "阅读次数", "阅读量", "浏览量", "访问量", "点击量",
     "字号", "字体",
 )  # fmt: skip
-BREADCRUMB_LABELS = ("Your Location", "Your Position", "Location", "当前位置", "您现在的位置", "您的位置")
+BREADCRUMB_LABELS = (
+    "Your Location", "Your Position", "Location", "Current location", "You are here",
+    "当前位置", "当前所在位置", "您现在的位置", "您的位置", "您所在的位置", "所在位置", "位置",
+)  # fmt: skip
 BREADCRUMB_SEPARATORS = ("->", "＞", ">", "»", "›")
+# A line that starts with the home crumb and one of these is a breadcrumb too ("首页 / 本院动态"); a
+# crumb's own name may hold a slash ("ISO/TC 176"), so "/" never splits a trail.
+HOME_CRUMB_SEPARATORS = (*BREADCRUMB_SEPARATORS, "/", "|")
 HOME_CRUMBS = ("CNIS Home", "Home", "首页", "网站首页")
 
 # Suffixes of the HTML <title> that name the site, not the article; a <title> segment that holds
@@ -153,6 +159,7 @@ _WIDGET = r"[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回�
 # Lines dropped wherever they stand: banners, header links, share/print/close widgets.
 NOISE_LINE_RE = re.compile(
     r"^(?:此页面上的内容需要较新版本的\s*Adobe Flash Player。?|获取\s*Adobe Flash Player"
+    r"|\d+\s*min(?:ute)?s?\s+read"  # "3 min read"
     r"|Mail\s*\|?\s*Chinese|Mail|Chinese|English|设为首页\s*收藏本站|设为首页|收藏本站|加入收藏"
     r"|(?:Share(?: (?:to|on))?|分享到)\s*" + COLON + r".*"
     r"|(?:Share(?: (?:to|on))?|分享到)\s+(?:WeChat|Weibo|LinkedIn|Facebook|Twitter|QQ|微信|微博).*"
@@ -188,7 +195,10 @@ CREDIT_LABELS = (
 # Credits written without a colon: "Edited by Li Na", "文/李明 图/王芳".
 CREDIT_PHRASES = ("Edited by", "Written by", "Reported by", "文/", "图/", "摄/")
 # A label whose wording names where the article comes from: "信息来源", "发布部门", "Source from".
-SOURCE_LABEL_WORDS = ("来源", "稿源", "部门", "单位", "机构", "机关", "出处", "Source", "From", "Publisher")
+SOURCE_LABEL_WORDS = (
+    "来源", "稿源", "供稿", "部门", "单位", "机构", "机关", "出处",
+    "Source", "From", "Publisher", "Provided by",
+)  # fmt: skip
 
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
 SOURCE_NOTE_RE = re.compile(

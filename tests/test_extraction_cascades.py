@@ -630,3 +630,138 @@ def test_a_date_either_way_round_is_read_as_the_url_or_the_listing_allows() -> N
     assert extract_article(html, url, Listed("Forum held", "", "2023-10-05")).date == "2023-10-05"
     later = html.replace("05/10/2023", "12/03/2023")  # December 3rd would be after the URL's date
     assert extract_article(later, url).date == "2023-03-12"
+
+
+# A second blind test, on three other families (a ministry portal, standards-body and institute
+# sites, a TRS provincial portal); each failed before its fix.
+T2, ET2, DECK = (
+    "标院举办第八十一期标准化大讲堂",
+    "CNIS holds 2024 work conference",
+    "Institute to focus on new standards",
+)
+LONG_TITLE = "关于公开征求《产品碳足迹 量化要求和指南》等3项国家标准（征求意见稿）意见的通知"
+ZH_PARAS = (
+    "10月21日下午，我院举办第八十一期标准化大讲堂，邀请专家作专题讲座。",
+    "讲座解读了国家标准化发展纲要实施以来的进展。",
+)
+EN_PARAS = (
+    "CNIS held its 2024 work conference in Beijing on March 27.",
+    "In 2023, CNIS undertook 486 research projects.",
+)
+PZ2, PE2 = ("".join(f"<p>{text}</p>" for text in paras) for paras in (ZH_PARAS, EN_PARAS))
+PZ2_TEXT, PE2_TEXT = ("\n\n".join(paras) for paras in (ZH_PARAS, EN_PARAS))
+ZH_2 = "https://www.cnis.ac.cn/bydt/zhxw/202510/t20251022_61816.html"
+EN_2 = "https://en.cnis.ac.cn/xwdt/bydt/202403/t20240329_57887.shtml"
+BLIND_2 = [
+    pytest.param(
+        ZH_2,
+        f"<div>您所在的位置：<a>首页</a> &gt; <a>本院动态</a></div><div>{T2}</div>"
+        f"<div>发布日期：2025-10-21</div><div>{PZ2}</div>",
+        None,
+        {"title": T2, "subtitle": None},
+        id="another-breadcrumb-label",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<div><a>首页</a> / <a>本院动态</a></div><div>{T2}</div>"
+        f"<div>发布日期：2025-10-21</div><div>{PZ2}</div>",
+        None,
+        {"title": T2, "subtitle": None},
+        id="a-bare-breadcrumb-with-slashes",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<div>邮箱：yuanban@cnis.ac.cn</div><h3>{T2}</h3><div>发布日期：2025-10-21</div><div>{PZ2}</div>",
+        Listed(T2, T2, "2025-10-21"),
+        {"title": T2, "subtitle": None},
+        id="a-label-line-above-the-title",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h2>{T2}</h2>{PZ2}<p>参加学习的人员表示将把讲座精神与本职工作紧密结合。</p><div>发布日期：2025-10-21</div>",
+        Listed(T2, T2),
+        {"title": T2, "date": "2025-10-21"},
+        id="a-date-line-closing-the-article",
+    ),
+    pytest.param(
+        EN_2,
+        f"<h1>{ET2}</h1><div>{PE2}</div><aside><dl><dt>Published</dt><dd>2024-03-27</dd></dl></aside>",
+        None,
+        {"title": ET2, "date": "2024-03-27", "body": PE2_TEXT},
+        id="a-date-in-a-box-after-the-article",
+    ),
+    pytest.param(
+        EN_2,
+        f'<h1>{ET2}</h1><p class="lead">{DECK}</p><div>{PE2}</div>',
+        None,
+        {"title": ET2, "subtitle": DECK, "body": PE2_TEXT},
+        id="a-standfirst-and-no-date-line",
+    ),
+    pytest.param(
+        EN_2,
+        f'<div>March 27, 2024</div><h1>{ET2}</h1><p class="lead">{DECK}</p><p>3 min read</p><div>{PE2}</div>',
+        None,
+        {"title": ET2, "subtitle": DECK, "body": PE2_TEXT},
+        id="a-standfirst-and-a-reading-time",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h1>{T2}</h1><div>【发布时间：2025.10.21】【来源：人力资源部】</div><div>{PZ2}</div>",
+        None,
+        {"date": "2025-10-21", "source": "人力资源部"},
+        id="labels-in-brackets-with-their-values",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h1>{T2}</h1><div>[2025-10-21]&nbsp;&nbsp;来源：人力资源部&nbsp;&nbsp;"
+        f"【<a>大</a> <a>中</a> <a>小</a>】</div><div>{PZ2}</div>",
+        None,
+        {"source": "人力资源部", "body": PZ2_TEXT},
+        id="a-font-size-widget-after-the-source",
+    ),
+    pytest.param(
+        EN_2,
+        f"<h1>{ET2}</h1><p>Published 27 March 2024 · Last updated 2 April 2024</p><div>{PE2}</div>",
+        None,
+        {"date": "2024-03-27", "source": None},
+        id="an-update-date-is-no-source",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h1>{T2}</h1><div>发布日期：2025-10-21 来源单位：人力资源部</div><div>{PZ2}</div>",
+        None,
+        {"source": "人力资源部"},
+        id="a-longer-source-label",
+    ),
+    pytest.param(
+        EN_2,
+        f"<h1>{ET2}</h1><div><span>Published</span><span>2024-03-27</span><span>Source</span><span>CNIS</span></div>"
+        f"<div>{PE2}</div>",
+        None,
+        {"date": "2024-03-27", "source": "CNIS"},
+        id="labels-and-values-run-together",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h1>{T2}</h1><p>发布者：管理员&emsp;发布时间：2025-10-21&emsp;点击：889</p><div>{PZ2}</div>",
+        None,
+        {"title": T2, "date": "2025-10-21"},
+        id="a-label-before-the-date-label-is-no-title",
+    ),
+    pytest.param(
+        ZH_2,
+        "<table><tr><td>发布机构：</td><td>人力资源部</td><td>生成日期：</td><td>2025-10-21</td></tr>"
+        f"<tr><td>名称：</td><td>{LONG_TITLE}</td></tr></table><div>{LONG_TITLE}</div><div>{PZ2}</div>",
+        None,
+        {"title": LONG_TITLE, "body": PZ2_TEXT},
+        id="an-information-table-naming-a-long-title",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "html", "listed", "expected"), BLIND_2)
+def test_second_blind_template(
+    url: str, html: str, listed: Listed | None, expected: dict[str, str | None]
+) -> None:
+    fields = extract_article(f"<html><body>{html}</body></html>", url, listed)
+    assert {name: getattr(fields, name) for name in expected} == expected

@@ -11,7 +11,7 @@ as a shift of rungs rather than as silent damage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -87,6 +87,9 @@ SOURCE_REACH = 6
 # A dated list's item: a title this long at most, and its date at either end (brackets aside).
 DATED_ITEM_MAX_CHARS = 100
 DATE_EDGE_CHARS = 2
+# A date line after this many paragraphs of the article closes it (the lead and one more).
+PARAGRAPHS_BEFORE_A_CLOSING_DATE = 2
+PARAGRAPH_MIN_CHARS = 20
 # A table with this many label cells around the date line is a table of metadata.
 INFORMATION_TABLE_MIN_LABELS = 3
 CELL_TAGS = frozenset(("td", "th"))
@@ -180,7 +183,7 @@ def extract_article(
         date_source=date_source,
         source=source,
         section=section,
-        body="\n\n".join(line.text for line in body_lines if line.text != title),
+        body="\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle)),
         attachments=attachments,
         extracted_by={name: rungs.get(name) for name in RUNGS},
         disagreements=disagreements(title, day if date_source == "page" else None, listed),
@@ -220,6 +223,9 @@ class DateLine:
     """Where the metadata starts on the line: text before it is a headline on the date line."""
     bare_value: str | None
     """An unlabelled value after the date ("2024-03-15 | CNIS"): the source, if anything."""
+    after_body: bool = False
+    """The date line closes the article ("…</p><div>发布日期：…</div>"): it tells the date, and
+    neither where the headline stands nor where the body starts."""
 
 
 class _Layout:
@@ -291,7 +297,22 @@ class _Layout:
                 or (best[1].rung != DATE_LABEL_RUNG and not weak and key[:3] == best[0][:3])
             ):
                 best = (key, date_line)
-        return best[1] if best else None
+        if best is None:
+            return None
+        if self._closes_the_article(best[1].index, after):
+            return replace(best[1], after_body=True)
+        return best[1]
+
+    def _closes_the_article(self, index: int, after: int) -> bool:
+        """Whether paragraphs stand between the headline (or the breadcrumb) and the date line."""
+        start = next((headline for headline in self.headline_indexes if headline < index), after) + 1
+        paragraphs = 0
+        for line in self.lines[start:index]:
+            if is_paragraph(line) and not (is_furniture(line) or is_label_line(line)):
+                paragraphs += 1
+                if paragraphs >= PARAGRAPHS_BEFORE_A_CLOSING_DATE:
+                    return True
+        return False
 
     def _stands_like_a_date_line(self, index: int, prefix: str, prose: list[int], after: int) -> bool:
         """A date line found by shape starts with its date or its labels (or with the title the
@@ -373,7 +394,10 @@ class _Layout:
         while end < len(self.lines) and (
             beside(line := self.lines[end])
             or is_furniture(line)
-            or (id(line) in table and (is_label_line(line) or is_label_only(self.lines[end - 1])))
+            or (
+                id(line) in table
+                and (LABEL_AT_START_RE.match(line.text) or is_label_only(self.lines[end - 1]))
+            )
         ):
             end += 1
         return start, end
@@ -391,7 +415,7 @@ class _Layout:
             and len(line.text) <= HEADLINE_MAX_CHARS
             and _siblings(line.block, date_block)
         ]
-        if sum(is_label_line(line) for line in cells) < INFORMATION_TABLE_MIN_LABELS:
+        if sum(bool(LABEL_AT_START_RE.match(line.text)) for line in cells) < INFORMATION_TABLE_MIN_LABELS:
             return set()
         return {id(line) for line in cells}
 
@@ -415,7 +439,7 @@ class _Layout:
         if not candidates:
             rungs: dict[str, str] = {}
             title = _first_rung(rungs, "title", tuple((r, t) for r, t in self.witnesses))
-            return Head(title, None, rungs, self.head_end, self.head_end)
+            return self._head_of_witness(title, rungs)
         everyone = [text for _, text in candidates] + [t for r, t in self.witnesses if r == "listing-link"]
 
         def support(text: str) -> int:
@@ -433,15 +457,27 @@ class _Layout:
             if subtitle is None and (under := self._subtitle_under_date()) is not None:
                 subtitle, labels_start, body_start = under
         elif rung == "line-below-date":
-            title_index = self.head_end
+            title_index = self._line_below_index
             subtitle = self._subtitle_below(title_index)
             labels_start = body_start = title_index + 1 + (subtitle is not None)
             title_block = self.lines[title_index].block
             while body_start < len(self.lines) and self._head_metadata(self.lines[body_start], title_block):
                 body_start += 1
+        elif not own:
+            return self._head_of_witness(title, rungs)
         if subtitle is not None:
             rungs["subtitle"] = "line-under-title"
         return Head(title, subtitle, rungs, labels_start, body_start)
+
+    def _head_of_witness(self, title: str | None, rungs: dict[str, str]) -> Head:
+        """A title the page's head or the listing states, where no date line places it: its line
+        on the page, if any, may have a deck under it (a standfirst), never part of the body."""
+        subtitle = None
+        if title is not None:
+            line_index = next((i for i in self.headline_indexes if agrees(title, self.lines[i].text)), None)
+            if line_index is not None and (subtitle := self._subtitle_below(line_index)) is not None:
+                rungs["subtitle"] = "line-under-title"
+        return Head(title, subtitle, rungs, self.head_end, self.head_end)
 
     def _subtitle_under_date(self) -> tuple[str, int, int] | None:
         """A short line right under the date line that label lines follow before the body (a
@@ -500,11 +536,11 @@ class _Layout:
         return line.text
 
     def _headline_candidates(self) -> list[tuple[str, str]]:
-        if self.date_line is None:
+        if self.date_line is None or self.date_line.after_body:
             return []
         line = self.lines[self.date_line.index]
         before = line.text[: self.date_line.title_end].strip(SEPARATOR_CHARS + OPENING_BRACKETS)
-        if before and not is_breadcrumb(line):
+        if before and not is_breadcrumb(line) and not LABEL_AT_START_RE.match(before):
             if self.date_line.rung == DATE_LABEL_RUNG:
                 return [("title-on-date-line", before)]
             # Where the label is unknown, so is where it starts: a title the head or the listing
@@ -521,8 +557,17 @@ class _Layout:
             candidates.append(("line-below-date", below.text))
         return candidates
 
-    def _line_below_date(self) -> Line | None:
+    @cached_property
+    def _line_below_index(self) -> int:
+        """The first line under the date line's block that starts with no label ("名称：…" of an
+        information table is the title's label, not the title)."""
         index = self.head_end
+        while index < len(self.lines) and LABEL_AT_START_RE.match(self.lines[index].text):
+            index += 1
+        return index
+
+    def _line_below_date(self) -> Line | None:
+        index = self._line_below_index
         if index < len(self.lines) and len(self.lines[index].text) <= HEADLINE_MAX_CHARS:
             line = self.lines[index]
             if not (ARTICLE_END_RE.match(line.text) or SOURCE_NOTE_RE.match(line.text)):
@@ -534,7 +579,7 @@ class _Layout:
         if len(above) == 1:
             return above[0].text, None
         first, second = above
-        references = [fold(text) for _, text in self.witnesses if _ != "listing-link"]
+        references = [fold(text) for _, text in self.witnesses]
         if matches_any(second.text, references) and not matches_any(first.text, references):
             return second.text, None
         return first.text, second.text
@@ -544,7 +589,7 @@ class _Layout:
         crumbs = set((self.breadcrumb_trail() or "").split(" > "))
         above: list[Line] = []
         for line in reversed(self.lines[: self.head_start]):
-            if is_metadata(line) or is_control(line):
+            if is_label_line(line) or is_control(line):
                 continue
             if is_breadcrumb(line) or is_noise(line) or line.text in crumbs or is_page_name(line.text):
                 break
@@ -593,7 +638,7 @@ class _Layout:
 
     def body(self, rungs: dict[str, str]) -> tuple[list[Line], str | None]:
         """Body lines and a trailing ``(Source: X)`` note, from the first rung that finds prose."""
-        if self.date_line is not None:
+        if self.date_line is not None and not self.date_line.after_body:
             lines, note = self._body_after_date_line()
             if lines:
                 rungs["body"] = "after-date-line"
@@ -648,6 +693,11 @@ def _in_list(block: Element) -> bool:
     if item is None or (parent := item.getparent()) is None:
         return False
     return sum(other.tag == item.tag for other in parent) > 1
+
+
+def is_paragraph(line: Line) -> bool:
+    """A sentence or more of prose: ends like a sentence and is no short line."""
+    return len(line.text) >= PARAGRAPH_MIN_CHARS and bool(SENTENCE_END_RE.search(line.text))
 
 
 def _list_item(block: Element) -> Element | None:

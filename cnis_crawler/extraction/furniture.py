@@ -18,6 +18,7 @@ from cnis_crawler.site import (
     CONTROL_LINE_MAX_CHARS,
     CREDIT_LABELS,
     CREDIT_PHRASES,
+    HOME_CRUMB_SEPARATORS,
     HOME_CRUMBS,
     NOISE_LINE_RE,
     OTHER_META_LABELS,
@@ -25,7 +26,7 @@ from cnis_crawler.site import (
 
 BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
 BREADCRUMB_SPLIT_RE = re.compile(rf"\s*(?:{alternation(BREADCRUMB_SEPARATORS)})\s*")
-HOME_CRUMB_RE = re.compile(rf"^(?:{alternation(HOME_CRUMBS)})\s*(?:{alternation(BREADCRUMB_SEPARATORS)})")
+HOME_CRUMB_RE = re.compile(rf"^(?:{alternation(HOME_CRUMBS)})\s*(?:{alternation(HOME_CRUMB_SEPARATORS)})")
 
 if TYPE_CHECKING:
     from cnis_crawler.extraction.document import Line

@@ -43,9 +43,11 @@ _CJK_CHAR = r"[\u4e00-\u9fff]"
 # its value in the next element ("<span>来源</span><span>人力资源部</span>").
 _LABEL_END = rf"\s*(?:{COLON}|[\]】])"
 _CJK_SOURCE_LABELS = tuple(label for label in SOURCE_LABELS if not label.isascii())
+_ASCII_SOURCE_LABELS = tuple(label for label in SOURCE_LABELS if label.isascii())
 SOURCE_FIELD_RE = re.compile(
     rf"{_LABEL_START}[\[【]?(?:(?:{alternation(SOURCE_LABELS)}){_LABEL_END}"
-    rf"|(?:{alternation(_CJK_SOURCE_LABELS)})(?={_CJK_CHAR}))\s*(?P<value>.*)"
+    rf"|(?:{alternation(_CJK_SOURCE_LABELS)})(?={_CJK_CHAR})"
+    rf"|(?:{alternation(_ASCII_SOURCE_LABELS)})(?=\s*[A-Z]))\s*(?P<value>.*)"  # "Source CNIS", "SourceCNIS"
 )
 _ALL_LABELS = alternation(DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
 ANY_LABEL_RE = re.compile(rf"{_LABEL_START}(?:{_ALL_LABELS})\s*{COLON}")
@@ -78,9 +80,12 @@ CJK_LABEL_MAX = 4
 # The head of a longer label that ends in a known one: "发表" of "人力资源部 发表时间：".
 LABEL_HEAD_RE = re.compile(r"(?<=\s)[\u4e00-\u9fff]{1,3}$")
 KNOWN_LABEL_END_RE = re.compile(rf"(?<![A-Za-z])(?:{_ALL_LABELS})$")
+KNOWN_LABEL_START_RE = re.compile(rf"^(?:{_ALL_LABELS})(?![a-z])")
 # A word right before an English label makes it another label: "Release Date:" is not "Date:".
 WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
-BRACKET_LABEL_RE = re.compile(rf"[\[【](?P<label>{_WORDS_LABEL}|{_CJK_LABEL_AT_START})[\]】]")
+BRACKET_LABEL_RE = re.compile(
+    rf"[\[【](?P<label>{_WORDS_LABEL}|[\u4e00-\u9fff]{{2,4}})[\]】]"
+)  # not "【大 中 小】"
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
 LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
 # A known label alone on its line, no colon: its value is the next line ("Source" / "CNIS").
@@ -181,8 +186,8 @@ def _metadata_tail(after: str) -> tuple[bool, str | None]:
     rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
     if rest and (second := find_dates(rest[:DATE_LINE_MAX_CHARS])) and second[0].start == 0:
         rest = rest[second[0].end :].lstrip(skipped)  # published and updated: "May 10, 2023May 13, 2023"
-    if not rest or rest[0] in OPENING_BRACKETS or is_control_text(rest):
-        return True, None  # "… 13:35Share - WeChat": the page's controls follow the date
+    if not rest or rest[0] in OPENING_BRACKETS or is_control_text(rest) or KNOWN_LABEL_START_RE.match(rest):
+        return True, None  # "… 13:35Share - WeChat", "2024-03-27SourceCNIS": controls or a label follow
     separated = len(rest) < len(after)
     value = VALUE_END_RE.split(rest, maxsplit=1)[0]
     if next_label := LABEL_PAIR_RE.search(value):
@@ -191,7 +196,8 @@ def _metadata_tail(after: str) -> tuple[bool, str | None]:
             return True, None
     value = value.strip(SEPARATOR_CHARS)
     if separated and value and len(value) <= BARE_VALUE_MAX_CHARS and not is_sentence(value):
-        return True, None if AUTHOR_RE.match(value) else value  # "by cnis-editor" is no source
+        # "by cnis-editor" and "Last updated 2 April 2024" are no source
+        return True, None if AUTHOR_RE.match(value) or find_dates(value) else value
     return False, None
 
 
@@ -281,15 +287,15 @@ def unbracket_labels(text: str) -> str:
 def labelled_source(text: str) -> str | None:
     """The value of the first label on ``text`` that names a source ("来源：", "发布部门：")."""
     text = unbracket_labels(text)
-    if match := SOURCE_FIELD_RE.search(text):
+    pairs = (
+        pair for pair in LABEL_PAIR_RE.finditer(text) if SOURCE_LABEL_WORDS_RE.search(_label_of(pair)[0])
+    )
+    if (pair := next(pairs, None)) is not None:  # "来源单位：", "Provided by:", "信息来源："
+        value = text[pair.end() :]
+    elif match := SOURCE_FIELD_RE.search(text):  # a known label without a colon: "来源人力资源部"
         value = match["value"]
     else:
-        pairs = (
-            pair for pair in LABEL_PAIR_RE.finditer(text) if SOURCE_LABEL_WORDS_RE.search(_label_of(pair)[0])
-        )
-        if (pair := next(pairs, None)) is None:
-            return None
-        value = text[pair.end() :]
+        return None
     if next_label := NEXT_LABEL_RE.search(value):
         value = value[: next_label.start()]
         # A label ending in a known one, after a space: "人力资源部 发表时间：" ends at "发表".
@@ -299,5 +305,5 @@ def labelled_source(text: str) -> str | None:
             value = value[: run.start()]
     if next_pair := VALUE_NEXT_LABEL_RE.search(value):
         value = value[: next_pair.start("label" if next_pair["label"] else "cjk")]
-    value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；")
+    value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；" + CLOSING_BRACKETS)
     return value or None
