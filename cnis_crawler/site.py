@@ -115,7 +115,8 @@ HOME_CRUMBS = ("CNIS Home", "Home", "首页", "网站首页")
 TITLE_SITE_SUFFIXES = ("中国标准化研究院", "China National Institute of Standardization", "CNIS")
 # What templates call a page instead of naming it: never a title, in <title>, <h1> or above it.
 PAGE_TYPE_NAMES = (
-    "新闻详情", "新闻中心", "新闻动态", "详情", "详细信息", "正文", "内容页", "文章详情", "信息详情", "首页",
+    "新闻详情", "新闻中心", "新闻动态", "新闻", "详情", "详细信息", "正文", "内容页", "文章详情", "信息详情",
+    "首页",
     "News Details", "News Detail", "News Center", "News", "Details", "Detail", "Article", "Content",
 )  # fmt: skip
 TITLE_SUFFIX_SEPARATORS_RE = re.compile(r"\s*(?:--|——|-|_|\||｜)\s*")
@@ -145,7 +146,8 @@ ARTICLE_END_RE = re.compile(
     r"|(?:Related (?:news|articles|links)|(?:More|Hot|Latest) news)\b"
     r"|相关(?:新闻|文章|链接|阅读|稿件|推荐)|延伸阅读|推荐阅读|热点新闻|最新动态"
     r"|(?:Share|Like) this\s*(?:" + COLON + r"|$)|Related posts?\b|Leave a (?:reply|comment)\b"
-    r"|\d*\s*Comments?\s*$|Log in to post comments|Tags?\s*(?:" + COLON + r"|$))",
+    r"|\d*\s*Comments?\s*$|Log in to post comments|(?:Tags?|Topics?|Keywords)\s*(?:" + COLON + r"|$)"
+    r"|(?:Media|Press) contacts?\s*$|媒体联系)",
     re.IGNORECASE,
 )
 # The site footer. It only ends the body when the body has no container of its own, and then
@@ -156,11 +158,14 @@ SITE_FOOTER_RE = re.compile(
     re.IGNORECASE,
 )
 _WIDGET = r"[\[【]\s*(?:Print|Close|打印(?:本页)?|关闭(?:窗口)?|返回顶部|Top)\s*[\]】]"
+# How long a page takes to read: "3 min read", "阅读约3分钟".
+READING_TIME = r"\d+\s*min(?:ute)?s?\s+read|阅读(?:约|需要|时间)?\s*[:：]?\s*\d+\s*分钟"
 # Lines dropped wherever they stand: banners, header links, share/print/close widgets.
 NOISE_LINE_RE = re.compile(
     r"^(?:此页面上的内容需要较新版本的\s*Adobe Flash Player。?|获取\s*Adobe Flash Player"
-    r"|\d+\s*min(?:ute)?s?\s+read"  # "3 min read"
-    r"|Mail\s*\|?\s*Chinese|Mail|Chinese|English|设为首页\s*收藏本站|设为首页|收藏本站|加入收藏"
+    r"|"
+    + READING_TIME
+    + r"|Mail\s*\|?\s*Chinese|Mail|Chinese|English|设为首页\s*收藏本站|设为首页|收藏本站|加入收藏"
     r"|(?:Share(?: (?:to|on))?|分享到)\s*" + COLON + r".*"
     r"|(?:Share(?: (?:to|on))?|分享到)\s+(?:WeChat|Weibo|LinkedIn|Facebook|Twitter|QQ|微信|微博).*"
     r"|" + _WIDGET + r"(?:\s*" + _WIDGET + r")*|Print|Close|打印本页|关闭窗口)$",
@@ -197,9 +202,17 @@ CREDIT_PHRASES = ("Edited by", "Written by", "Reported by", "文/", "图/", "摄
 # A label whose wording names where the article comes from: "信息来源", "发布部门", "Source from".
 SOURCE_LABEL_WORDS = (
     "来源", "稿源", "供稿", "部门", "单位", "机构", "机关", "出处",
-    "Source", "From", "Publisher", "Provided by",
+    "Source", "From", "Publisher", "Provided by", "Published by", "Origin", "Organization",
+    "Organisation",
 )  # fmt: skip
 
+# A photo's credit: "Photo: CNIS", "图片：新华社" (a short name; "Photo: Forum opens in Hangzhou" is a
+# photo news title, "Photo by CNIS." a caption's sentence).
+# A byline alone on its line: "By Wang Li" (a name, not "By 2030, …").
+BYLINE_RE = re.compile(r"^By\s+(?:[A-Z][A-Za-z.'\-]+\s?){1,4}$")
+PHOTO_CREDIT_RE = re.compile(
+    r"^[(（]?\s*(?:Photos?|图片|图|摄影)\s*(?:by\s|" + COLON + r")\s*\S.{0,20}(?<![.。])$", re.IGNORECASE
+)
 # A repost's closing attribution, "(Source: CEN)" / "（来源：新华社）": metadata, not body.
 SOURCE_NOTE_RE = re.compile(
     r"^[(（]\s*(?:Source|来源)\s*" + COLON + r"\s*(?P<value>[^)）]+?)\s*[)）]$", re.IGNORECASE

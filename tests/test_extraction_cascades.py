@@ -765,3 +765,54 @@ def test_second_blind_template(
 ) -> None:
     fields = extract_article(f"<html><body>{html}</body></html>", url, listed)
     assert {name: getattr(fields, name) for name in expected} == expected
+
+
+# A third blind test (a gov.cn platform, an international standards body, an old ASP site).
+BLIND_3 = [
+    pytest.param(
+        EN_2,
+        f"<h1>{ET2}</h1><div><time>27 March 2024</time> <span>Source: CNIS</span> "
+        f"<span>3 min read</span></div><div>{PE2}</div>",
+        {"date": "2024-03-27", "source": "CNIS", "body": PE2_TEXT},
+        id="a-reading-time-after-the-source",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<table><tr><td>{T2}</td></tr><tr><td>[2025-10-21]&nbsp;&nbsp;[党委办公室]</td></tr></table>"
+        f"<div>{PZ2}</div>",
+        {"date": "2025-10-21", "source": "党委办公室"},
+        id="a-source-in-brackets-after-the-date",
+    ),
+    pytest.param(
+        EN_2,
+        "<div><span>27.03.2024</span></div><div><div>Origin</div><div>CNIS</div></div>"
+        f"<h1>{ET2}</h1><p>By Wang Li</p><div>{PE2}</div><h3>Media contact</h3><p>press@cnis.ac.cn</p>",
+        {"title": ET2, "subtitle": None, "date": "2024-03-27", "source": "CNIS", "body": PE2_TEXT},
+        id="a-label-word-alone-and-a-byline",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<h1>{T2}</h1><div><span>2025年10月21日 10:12</span><span>人力资源部</span></div><div>{PZ2}</div>",
+        {"date": "2025-10-21", "source": "人力资源部", "subtitle": None},
+        id="a-source-right-after-the-time",
+    ),
+    pytest.param(
+        ZH_2,
+        f"<html><head><title>:::中国标准化研究院:::</title></head><body><div>{PZ2}</div></body></html>",
+        {"title": None},
+        id="a-decorated-site-name-is-no-title",
+    ),
+    pytest.param(
+        EN_2,
+        f"<h1>{ET2}</h1><p>Date: 2024-03-27</p>"
+        f"<div>{PE2}<figure><figcaption>Photo: CNIS</figcaption></figure></div>",
+        {"body": PE2_TEXT},
+        id="a-photo-credit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "html", "expected"), BLIND_3)
+def test_third_blind_template(url: str, html: str, expected: dict[str, str | None]) -> None:
+    fields = extract_article(html, url)
+    assert {name: getattr(fields, name) for name in expected} == expected

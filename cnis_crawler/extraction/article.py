@@ -28,6 +28,7 @@ from cnis_crawler.extraction.furniture import (
 )
 from cnis_crawler.extraction.labels import (
     ANY_LABEL_RUNG,
+    AUTHOR_RE,
     DATE_LABEL_RUNG,
     DATE_LINE_MAX_CHARS,
     LABEL_AT_START_RE,
@@ -500,6 +501,7 @@ class _Layout:
             or is_label_line(line)
             or is_furniture(line)
             or LABEL_AT_START_RE.match(line.text)
+            or AUTHOR_RE.match(line.text)  # "By Wang Li": a byline
             or read_date_line(line.text)
         )
 

@@ -12,6 +12,7 @@ from cnis_crawler.extraction.patterns import alternation, has_colon
 from cnis_crawler.site import (
     BREADCRUMB_LABELS,
     BREADCRUMB_SEPARATORS,
+    BYLINE_RE,
     COLON,
     CONTROL_ACTIONS,
     CONTROL_FILLERS,
@@ -22,6 +23,7 @@ from cnis_crawler.site import (
     HOME_CRUMBS,
     NOISE_LINE_RE,
     OTHER_META_LABELS,
+    PHOTO_CREDIT_RE,
 )
 
 BREADCRUMB_LABEL_RE = re.compile(rf"^\s*(?:{alternation(BREADCRUMB_LABELS)})\s*{COLON}\s*", re.IGNORECASE)
@@ -102,6 +104,13 @@ def is_breadcrumb(line: Line) -> bool:
     return bool(BREADCRUMB_LABEL_RE.match(line.text) or HOME_CRUMB_RE.match(line.text))
 
 
+def is_credit(text: str) -> bool:
+    """Who wrote, edited, checked or photographed the article."""
+    return len(text) <= CREDIT_LINE_MAX_CHARS and bool(
+        CREDIT_LINE_RE.match(text) or PHOTO_CREDIT_RE.match(text) or BYLINE_RE.match(text)
+    )
+
+
 def is_furniture(line: Line) -> bool:
     """Never body, wherever it stands: navigation, controls, credits, view counts."""
     text = line.text
@@ -110,5 +119,5 @@ def is_furniture(line: Line) -> bool:
         or is_breadcrumb(line)
         or is_control(line)
         or (has_colon(text) and bool(OTHER_META_LINE_RE.match(text)))
-        or (len(text) <= CREDIT_LINE_MAX_CHARS and bool(CREDIT_LINE_RE.match(text)))
+        or is_credit(text)
     )

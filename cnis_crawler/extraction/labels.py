@@ -21,6 +21,7 @@ from cnis_crawler.site import (
     COLON,
     DATE_LABELS,
     OTHER_META_LABELS,
+    READING_TIME,
     SOURCE_LABEL_WORDS,
     SOURCE_LABELS,
 )
@@ -89,7 +90,9 @@ BRACKET_LABEL_RE = re.compile(
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
 LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
 # A known label alone on its line, no colon: its value is the next line ("Source" / "CNIS").
-KNOWN_LABEL_WORDS = frozenset(label.casefold() for label in DATE_LABELS + SOURCE_LABELS + OTHER_META_LABELS)
+KNOWN_LABEL_WORDS = frozenset(
+    label.casefold() for label in DATE_LABELS + SOURCE_LABELS + SOURCE_LABEL_WORDS + OTHER_META_LABELS
+)
 # A cell of a label/value table or list: <dt>发布时间</dt><dd>2024-03-15</dd>.
 LABEL_CELL_TAGS = frozenset(("dt", "th"))
 VALUE_CELL_TAGS = frozenset(("dd", "td"))
@@ -100,6 +103,8 @@ WEEKDAY_RE = re.compile(
     re.IGNORECASE,
 )
 AUTHOR_RE = re.compile(r"(?i)by\s")
+BRACKETED_VALUE_RE = re.compile(r"^[\[【](?P<value>[^\]】\d:：]{2,30})[\]】]\s*$")
+READING_TIME_RE = re.compile(READING_TIME)
 # A value ends where a widget or separator starts: "CNIS [Print]", "人力资源部 | 浏览".
 VALUE_END_RE = re.compile(r"\s*[\[【|｜]")
 SOURCE_LABEL_WORDS_RE = re.compile(alternation(SOURCE_LABEL_WORDS), re.IGNORECASE)
@@ -171,7 +176,7 @@ def read_date_line(text: str) -> tuple[FoundDate, str, int, str | None] | None:
             start, rung = _label_of(label_match, after_value=False)[1], ANY_LABEL_RUNG
         else:
             start, rung = found.start, UNLABELLED_RUNG
-        ok, bare_value = _metadata_tail(after)
+        ok, bare_value = _metadata_tail(after, text[found.end - 1].isdigit())
         if ok:
             if has_colon(before) and (first_label := ANY_LABEL_RE.search(before)):
                 start = min(start, first_label.start())  # "Source: CNIS  Date: …": no title
@@ -179,17 +184,26 @@ def read_date_line(text: str) -> tuple[FoundDate, str, int, str | None] | None:
     return None
 
 
-def _metadata_tail(after: str) -> tuple[bool, str | None]:
+def _metadata_tail(after: str, date_ends_in_digit: bool = False) -> tuple[bool, str | None]:
     """Whether what follows a date is metadata, and the unlabelled value it starts with, if any."""
     skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
     rest = after.lstrip(skipped)
     rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
     if rest and (second := find_dates(rest[:DATE_LINE_MAX_CHARS])) and second[0].start == 0:
         rest = rest[second[0].end :].lstrip(skipped)  # published and updated: "May 10, 2023May 13, 2023"
-    if not rest or rest[0] in OPENING_BRACKETS or is_control_text(rest) or KNOWN_LABEL_START_RE.match(rest):
+    if rest and (bracketed := BRACKETED_VALUE_RE.match(rest)) and not is_control_text(rest):
+        return True, bracketed["value"]  # "[2017-05-16]  [党委办公室]"
+    if (
+        not rest
+        or rest[0] in OPENING_BRACKETS
+        or is_control_text(rest)
+        or KNOWN_LABEL_START_RE.match(rest)
+        or READING_TIME_RE.match(rest)
+    ):
         return True, None  # "… 13:35Share - WeChat", "2024-03-27SourceCNIS": controls or a label follow
-    separated = len(rest) < len(after)
-    value = VALUE_END_RE.split(rest, maxsplit=1)[0]
+    # A time's digits end the date: "2025年10月22日 10:12人力资源部" is separated all the same.
+    separated = len(rest) < len(after) or (date_ends_in_digit and not rest[0].isdigit())
+    value = READING_TIME_RE.split(VALUE_END_RE.split(rest, maxsplit=1)[0], maxsplit=1)[0]
     if next_label := LABEL_PAIR_RE.search(value):
         value = value[: _label_of(next_label)[1]]
         if not value:  # a label right after the date
@@ -305,5 +319,6 @@ def labelled_source(text: str) -> str | None:
             value = value[: run.start()]
     if next_pair := VALUE_NEXT_LABEL_RE.search(value):
         value = value[: next_pair.start("label" if next_pair["label"] else "cjk")]
-    value = VALUE_END_RE.split(value, maxsplit=1)[0].strip(" ,;，；" + CLOSING_BRACKETS)
+    value = VALUE_END_RE.split(value, maxsplit=1)[0]
+    value = READING_TIME_RE.split(value, maxsplit=1)[0].strip(" ,;，；" + CLOSING_BRACKETS)
     return value or None

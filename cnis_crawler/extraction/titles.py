@@ -112,7 +112,11 @@ def title_witnesses(doc: Document, listed: Listed | None) -> list[tuple[str, str
 
 
 def is_page_name(text: str) -> bool:
-    return fold(text) in PAGE_NAMES
+    """A name of the site, a section or a kind of page, decorations aside (":::中国标准化研究院:::")."""
+    return fold(text).strip(NAME_DECORATIONS) in PAGE_NAMES
+
+
+NAME_DECORATIONS = " :：|｜-_·•*=~"
 
 
 def matches_any(text: str, references: list[str]) -> bool:
