@@ -65,7 +65,13 @@ from cnis_crawler.site import (
     SITE_FOOTER_RE,
     SOURCE_NOTE_RE,
 )
-from cnis_crawler.urls import ArticleUrl, canonical_url, could_be_attachment, is_attachment, parse_article_url
+from cnis_crawler.urls import (
+    ArticleUrl,
+    canonical_url,
+    could_be_attachment,
+    is_attachment,
+    parse_article_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -306,14 +312,19 @@ class _Layout:
 
     def _closes_the_article(self, index: int, after: int) -> bool:
         """Whether paragraphs stand between the headline (or the breadcrumb) and the date line."""
+        if self._paragraphs_between(after + 1, index) < PARAGRAPHS_BEFORE_A_CLOSING_DATE:
+            return False  # most pages: the date line stands right by the headline
         start = next((headline for headline in self.headline_indexes if headline < index), after) + 1
+        return self._paragraphs_between(start, index) >= PARAGRAPHS_BEFORE_A_CLOSING_DATE
+
+    def _paragraphs_between(self, start: int, end: int) -> int:
         paragraphs = 0
-        for line in self.lines[start:index]:
+        for line in self.lines[start:end]:
             if is_paragraph(line) and not (is_furniture(line) or is_label_line(line)):
                 paragraphs += 1
                 if paragraphs >= PARAGRAPHS_BEFORE_A_CLOSING_DATE:
-                    return True
-        return False
+                    break
+        return paragraphs
 
     def _stands_like_a_date_line(self, index: int, prefix: str, prose: list[int], after: int) -> bool:
         """A date line found by shape starts with its date or its labels (or with the title the

@@ -211,9 +211,19 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+_KEPT_PAGES: list[Callable[[], None]] = []  # each memo's cache_clear
+
+
+def forget_pages() -> None:
+    """Empties every page memo: a benchmark times a page's whole reading, parse included."""
+    for clear in _KEPT_PAGES:
+        clear()
+
+
 def _keep_recent(compute: Callable[Concatenate[str, P], T]) -> Callable[Concatenate[str, P], T]:
     """Memoizes ``compute(html, ...)`` for the last PAGES_KEPT pages of up to KEPT_MAX_CHARS."""
     kept = lru_cache(maxsize=PAGES_KEPT)(compute)
+    _KEPT_PAGES.append(kept.cache_clear)
 
     @wraps(compute)
     def recent(html: str, *args: P.args, **kwargs: P.kwargs) -> T:
