@@ -809,6 +809,15 @@ BLIND_3 = [
         {"body": PE2_TEXT},
         id="a-photo-credit",
     ),
+    pytest.param(
+        EN_2,
+        "<table><tr><td><b>Member Login</b><form>User: <input> Password: <input></form></td><td><table>"
+        "<tr><td>Current location: Home &gt;&gt; News</td></tr>"
+        f"<tr><td>{ET2}</td></tr><tr><td>[27-Mar-2024]&nbsp;&nbsp;[CNIS]</td></tr></table></td></tr></table>"
+        f"<div>{PE2}</div>",
+        {"title": ET2, "subtitle": None, "date": "2024-03-27", "source": "CNIS"},
+        id="a-login-box-beside-and-a-bracketed-source",
+    ),
 ]
 
 

@@ -602,10 +602,10 @@ class _Layout:
         crumbs = set((self.breadcrumb_trail() or "").split(" > "))
         above: list[Line] = []
         for line in reversed(self.lines[: self.head_start]):
+            if is_breadcrumb(line) or is_noise(line) or line.text in crumbs or is_page_name(line.text):
+                break  # "Current location: Home >> News" is a breadcrumb before it is a label line
             if is_label_line(line) or is_control(line):
                 continue
-            if is_breadcrumb(line) or is_noise(line) or line.text in crumbs or is_page_name(line.text):
-                break
             if _in_list(line.block):
                 break  # a sidebar's items: "2025-02-01 乙新闻"
             above.insert(0, line)

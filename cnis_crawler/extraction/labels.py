@@ -84,9 +84,9 @@ KNOWN_LABEL_END_RE = re.compile(rf"(?<![A-Za-z])(?:{_ALL_LABELS})$")
 KNOWN_LABEL_START_RE = re.compile(rf"^(?:{_ALL_LABELS})(?![a-z])")
 # A word right before an English label makes it another label: "Release Date:" is not "Date:".
 WORD_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]+ $")
-BRACKET_LABEL_RE = re.compile(
-    rf"[\[【](?P<label>{_WORDS_LABEL}|[\u4e00-\u9fff]{{2,4}})[\]】]"
-)  # not "【大 中 小】"
+# A label in brackets, a value after it ("[文章来源] 人力资源部"); not "【大 中 小】", nor a value in
+# brackets at the end ("[05-Dec-2018] [CNIS]").
+BRACKET_LABEL_RE = re.compile(rf"[\[【](?P<label>{_WORDS_LABEL}|[\u4e00-\u9fff]{{2,4}})[\]】](?=\s*\S)")
 # A label alone in its cell, its value in the next one: <td>发布时间：</td><td>2015-04-18</td>.
 LABEL_ONLY_RE = re.compile(rf"^(?:{_WORDS_LABEL}|{_CJK_LABEL_AT_START})\s*{COLON}$")
 # A known label alone on its line, no colon: its value is the next line ("Source" / "CNIS").
