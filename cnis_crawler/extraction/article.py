@@ -529,21 +529,19 @@ class _Layout:
     def _subtitle_below(self, title_index: int) -> str | None:
         """The line under a headline that stands under the date line, if it belongs to the head:
         short, no sentence, beside the headline's element while the prose after it is not."""
-        title = self.lines[title_index]
-        rest = [line for line in self.lines[title_index + 1 :] if not is_furniture(line)]
-        if not rest:
+        if title_index + 1 >= len(self.lines):
             return None
-        line = rest[0]
-        following = next((other for other in rest[1:] if not self._head_metadata(other, title.block)), None)
-        if (
-            not self._could_be_subtitle(line)
-            or line is not self.lines[title_index + 1]
-            or not _siblings(line.block, title.block)
-            or (
-                following is not None
-                and _siblings(following.block, title.block)
-                and line.block.tag not in HEADING_TAGS  # <h1>title</h1><h2>subtitle</h2><p>…
-            )
+        title, line = self.lines[title_index], self.lines[title_index + 1]
+        if not self._could_be_subtitle(line):  # also no furniture: the deck stands right under it
+            return None
+        lines_after = self.lines[title_index + 2 :]
+        following = next(
+            (other for other in lines_after if not self._head_metadata(other, title.block)), None
+        )
+        if not _siblings(line.block, title.block) or (
+            following is not None
+            and _siblings(following.block, title.block)
+            and line.block.tag not in HEADING_TAGS  # <h1>title</h1><h2>subtitle</h2><p>…
         ):
             return None
         return line.text

@@ -85,6 +85,12 @@ class Listed:
     title the crawl state kept: a title of last resort, but no witness the page can contradict."""
 
 
+def title_only(title: str | None) -> Listed | None:
+    """A title met elsewhere than on a listing (a link in an article's prose, the crawl state's
+    record of a link): a title of last resort, no witness; None without a title."""
+    return Listed(title=title, on_listing=False) if title else None
+
+
 @dataclass(frozen=True)
 class ListingPage:
     article_links: tuple[Link, ...]

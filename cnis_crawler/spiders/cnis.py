@@ -27,6 +27,7 @@ from cnis_crawler.encoding import decode_html
 from cnis_crawler.extensions import section_stat
 from cnis_crawler.extraction import Listed, extract_article_page_links, extract_listing
 from cnis_crawler.extraction.error_page import error_page
+from cnis_crawler.extraction.listing import title_only
 from cnis_crawler.incremental import IncrementalCrawl
 from cnis_crawler.items import WORK_META, FetchedPage, FetchProblem
 from cnis_crawler.site import HOSTS, SECTIONS
@@ -183,8 +184,7 @@ class CnisSpider(Spider):
     def stored_listed(self, url: str) -> Listed | None:
         """What the crawl state kept of an article's listing: the title its link gave, if any."""
         assert self.incremental is not None
-        title = self.incremental.link_title(url)
-        return Listed(title=title, on_listing=False) if title else None
+        return title_only(self.incremental.link_title(url))
 
     def article_request(
         self,
@@ -212,8 +212,7 @@ class CnisSpider(Spider):
     def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
         for link in links:
             if self.wants(link.url):
-                listed = link.listed or (Listed(title=link.text, on_listing=False) if link.text else None)
-                request = self.article_request(link.url, listed)
+                request = self.article_request(link.url, link.listed or title_only(link.text))
                 if self.archive_started or not is_archived(link.url):
                     yield request
                 else:  # met on a current host's page: it waits for the archive's turn
@@ -426,8 +425,7 @@ class CnisSpider(Spider):
 def listed_before(cb_kwargs: dict[str, Any]) -> Listed | None:
     """The listing title a request queued by an earlier version (in a JOBDIR a killed run left)
     carries instead of a :class:`Listed`."""
-    title = cb_kwargs.get("listing_title")
-    return Listed(title=title, on_listing=False) if title else None
+    return title_only(cb_kwargs.get("listing_title"))
 
 
 def is_archived(url: str) -> bool:
