@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # only what is new after that (the log's "Incremental accounting" line says what was done);
 # then the dataset (output/export/) and the report (output/report.html).
 demo: $(STAMP)
-	$(BIN)/python -m cnis_crawler.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
+	$(BIN)/python -m cnis_crawler.tools.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
 	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
 	$(BIN)/cnis-crawler export --format jsonl --format csv --format parquet
@@ -42,7 +42,7 @@ lint: $(STAMP)
 
 # Serve the mirror until Ctrl-C (prints its base URL).
 mirror: $(STAMP)
-	$(BIN)/python -m cnis_crawler.mirror $(MIRROR)
+	$(BIN)/python -m cnis_crawler.tools.mirror $(MIRROR)
 
 # Regenerate the mirror and its four drift variants from tests/fixtures/source/*.json.
 fixtures: $(STAMP)

@@ -14,7 +14,7 @@ mirror later, e.g. between two runs of an incremental crawl.
 
 Run ``python benchmarks/big_mirror.py OUT_DIR --articles 10000 [--seed 0]`` (about 70 MB and
 2 s of CPU for 10,000 articles; more on a slow disk), serve it with
-``python -m cnis_crawler.mirror OUT_DIR``. ``generate()`` replaces only an earlier generated mirror.
+``python -m cnis_crawler.tools.mirror OUT_DIR``. ``generate()`` replaces only an earlier generated mirror.
 """
 
 from __future__ import annotations

@@ -80,13 +80,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from cnis_crawler.encoding import decode_html
+from cnis_crawler.crawling.items import Article, FetchedPage
+from cnis_crawler.crawling.pipelines import ExtractArticlePipeline
 from cnis_crawler.extraction import RUNGS, Listed, extract_article, extract_listing
 from cnis_crawler.extraction.document import forget_pages
-from cnis_crawler.items import Article, FetchedPage
-from cnis_crawler.mirror import content_type_overrides
-from cnis_crawler.pipelines import ExtractArticlePipeline
+from cnis_crawler.extraction.encoding import decode_html
 from cnis_crawler.site import HOSTS
+from cnis_crawler.tools.mirror import content_type_overrides
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks.big_mirror import add_articles, edit_articles, generate
-from cnis_crawler.mirror import running_mirror
+from cnis_crawler.tools.mirror import running_mirror
 from tests.crawling import CrawlResult, run_crawl
 
 TARGET_RATIO = 0.02

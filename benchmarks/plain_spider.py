@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-# The same numbers as cnis_crawler.spiders.cnis: a section's next listing page goes first.
+# The same numbers as cnis_crawler.crawling.spider: a section's next listing page goes first.
 ARTICLE_PRIORITY = 10
 LISTING_PRIORITY = 20
 # An article's first page, anywhere on the mirror: .../<YYYYMM>/t<YYYYMMDD>_<id>.<ext>.

@@ -45,9 +45,9 @@ from pathlib import Path
 
 from benchmarks.big_mirror import generate, load_records
 from cnis_crawler import settings as project_settings
-from cnis_crawler.encoding import decode_html
 from cnis_crawler.extraction import extract_article
-from cnis_crawler.mirror import running_mirror
+from cnis_crawler.extraction.encoding import decode_html
+from cnis_crawler.tools.mirror import running_mirror
 
 REPO = Path(__file__).resolve().parent.parent
 PLAIN_SPIDER = Path(__file__).resolve().parent / "plain_spider.py"

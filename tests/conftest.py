@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from scrapy.http import HtmlResponse
 
-from cnis_crawler.mirror import content_type_overrides, running_mirror
+from cnis_crawler.crawling.spider import page_text as spider_page_text
 from cnis_crawler.site import HOSTS, SECTIONS
-from cnis_crawler.spiders.cnis import page_text as spider_page_text
+from cnis_crawler.tools.mirror import content_type_overrides, running_mirror
 from tests.crawling import CrawlResult, run_crawl
 
 if TYPE_CHECKING:

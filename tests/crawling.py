@@ -21,6 +21,7 @@ class CrawlResult:
     raw_output: bytes
     summary: dict[str, Any]
     log: str
+    stderr: str
     returncode: int
     workdir: Path
     seconds: float
@@ -58,6 +59,7 @@ def run_crawl(workdir: Path, *arguments: str, timeout: float = 300) -> CrawlResu
         raw_output=raw,
         summary=json.loads(summaries[-1].read_text(encoding="utf-8")) if summaries else {},
         log=log_file.read_text(encoding="utf-8") if log_file.exists() else completed.stderr,
+        stderr=completed.stderr,
         returncode=completed.returncode,
         workdir=workdir,
         seconds=seconds,

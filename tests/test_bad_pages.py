@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.drops import (
+from cnis_crawler.crawling.drops import (
     EmptyBody,
     Garbled,
     MissingPart,
@@ -21,14 +21,14 @@ from cnis_crawler.drops import (
     ServerErrorPage,
     Truncated,
 )
-from cnis_crawler.encoding import GARBLED_MAX_SHARE, decode_html, garbled_share
+from cnis_crawler.crawling.items import Article, FetchedPage
+from cnis_crawler.crawling.pipelines import ExtractArticlePipeline, ValidateArticlePipeline, damage
 from cnis_crawler.extraction import Listed
+from cnis_crawler.extraction.encoding import GARBLED_MAX_SHARE, decode_html, garbled_share
 from cnis_crawler.extraction.error_page import error_page, truncated
-from cnis_crawler.faults import SOFT_404_EN, SOFT_404_ZH
-from cnis_crawler.items import Article, FetchedPage
-from cnis_crawler.pipelines import ExtractArticlePipeline, ValidateArticlePipeline, damage
 from tests.conftest import SITE, expected_record, live_url, page_text, part_pages
 from tests.test_extraction_error_page import ARTICLE_HEADINGS
+from tests.tooling.faults import SOFT_404_EN, SOFT_404_ZH
 
 if TYPE_CHECKING:
     from pathlib import Path

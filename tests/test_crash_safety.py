@@ -1,14 +1,14 @@
 """A crawl killed with SIGKILL at several moments loses nothing and duplicates nothing.
 
-Each test holds a real crawl still at one moment (``tests/crash_points.py``), kills it, checks
-what the kill left behind, then runs one normal crawl, which resumes the killed job.
+Each test holds a real crawl still at one moment (``tests/tooling/crash_points.py``), kills it,
+checks what the kill left behind, then runs one normal crawl, which resumes from the crawl state
+alone (there is no job directory) what the killed one left undone.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cnis_crawler import settings
-from cnis_crawler.jobdir import QUEUE_FILE_RE, queued_requests
-from cnis_crawler.mirror import running_mirror
-from cnis_crawler.state import CrawlState
+from cnis_crawler.memory.state import CrawlState
+from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import ROOT, SITE, assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
@@ -34,7 +33,7 @@ HOLD_DEADLINE_SECONDS = 60
 SMALL_BATCHES = {
     "output/%(name)s-%(run_id)s-%(batch_id)03d.jsonl": {
         "format": "jsonlines",
-        "item_classes": ["cnis_crawler.items.Article"],
+        "item_classes": ["cnis_crawler.crawling.items.Article"],
         "batch_item_count": 10,
     }
 }
@@ -45,12 +44,14 @@ def held_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -> 
     """Run the crawl until it reaches ``moment`` and holds still there; SIGKILL it on leaving."""
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / "held"
-    extensions = {**settings.EXTENSIONS, "tests.crash_points.CrashPoint": 100}
+    extensions = {**settings.EXTENSIONS, "tests.tooling.crash_points.CrashPoint": 100}
     command = [
         *(sys.executable, "-m", "scrapy", "crawl", "cnis", "-a", f"mirror={mirror_url}"),
         *("-s", f"EXTENSIONS={json.dumps(extensions)}", "-s", f"FEEDS={json.dumps(SMALL_BATCHES)}"),
         *("-s", f"CRASH_POINT={moment}", "-s", f"CRASH_POINT_MARKER={marker}"),
-        *("-s", "DUPEFILTER_CLASS=tests.crash_points.HoldingDupeFilter"),
+        *("-s", "DUPEFILTER_CLASS=tests.tooling.crash_points.HoldingDupeFilter"),
+        # Every observation committed at once: what a pass had done when killed is all known.
+        *("-s", "CNIS_STATE_COMMIT_EVERY=1"),
         *("-s", f"LOG_FILE={workdir / 'killed.log'}"),
         # One request at a time: what the kill interrupts waits in the queue, not in flight.
         *("-s", "CONCURRENT_REQUESTS=1"),
@@ -74,17 +75,16 @@ def killed_crawl(workdir: Path, mirror_url: str, moment: str, *arguments: str) -
         pass
 
 
-JOB = ("output", "jobs", "cnis")
+RESUME_LINE = "Resuming what earlier runs left: "
 
 
-def queue_files(workdir: Path) -> list[Path]:
-    queue = workdir.joinpath(*JOB, "requests.queue")
-    return [path for path in queue.iterdir() if QUEUE_FILE_RE.match(path.name) and path.stat().st_size]
-
-
-def queued_count(workdir: Path) -> int:
-    """Requests waiting in the job's SQLite disk queues."""
-    return len(list(queued_requests(workdir.joinpath(*JOB))))
+def left_undone(workdir: Path) -> tuple[int, int]:
+    """The listing pages queued and not read, and the linked articles nothing settled."""
+    state = CrawlState(workdir / "output" / "state.sqlite")
+    try:
+        return len(state.unfinished("no run")), len(state.pending_links())
+    finally:
+        state.close()
 
 
 def all_records(workdir: Path) -> list[dict[str, Any]]:
@@ -110,7 +110,7 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
 ) -> None:
     killed_crawl(tmp_path, mirror_url, moment)
     assert_kill_left_nothing_broken(tmp_path)
-    queued = queued_count(tmp_path)
+    listings, articles = left_undone(tmp_path)
 
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert resumed.returncode == 0, resumed.log[-3000:]
@@ -119,44 +119,57 @@ def test_a_kill_then_one_normal_run_writes_every_article_once(
     assert_one_record_per_article(records)
     sections = resumed.summary["sections"]
     assert {section: row["unaccounted"] for section, row in sections.items() if row["unaccounted"]} == {}
-    if moment in ("listings", "articles"):
-        assert queued, "the kill left requests in the queue"
-        assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
+    if moment in ("listings", "listed", "seen"):
+        assert listings, "the kill left listing pages unread"
+    if moment in ("listings", "listed", "seen", "articles"):
+        assert articles, "the kill left linked articles unfetched"
+        assert f"{RESUME_LINE}{listings} listing pages to read, {articles} articles" in resumed.log
+    assert not (tmp_path / "output" / "jobs").exists()
     if moment == "stored":
         assert "records adopted" in resumed.log, "the batch stored before the kill was read back"
 
 
-def test_a_job_resumed_on_a_mirror_at_another_port_fetches_its_queue_there(
+def test_a_run_resumed_on_a_mirror_at_another_port_fetches_what_was_left_there(
     mirror_url: str, tmp_path: Path
 ) -> None:
     killed_crawl(tmp_path, mirror_url, "articles")
-    queued = queued_count(tmp_path)
+    assert left_undone(tmp_path)[1] > 0
     with running_mirror(SITE) as elsewhere:
         resumed = run_crawl(tmp_path, "-a", f"mirror={elsewhere}")
     assert resumed.returncode == 0, resumed.log[-3000:]
-    assert resumed.stats["incremental/readdressed"] == queued > 0
     assert "FetchFailed" not in resumed.log
     assert_one_record_per_article(all_records(tmp_path))
     sections = resumed.summary["sections"]
     assert {section: row["unaccounted"] for section, row in sections.items() if row["unaccounted"]} == {}
 
 
-@pytest.mark.parametrize("harm", ["damaged", "missing"])
-def test_without_a_usable_queue_the_next_run_still_loses_nothing(
-    harm: str, mirror_url: str, tmp_path: Path
+@pytest.mark.parametrize("mode", ["full", "revalidate"])
+def test_a_killed_pass_is_finished_by_the_next_run_in_the_same_mode(
+    mode: str, mirror_url: str, tmp_path: Path
 ) -> None:
-    killed_crawl(tmp_path, mirror_url, "articles")
-    if harm == "missing":
-        shutil.rmtree(tmp_path / "output" / "jobs" / "cnis")
-    else:
-        queue = queue_files(tmp_path)[0]
-        for side_file in queue.parent.glob(f"{queue.name}-*"):  # its WAL would still hold good pages
-            side_file.unlink()
-        queue.write_bytes(b"\x00 not a database " * 64)
-    resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    # Every article is known and unchanged: the pass drops each page (unchanged, an alias, gone);
+    # held at the 25th drop, so 24 were committed (CNIS_STATE_COMMIT_EVERY=1).
+    killed_crawl(tmp_path, mirror_url, "dropped", "-a", f"{mode}=1")
+    resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", f"{mode}=1")
     assert resumed.returncode == 0, resumed.log[-3000:]
-    assert ("is damaged" in resumed.log) == (harm == "damaged")
+    assert f"Finishing the {mode} pass begun " in resumed.log
+    # That pass is complete: the next one in the same mode starts afresh and takes everything.
+    again = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", f"{mode}=1")
+    assert again.log.count("Finishing the") == 1, "only the resumed run's line (the log is appended to)"
+    whole_pass = again.stats["incremental/unchanged"]
+    # Of the 24 pages done before the kill, at most 3 were no unchanged article (2 aliases, 1 gone).
+    assert 0 < resumed.stats["incremental/unchanged"] <= whole_pass - 21, "done pages not done again"
     assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_job_directory_is_refused_with_one_line(mirror_url: str, tmp_path: Path) -> None:
+    refused = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-s", f"JOBDIR={tmp_path / 'job'}")
+    assert refused.returncode == 2
+    assert "error: JOBDIR is not used by cnis-crawler" in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.log
+    assert not (tmp_path / "job").exists()
+    assert not (tmp_path / "output").exists()
 
 
 def test_a_kill_leaves_a_feed_appended_with_dash_o_as_it_was(mirror_url: str, tmp_path: Path) -> None:
@@ -178,14 +191,13 @@ def test_a_kill_leaves_a_feed_appended_with_dash_o_as_it_was(mirror_url: str, tm
 
 def test_a_second_crawl_fails_and_leaves_the_running_one_alone(mirror_url: str, tmp_path: Path) -> None:
     with held_crawl(tmp_path, mirror_url, "articles"):
-        queued = queued_count(tmp_path)
+        before = sorted(path.name for path in (tmp_path / "output").iterdir())
         second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
         assert second.returncode != 0
         assert "output/state.sqlite is in use by another crawl" in second.log
-        assert queued_count(tmp_path) == queued
-        assert not list((tmp_path / "output" / "jobs").glob("*.damaged-*"))
+        assert sorted(path.name for path in (tmp_path / "output").iterdir()) == before
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
-    assert f"Resuming crawl ({queued} requests scheduled)" in resumed.log
+    assert RESUME_LINE in resumed.log
     assert_one_record_per_article(all_records(tmp_path))
 
 
@@ -193,6 +205,5 @@ def test_a_crawl_stopped_early_is_resumed_by_the_next(mirror_url: str, tmp_path:
     stopped = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-s", "CLOSESPIDER_ITEMCOUNT=5")
     assert stopped.summary["finish_reason"] == "closespider_itemcount"
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
-    assert "Resuming crawl (" in resumed.log
-    assert not list((tmp_path / "output" / "jobs").glob("*.damaged-*"))
+    assert RESUME_LINE in resumed.log
     assert_one_record_per_article(all_records(tmp_path))

@@ -11,12 +11,13 @@ from scrapy.utils.misc import is_generator_with_return_value
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.extensions import FreezeStartupObjects
-from cnis_crawler.spiders.cnis import CnisSpider
+from cnis_crawler.crawling.extensions import FreezeStartupObjects
+from cnis_crawler.crawling.spider import CnisSpider
 
 
 def test_objects_alive_at_spider_open_are_frozen_for_the_crawl_only() -> None:
-    assert "cnis_crawler.extensions.FreezeStartupObjects" in get_project_settings().getwithbase("EXTENSIONS")
+    extensions = get_project_settings().getwithbase("EXTENSIONS")
+    assert "cnis_crawler.crawling.extensions.FreezeStartupObjects" in extensions
     crawler = get_crawler(Spider)
     extension = FreezeStartupObjects.from_crawler(crawler)  # noqa: F841 (signals hold it weakly)
     spider = Spider("s")

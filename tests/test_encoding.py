@@ -7,7 +7,7 @@ import codecs
 import pytest
 from scrapy.http import HtmlResponse
 
-from cnis_crawler.encoding import decode_html
+from cnis_crawler.extraction.encoding import decode_html
 from tests.conftest import SITE, page_text, response_for
 
 # 䶮 (U+4DAE, CJK Extension A) exists only in GB18030, not in GBK: 镕, 堃 and 喆 are GBK.

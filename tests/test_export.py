@@ -19,9 +19,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cnis_crawler.cli import main as cli
-from cnis_crawler.export import COLUMNS, DATES, EXPORT_FIELDS, JSON_CELLS, WRITERS, Filters, build, export
-from cnis_crawler.feedstorage import RUN_FILE_RE
+from cnis_crawler.memory.files import RUN_FILE_RE
+from cnis_crawler.tools.cli import main as cli
+from cnis_crawler.tools.export import (
+    COLUMNS,
+    DATES,
+    EXPORT_FIELDS,
+    JSON_CELLS,
+    WRITERS,
+    Filters,
+    build,
+    export,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -376,7 +385,7 @@ def test_lines_that_are_no_record_are_skipped_counted_and_logged(
 
 def test_a_terminal_sees_a_progress_bar_then_the_summary(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
     leader, follower = os.openpty()
-    command = [sys.executable, "-m", "cnis_crawler.export", "--output", str(output_of(mirror_crawl))]
+    command = [sys.executable, "-m", "cnis_crawler.tools.export", "--output", str(output_of(mirror_crawl))]
     env = os.environ | {"TERM": "xterm-256color", "COLUMNS": "120"}
     env.pop("NO_COLOR", None)
     with subprocess.Popen(

@@ -10,11 +10,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from itemadapter import ItemAdapter
 
+from cnis_crawler.crawling.items import Article, FetchedPage, record_of
+from cnis_crawler.crawling.pipelines import ExtractArticlePipeline
 from cnis_crawler.extraction import RUNGS, Listed, extract_article, extract_listing
-from cnis_crawler.items import FetchedPage
-from cnis_crawler.pipelines import ExtractArticlePipeline
 from tests.conftest import (
     CRAWL_FACTS,
     SITE,
@@ -60,7 +59,9 @@ def extracted_record(page: Path, root: Path = SITE) -> dict[str, Any]:
         continuations=[page_text(part, root) for part in part_pages(page)],
         listed=listed_articles(root).get(url),
     )
-    return ItemAdapter(ExtractArticlePipeline().process_item(fetched)).asdict()
+    article = ExtractArticlePipeline().process_item(fetched)
+    assert isinstance(article, Article)
+    return record_of(article)
 
 
 @pytest.mark.parametrize("field", FIELDS)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.mirror import running_mirror
 from cnis_crawler.site import HOSTS
+from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import (
     CRAWL_FACTS,
     FIXTURES,

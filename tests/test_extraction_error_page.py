@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cnis_crawler.extraction.error_page import ErrorPage, error_page
-from cnis_crawler.faults import SOFT_404_EN, SOFT_404_ZH
 from tests.conftest import SITE
+from tests.tooling.faults import SOFT_404_EN, SOFT_404_ZH
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cnis_crawler.faults import requests_seen
-from cnis_crawler.mirror import running_mirror
 from tests.conftest import SITE, expected_by_url
 from tests.crawling import run_crawl
+from tests.tooling.fault_mirror import running_mirror
+from tests.tooling.faults import requests_seen
 
 if TYPE_CHECKING:
     from pathlib import Path

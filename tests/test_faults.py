@@ -1,4 +1,4 @@
-"""The mirror's faults (cnis_crawler.faults): each faulted path fails on the wire exactly as told."""
+"""The mirror's faults (tests.tooling.faults): each faulted path fails on the wire exactly as told."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from cnis_crawler.extraction import extract_listing
-from cnis_crawler.faults import PDF, FaultError, declare_pages, load_faults, requests_seen, reset_requests
-from cnis_crawler.mirror import running_mirror
 from tests.conftest import SITE, get_testdata, live_url, page_text
+from tests.tooling.fault_mirror import running_mirror
+from tests.tooling.faults import PDF, FaultError, declare_pages, load_faults, requests_seen, reset_requests
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

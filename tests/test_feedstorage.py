@@ -9,12 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.feedstorage import (
-    AtomicFileFeedStorage,
-    remove_abandoned_parts,
-    replacing,
-    write_atomically,
-)
+from cnis_crawler.crawling.feedstorage import AtomicFileFeedStorage
+from cnis_crawler.memory.files import remove_abandoned_parts, replacing, write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,5 +1,5 @@
-"""An unhealthy crawl (cnis_crawler.health) closes with its own finish reason, says why in an ERROR
-line and exits with status 3 (cnis_crawler.commands.crawl); a healthy one finishes and exits 0."""
+"""An unhealthy crawl (cnis_crawler.crawling.health) closes with its own finish reason, says why in an ERROR
+line and exits with status 3 (cnis_crawler.crawling.commands.crawl); a healthy one finishes and exits 0."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.commands.crawl import UNHEALTHY_EXIT_STATUS
-from cnis_crawler.extensions import COUNTERS
-from cnis_crawler.health import (
+from cnis_crawler.crawling.commands.crawl import UNHEALTHY_EXIT_STATUS
+from cnis_crawler.crawling.extensions import COUNTERS
+from cnis_crawler.crawling.health import (
     MIN_FETCHED_FOR_SHARE,
     SECTION_EMPTY,
     TOO_MANY_DROPS,
@@ -19,18 +19,18 @@ from cnis_crawler.health import (
     assess,
     finish_reason,
 )
-from cnis_crawler.mirror import running_mirror
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import section_of
 from tests.conftest import SITE, article_pages
 from tests.crawling import run_crawl
+from tests.tooling.fault_mirror import running_mirror
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from tests.crawling import CrawlResult
 
-HEALTH_ERROR_RE = re.compile(r"^\S+ \S+ \[cnis_crawler\.health\] ERROR: (.*)$", re.MULTILINE)
+HEALTH_ERROR_RE = re.compile(r"^\S+ \S+ \[cnis_crawler\.crawling\.health\] ERROR: (.*)$", re.MULTILINE)
 
 
 def health_errors(result: CrawlResult) -> list[str]:

@@ -16,12 +16,14 @@ import pytest
 from scrapy.extensions.feedexport import ItemFilter
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.drops import Alias, Drop, DuplicateUrl, FetchFailed, Gone, Unchanged
-from cnis_crawler.incremental import IncrementalCrawl, Job
-from cnis_crawler.items import Article, FetchedPage, content_hash
-from cnis_crawler.mirror import running_mirror
-from cnis_crawler.spiders.cnis import CnisSpider
-from cnis_crawler.state import CrawlState
+from cnis_crawler.crawling.drops import Alias, Drop, DuplicateUrl, FetchFailed, Gone, Unchanged
+from cnis_crawler.crawling.items import Article, FetchedPage, content_hash
+from cnis_crawler.crawling.memory import CrawlMemory
+from cnis_crawler.crawling.spider import CnisSpider
+from cnis_crawler.crawling.versions import VersionArticlePipeline
+from cnis_crawler.extraction import Listed
+from cnis_crawler.memory.state import CrawlState
+from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import (
     SITE,
     article_pages,
@@ -37,7 +39,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    Build = Callable[..., IncrementalCrawl]
+    from scrapy.crawler import Crawler
+
+    from cnis_crawler.crawling.records import RecordKeeper
+
+    Build = Callable[..., "Run"]
 
 URL = "https://en.cnis.ac.cn/xwdt/bydt/201801/t20180126_36026.shtml"
 OLD_HOST_URL = "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml"
@@ -92,37 +98,57 @@ class Exporter:
         return {template: ItemFilter({"item_classes": [Article]}) for template in self.templates}
 
 
-@pytest.fixture
-def incremental_crawl() -> Iterator[Callable[..., IncrementalCrawl]]:
-    """Builds the extension as Scrapy would, on a state in a given folder; closes them all after."""
-    built: list[IncrementalCrawl] = []
+@dataclass
+class Run:
+    """One run's crawl state as Scrapy builds it: the memory, its record keeper, the versions."""
 
-    def build(folder: Path, *templates: str, batch_item_count: int = 0) -> IncrementalCrawl:
-        settings = {"CNIS_STATE_PATH": str(folder / "state.sqlite"), "CNIS_JOBS_DIR": ""}
+    crawler: Crawler
+    memory: CrawlMemory
+    versions: VersionArticlePipeline
+
+    @property
+    def keeper(self) -> RecordKeeper:
+        assert self.memory.records is not None
+        return self.memory.records
+
+    @property
+    def state(self) -> CrawlState:
+        return self.memory.state
+
+    def accept(self, item: Article) -> Article:
+        return self.versions.accept(item)
+
+
+@pytest.fixture
+def incremental_crawl() -> Iterator[Callable[..., Run]]:
+    """Builds the components as Scrapy would, on a state in a given folder; closes them all after.
+    Each observation is committed at once unless ``commit_every`` says otherwise."""
+    built: list[Run] = []
+
+    def build(folder: Path, *templates: str, batch_item_count: int = 0, commit_every: int = 1) -> Run:
+        settings = {"CNIS_STATE_PATH": str(folder / "state.sqlite"), "CNIS_STATE_COMMIT_EVERY": commit_every}
         crawler = get_crawler(CnisSpider, settings_dict=settings)
         crawler.stats.open_spider()
-        incremental = IncrementalCrawl.from_crawler(crawler)
-        exporter = Exporter(list(templates), batch_item_count) if templates else None
-        incremental.exporter = exporter  # type: ignore[assignment]
-        built.append(incremental)
-        return incremental
+        memory = CrawlMemory.from_crawler(crawler)
+        run = Run(crawler, memory, VersionArticlePipeline(memory))
+        run.keeper.exporter = Exporter(list(templates), batch_item_count) if templates else None  # type: ignore[assignment]
+        built.append(run)
+        return run
 
     yield build
-    for incremental in built:
-        incremental.state.close()
+    for run in built:
+        run.state.close()
 
 
-def scrape(incremental: IncrementalCrawl, item: Article) -> Article:
+def scrape(incremental: Run, item: Article) -> Article:
     accepted = incremental.accept(item)
-    incremental.item_scraped(accepted)
+    incremental.keeper.item_scraped(accepted)
     return accepted
 
 
-def store(
-    incremental: IncrementalCrawl, template: str = FEED, batch_id: int = 1, stored: bool = True
-) -> None:
+def store(incremental: Run, template: str = FEED, batch_id: int = 1, stored: bool = True) -> None:
     slot = Slot(template, batch_id, storage=SimpleNamespace(stored=stored))
-    incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
+    incremental.keeper.feed_slot_closed(slot)  # type: ignore[arg-type]
 
 
 def test_a_record_is_known_once_its_feed_file_is_stored(tmp_path: Path, incremental_crawl: Build) -> None:
@@ -146,9 +172,9 @@ def test_a_store_that_failed_in_another_storage_is_counted_by_scrapy(
 ) -> None:
     incremental = incremental_crawl(tmp_path, "s3://bucket/news.jsonl")
     scrape(incremental, article())
-    incremental.stats.inc_value("feedexport/failed_count/S3FeedStorage")
+    incremental.crawler.stats.inc_value("feedexport/failed_count/S3FeedStorage")
     slot = Slot("s3://bucket/news.jsonl", storage=type("S3FeedStorage", (), {})())
-    incremental.feed_slot_closed(slot)  # type: ignore[arg-type]
+    incremental.keeper.feed_slot_closed(slot)  # type: ignore[arg-type]
     assert not incremental.state.is_settled(URL)
 
 
@@ -164,7 +190,8 @@ def test_every_feed_that_takes_a_record_must_store_it(tmp_path: Path, incrementa
 def test_a_record_no_feed_takes_is_never_known(tmp_path: Path, incremental_crawl: Build) -> None:
     incremental = incremental_crawl(tmp_path)
     scrape(incremental, article())
-    incremental.spider_closed(SimpleNamespace(), "finished")  # type: ignore[arg-type]
+    incremental.keeper.spider_closed(SimpleNamespace(), "finished")  # type: ignore[arg-type]
+    incremental.memory.engine_stopped()
     assert incremental.crawler.stats.get_value("incremental/not_stored") == 1
     with closing(CrawlState(tmp_path / "state.sqlite")) as state:
         assert not state.is_settled(URL)
@@ -191,13 +218,13 @@ def test_the_copy_on_the_old_host_is_an_alias_stored_with_its_article(
     copy = article(OLD_HOST_URL)
     with pytest.raises(Alias, match=f"same title, date and body as {re.escape(URL)}") as alias:
         incremental.accept(copy)
-    incremental.item_dropped(copy, alias.value)
+    incremental.keeper.item_dropped(copy, alias.value)
     assert incremental.state.page(OLD_HOST_URL)[0] is None, "not before the article it is a copy of"
     store(incremental)
     assert incremental.state.page(OLD_HOST_URL)[0] == incremental.state.page(URL)[0] == "en.cnis.ac.cn/36026"
 
 
-def next_run(previous: IncrementalCrawl, tmp_path: Path, incremental_crawl: Build) -> IncrementalCrawl:
+def next_run(previous: Run, tmp_path: Path, incremental_crawl: Build) -> Run:
     previous.state.close()
     return incremental_crawl(tmp_path, FEED)
 
@@ -215,9 +242,7 @@ def test_next_run_same_content_is_unchanged_new_content_a_new_version(
     assert (edited.key, edited.version, edited.change) == ("en.cnis.ac.cn/36026", 2, "changed")
 
 
-def after_an_edit_on_the_new_host(
-    tmp_path: Path, incremental_crawl: Build, old_host_copy_seen: bool
-) -> IncrementalCrawl:
+def after_an_edit_on_the_new_host(tmp_path: Path, incremental_crawl: Build, old_host_copy_seen: bool) -> Run:
     """The run after two: one writes the article (and meets its old host's copy, or not), the
     next writes its edited text, met on the new host only."""
     first = incremental_crawl(tmp_path, FEED)
@@ -226,7 +251,7 @@ def after_an_edit_on_the_new_host(
         copy = article(OLD_HOST_URL)
         with pytest.raises(Alias) as alias:
             first.accept(copy)
-        first.item_dropped(copy, alias.value)
+        first.keeper.item_dropped(copy, alias.value)
     store(first)
     second = next_run(first, tmp_path, incremental_crawl)
     scrape(second, article(body="It maps 121 standards."))
@@ -247,19 +272,17 @@ def test_a_copy_of_an_earlier_version_is_an_alias(tmp_path: Path, incremental_cr
         third.accept(article(OLD_HOST_URL))  # first met now, with the text of version 1
 
 
-def test_the_same_page_twice_in_one_run_is_a_duplicate_settled_with_the_first(
+def test_the_same_page_twice_in_one_run_is_a_duplicate_and_written_once(
     tmp_path: Path, incremental_crawl: Build
 ) -> None:
     incremental = incremental_crawl(tmp_path, FEED)
-    incremental.begin("article", URL)
     scrape(incremental, article())
     second = article(body="Another body.")
     with pytest.raises(DuplicateUrl) as duplicate:
         incremental.accept(second)
-    incremental.item_dropped(second, duplicate.value)
-    assert incremental.state.unfinished("next run") == [(URL, "article")], "begun until the record is stored"
+    incremental.keeper.item_dropped(second, duplicate.value)
     store(incremental)
-    assert incremental.state.unfinished("next run") == []
+    assert incremental.state.page(URL) == ("en.cnis.ac.cn/36026", article().content_hash)
 
 
 @pytest.mark.parametrize(
@@ -273,9 +296,33 @@ def test_a_dropped_page_is_remembered_by_its_reason(
     drop: Drop, settled: bool, retried: list[str], tmp_path: Path, incremental_crawl: Build
 ) -> None:
     incremental = incremental_crawl(tmp_path)
-    incremental.item_dropped(FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z"), drop)
+    incremental.keeper.item_dropped(FetchedPage(url=URL, fetched_at="2026-11-24T05:00:00Z"), drop)
     assert incremental.state.is_settled(URL) == settled
-    assert incremental.retryable() == retried
+    assert incremental.state.retryable() == retried
+
+
+def test_observations_are_committed_together_and_never_before_what_they_wait_for(
+    tmp_path: Path, incremental_crawl: Build
+) -> None:
+    incremental = incremental_crawl(tmp_path, FEED, commit_every=3)
+    failed = [URL.replace("36026", str(36100 + number)) for number in range(3)]
+    for url in failed[:2]:
+        incremental.keeper.item_dropped(
+            FetchedPage(url=url, fetched_at="2026-11-24T05:00:00Z"), FetchFailed(url)
+        )
+    assert incremental.state.retryable() == [], "two observations wait for a third"
+    scrape(incremental, article())
+    copy = article(OLD_HOST_URL)
+    with pytest.raises(Alias) as alias:
+        incremental.accept(copy)
+    incremental.keeper.item_dropped(copy, alias.value)  # the third: waits for its article's record
+    incremental.keeper.item_dropped(
+        FetchedPage(url=failed[2], fetched_at="2026-11-24T05:00:00Z"), FetchFailed(failed[2])
+    )
+    assert incremental.state.retryable() == failed, "three ready: committed"
+    assert incremental.state.page(OLD_HOST_URL)[0] is None, "the alias still waits for its article"
+    store(incremental)  # the record's batch: the record, then the alias, in one commit
+    assert incremental.state.page(OLD_HOST_URL)[0] == incremental.state.page(URL)[0]
 
 
 def test_a_batch_closed_before_its_last_record_is_reported(tmp_path: Path, incremental_crawl: Build) -> None:
@@ -286,15 +333,25 @@ def test_a_batch_closed_before_its_last_record_is_reported(tmp_path: Path, incre
     assert incremental.state.is_settled(URL)
 
 
-def test_a_page_begun_by_a_killed_run_is_redone_unless_its_request_is_queued_again(
+def test_what_a_stopped_run_left_is_taken_up_from_the_state_alone(
     tmp_path: Path, incremental_crawl: Build
 ) -> None:
-    incremental = incremental_crawl(tmp_path)
-    retried = URL.replace("36026", "36027")
-    for url in (URL, retried):
-        incremental.state.begin(url, "article", "killed-run", "2026-11-24T05:00:00Z")
-    incremental.job = Job(tmp_path / "jobs" / "cnis", None, queued={retried})  # e.g. a retry after a 503
-    assert incremental.unfinished() == [(URL, "article")]
+    """A listing page read, its next page queued; of its three articles one written, one gone,
+    one never fetched: the next run reads the queued page and fetches the one article."""
+    stopped = incremental_crawl(tmp_path, FEED)
+    listing = "https://en.cnis.ac.cn/xwdt/bydt/index.shtml"
+    urls = [URL.replace("36026", str(36026 + number)) for number in range(3)]
+    listed = Listed(text="Report released", title="Report released in full", date="2018-01-26")
+    stopped.memory.listing_read(
+        listing, "en.cnis.ac.cn/xwdt/bydt", [(url, listed) for url in urls], False, listing + "_1"
+    )
+    scrape(stopped, article(urls[0]))
+    store(stopped)
+    stopped.keeper.item_dropped(FetchedPage(url=urls[1], fetched_at="2026-11-24T05:00:00Z"), Gone(urls[1]))
+    stopped.state.close()  # killed: no end of the run
+    resumed = incremental_crawl(tmp_path, FEED)
+    resumed.memory.spider_opened(SimpleNamespace(run_id="resumed", mode=""))  # type: ignore[arg-type]
+    assert resumed.memory.left_undone() == ([listing + "_1"], [(urls[2], listed)])
 
 
 # End to end ----------------------------------------------------------------------------------
@@ -400,18 +457,6 @@ def test_crawls_of_a_changing_mirror_write_only_what_is_new_or_changed(tmp_path:
         stats = fifth.summary["stats"]
         assert stats["incremental/unchanged"] == len(article_pages()) + 3, "aliases are fetched again too"
         assert stats["item_dropped_reasons_count/Gone"] == 1, "a page gone is tried again by a full crawl"
-
-
-def test_a_job_directory_of_a_finished_crawl_does_not_block_the_next(mirror_url: str, tmp_path: Path) -> None:
-    jobdir = tmp_path / "my-job"
-    jobdir.mkdir()
-    (jobdir / "notes.txt").write_text("a folder given as JOBDIR may hold other files", encoding="utf-8")
-    arguments = ("-a", f"mirror={mirror_url}", "-s", f"JOBDIR={jobdir}", "-s", "CNIS_STATE_PATH=")
-    first = run_crawl(tmp_path, *arguments)
-    assert first.returncode == 0
-    assert [path.name for path in jobdir.iterdir()] == ["notes.txt"], "Scrapy's files gone, no other"
-    second = run_crawl(tmp_path, *arguments)
-    assert urls(second.records) == urls(first.records), "an in-memory state: every run is a first run"
 
 
 def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.mirror import running_mirror
+from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import SITE, get_testdata
 
 if TYPE_CHECKING:

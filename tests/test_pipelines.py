@@ -10,7 +10,7 @@ import pytest
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from cnis_crawler.drops import (
+from cnis_crawler.crawling.drops import (
     EmptyBody,
     ExtractionFailed,
     FetchFailed,
@@ -22,11 +22,11 @@ from cnis_crawler.drops import (
     Redirected,
     Unchanged,
 )
-from cnis_crawler.extensions import section_table
+from cnis_crawler.crawling.extensions import section_table
+from cnis_crawler.crawling.items import Article, FetchedPage, FetchProblem, content_hash
+from cnis_crawler.crawling.pipelines import ExtractArticlePipeline, ValidateArticlePipeline
+from cnis_crawler.crawling.spider import CnisSpider
 from cnis_crawler.extraction import Listed
-from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
-from cnis_crawler.pipelines import ExtractArticlePipeline, ValidateArticlePipeline
-from cnis_crawler.spiders.cnis import CnisSpider
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -128,7 +128,7 @@ def test_what_page_and_listing_state_otherwise_is_counted_logged_and_the_page_ke
     crawler = get_crawler(CnisSpider)
     crawler.stats.open_spider()
     listed = Listed("Report on standards...", "Report on standards for services", "2020-01-09")
-    with caplog.at_level(logging.INFO, logger="cnis_crawler.pipelines"):
+    with caplog.at_level(logging.INFO, logger="cnis_crawler.crawling.pipelines"):
         article = run_chain(fetched(listed=listed), pipeline_chain(crawler))
     assert isinstance(article, Article)
     assert (article.title, article.date) == ("Report released", "2020-01-10")
@@ -158,7 +158,7 @@ def test_a_listing_that_agrees_counts_nothing(
 ) -> None:
     crawler = get_crawler(CnisSpider)
     crawler.stats.open_spider()
-    with caplog.at_level(logging.INFO, logger="cnis_crawler.pipelines"):
+    with caplog.at_level(logging.INFO, logger="cnis_crawler.crawling.pipelines"):
         run_chain(fetched(listed=listed), pipeline_chain(crawler))
     assert not [key for key in crawler.stats.get_stats() if "disagree" in key]
     assert not caplog.records
@@ -168,7 +168,7 @@ def test_an_extraction_crash_is_a_named_drop(monkeypatch: pytest.MonkeyPatch) ->
     def broken(*_: object) -> None:
         raise RecursionError("too deep")
 
-    monkeypatch.setattr("cnis_crawler.pipelines.extract_article", broken)
+    monkeypatch.setattr("cnis_crawler.crawling.pipelines.extract_article", broken)
     with pytest.raises(ExtractionFailed, match=f"RecursionError: {URL}"):
         run_chain(fetched(), pipeline_chain())
 

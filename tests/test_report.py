@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cnis_crawler.report import Run, gather, main, render
+from cnis_crawler.memory.state import CrawlState, Written
 from cnis_crawler.site import SECTIONS
-from cnis_crawler.state import CrawlState, Written
+from cnis_crawler.tools.report import Run, gather, main, render
 from cnis_crawler.urls import section_of
 from tests.crawling import run_crawl
 

@@ -1,4 +1,4 @@
-"""Retries wait (cnis_crawler.retry): the delays computed, and crawls of a failing mirror timed
+"""Retries wait (cnis_crawler.crawling.retry): the delays computed, and crawls of a failing mirror timed
 from the server's own request log."""
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from cnis_crawler import settings as project_settings
-from cnis_crawler.faults import requests_seen
-from cnis_crawler.mirror import running_mirror
-from cnis_crawler.retry import (
+from cnis_crawler.crawling.retry import (
     NOT_BEFORE_META,
     STOP_CHECK_INTERVAL,
     BackoffRetryMiddleware,
@@ -30,6 +28,8 @@ from cnis_crawler.retry import (
 )
 from tests.conftest import SITE, expected_by_url, live_url
 from tests.crawling import CrawlResult, run_crawl
+from tests.tooling.fault_mirror import running_mirror
+from tests.tooling.faults import requests_seen
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -242,12 +242,16 @@ def test_the_deployed_project_lists_its_spider(scrapyd: Scrapyd) -> None:
     assert scrapyd.get("listspiders.json", project=PROJECT)["spiders"] == ["cnis"]
 
 
-def test_the_egg_carries_the_package_data(scrapyd: Scrapyd) -> None:
-    """The fault mirror's error pages are HTML files beside its module, read as package data."""
+def test_the_egg_carries_the_crawler_and_no_test_tooling(scrapyd: Scrapyd) -> None:
     [egg] = (scrapyd.directory / "eggs").rglob("*.egg")
     with zipfile.ZipFile(egg) as archive:
         names = set(archive.namelist())
-    assert {f"cnis_crawler/fault_pages/soft_404_{lang}.html" for lang in ("en", "zh")} <= names
+    assert {
+        "cnis_crawler/settings.py",
+        "cnis_crawler/crawling/spider.py",
+        "cnis_crawler/memory/state.py",
+    } <= names
+    assert not [name for name in names if "fault" in name or name.startswith(("tests/", "benchmarks/"))]
 
 
 def test_a_job_writes_every_article_into_output_of_the_working_directory(

@@ -11,8 +11,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction import RUNGS
-from cnis_crawler.mirror import running_mirror
 from cnis_crawler.site import SECTIONS
+from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import (
     SITE,
     article_pages,

@@ -8,10 +8,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from cnis_crawler.crawling.items import FetchedPage, FetchProblem
+from cnis_crawler.crawling.spider import CnisSpider
 from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.document import Link
-from cnis_crawler.items import FetchedPage, FetchProblem
-from cnis_crawler.spiders.cnis import CnisSpider
 from tests.conftest import get_testdata
 
 MIRROR = "http://127.0.0.1:8123"
@@ -247,15 +247,3 @@ def test_listing_requests_carry_what_the_listing_showed_to_the_article() -> None
     # A link made elsewhere than on a page (no Listed) still passes its title on.
     [request] = crawl.article_requests((Link(ARTICLE.replace("53416", "53417"), "Seventh ISSCC"),))
     assert request.cb_kwargs["listed"] == Listed(title="Seventh ISSCC", on_listing=False)
-
-
-def test_a_request_queued_by_the_version_before_listed_keeps_its_title() -> None:
-    """A JOBDIR left by a killed run of the earlier version queues ``listing_title``."""
-    crawl = spider(mirror=MIRROR)
-    body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
-    [page] = crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, listing_title="Sixth ISSCC...")
-    assert page.listed == Listed(title="Sixth ISSCC...", on_listing=False)
-    failure = Failure(TimeoutError("took too long"))
-    failure.request = Request(ARTICLE, cb_kwargs={"live_url": ARTICLE, "listing_title": "t"})  # type: ignore[attr-defined]
-    [page] = crawl.article_failed(failure)
-    assert page.listed == Listed(title="t", on_listing=False)

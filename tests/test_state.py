@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 import pytest
 
-from cnis_crawler.state import (
+from cnis_crawler.memory.state import (
+    SCHEMA_VERSION,
     CrawlState,
     Failed,
     Link,
     Seen,
-    Settled,
     StateInUseError,
     Validators,
     Written,
@@ -87,25 +89,92 @@ def test_only_permanent_failures_are_settled(state: CrawlState) -> None:
 
 
 LISTING = "https://en.cnis.ac.cn/kycg/index_1.shtml"
+NEXT = "https://en.cnis.ac.cn/kycg/index_2.shtml"
+LATER = "2026-11-25T05:00:00Z"
+# The tables schema 1 (cnis-crawler before the job directory went) had otherwise than now.
+SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    content_hash TEXT,
+    last_modified TEXT,
+    etag TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failures (
+    url TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    permanent INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    url TEXT PRIMARY KEY,
+    section TEXT,
+    title TEXT,
+    listing TEXT NOT NULL,
+    last_listed TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT,
+    finish_reason TEXT,
+    accounting TEXT
+);
+"""
 SECTION = "en.cnis.ac.cn/kycg"
 
 
-def test_work_in_flight_is_left_for_the_next_run_until_settled(state: CrawlState) -> None:
-    state.begin(URL, "article", "run-1", AT)
-    state.begin(LISTING, "listing", "run-1", AT)
+def test_a_walk_goes_on_from_the_page_it_queued_and_its_links_wait_until_settled(
+    state: CrawlState,
+) -> None:
+    listed = '{"text": "Report released", "title": "", "date": "2026-02-02", "on_listing": true}'
+    state.listing_read(
+        LISTING, SECTION, [Link(URL, SECTION, "Report released", listed)], AT, False, NEXT, "run-1"
+    )
     assert state.unfinished("run-1") == [], "a run does not redo its own work"
-    assert sorted(state.unfinished("run-2")) == [(URL, "article"), (LISTING, "listing")]
-    state.listing_read(LISTING, SECTION, False, [Link(URL, SECTION, "Report released")], AT)
-    assert state.link_title(URL) == "Report released"
-    state.settle([Settled(URL)], run_id="run-2")
-    assert state.unfinished("run-2") == [(LISTING, "listing")], "until the run has handled what it yielded"
-    state.finish_listings()
-    assert state.unfinished("run-2") == []
+    assert state.unfinished("run-2") == [(NEXT, "listing")]
+    assert state.pending_links() == [Link(URL, SECTION, "Report released", listed)]
+    assert state.link(URL) == Link(URL, SECTION, "Report released", listed)
+    state.settle([written()], run_id="run-2")
+    assert state.pending_links() == []
+    state.listing_read(NEXT, SECTION, [], AT, True, None, "run-2")
+    assert state.unfinished("run-3") == [], "read: the walk ends there"
+
+
+def test_a_pass_cut_short_is_finished_by_the_next_run_in_its_mode(state: CrawlState) -> None:
+    state.start_run("run-1", AT, "full")
+    state.settle([written()], run_id="run-1")  # killed after this
+    assert state.interrupted_pass("run-2", "") is None, "an incremental run finishes no pass"
+    assert state.interrupted_pass("run-2", "revalidate") is None
+    assert state.interrupted_pass("run-2", "full") == "run-1"
+    state.start_run("run-2", LATER, "full", pass_run="run-1")
+    assert state.settled_in_pass("run-1") == {URL}
+    state.finish_run("run-2", LATER, "finished", {}, completed=True)
+    assert state.interrupted_pass("run-3", "full") is None
+
+
+def test_a_state_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA_1)
+    old.execute("INSERT INTO links VALUES (?, ?, ?, ?, ?)", (URL, SECTION, "Report released", LISTING, AT))
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    with closing(CrawlState(path)) as state:
+        assert state.link(URL) == Link(URL, SECTION, "Report released", None)
+        assert state.pending_links() == [Link(URL, SECTION, "Report released", None)]
+        assert state.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_section_is_walked_when_read_to_the_end_and_all_it_linked_is_settled(state: CrawlState) -> None:
     other = URL.replace("40001", "40002")
-    state.listing_read(LISTING, SECTION, True, [Link(URL, SECTION, None), Link(other, SECTION, None)], AT)
+    state.listing_read(LISTING, SECTION, [Link(URL, SECTION, None), Link(other, SECTION, None)], AT, True)
     state.settle([written()], run_id="run-1")
     assert state.update_walks(AT) == set(), "one linked article was lost with a killed run"
     state.settle([Failed(other, "FetchFailed", "HTTP 503", False, AT)], run_id="run-1")

@@ -1,9 +1,10 @@
-"""One self-contained HTML page on the crawl: ``cnis-crawler report`` (or ``python -m cnis_crawler.report``).
+"""One self-contained HTML page on the crawl: ``cnis-crawler report``
+(or ``python -m cnis_crawler.tools.report``).
 
 The page needs nothing but itself (no script, font or stylesheet from anywhere): a headline
 saying whether the last run was healthy, the articles per section and month, the newest
 articles, and the accounting of the last runs. Sources, each for what it is authoritative on:
-the run files (the dataset, read by :func:`cnis_crawler.export.build`), the crawl state's
+the run files (the dataset, read by :func:`cnis_crawler.tools.export.build`), the crawl state's
 ``runs`` and ``versions`` tables (what each run counted and stored), and each run's summary JSON
 (listing pages, drops and lost articles per section; absent when a run was killed).
 """
@@ -15,17 +16,25 @@ import json
 import math
 import sys
 from collections import Counter
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from cnis_crawler import drops
-from cnis_crawler.export import Filters, RunFiles, build, connect_read_only, counted, read_run_files
-from cnis_crawler.feedstorage import write_atomically
+from cnis_crawler.crawling import drops
+from cnis_crawler.memory.files import write_atomically
+from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.site import SECTIONS
+from cnis_crawler.tools.export import (
+    Filters,
+    RunFiles,
+    add_crawl_arguments,
+    build,
+    counted,
+    crawl_paths,
+    read_run_files,
+)
 from cnis_crawler.urls import section_of
 
 SUMMARIES = "cnis-*.summary.json"
@@ -103,16 +112,11 @@ def section_key(article: dict[str, Any]) -> tuple[str, str]:
     return (section.key, section.trail) if section else (f"{article['site']}/?", article["section"])
 
 
-def read_runs(output_dir: Path, files_read: RunFiles) -> list[Run]:
+def read_runs(output_dir: Path, files_read: RunFiles, state: StateReader) -> list[Run]:
     """Every run the state, a summary or a run file knows, newest first."""
     runs: dict[str, Run] = {}
-    state = output_dir / "state.sqlite"
-    if state.is_file():
-        with closing(connect_read_only(state)) as db:
-            for run_id, finished, reason, counters in db.execute(
-                "SELECT run_id, finished, finish_reason, accounting FROM runs"
-            ):
-                runs[run_id] = Run(run_id, finished, reason, json.loads(counters or "{}"))
+    for row in state.runs():
+        runs[row.run_id] = Run(row.run_id, row.finished, row.finish_reason, row.accounting)
     # A file is named by the run that wrote it, also when a later run adopted it after a kill.
     for name, (records, _) in files_read.items():
         run_id = name.removeprefix("cnis-").rpartition("-")[0]
@@ -132,9 +136,10 @@ def read_runs(output_dir: Path, files_read: RunFiles) -> list[Run]:
     return sorted(runs.values(), key=lambda run: run.run_id, reverse=True)
 
 
-def gather(output_dir: Path, now: datetime | None = None) -> Report:
+def gather(output_dir: Path, now: datetime | None = None, state: StateReader | None = None) -> Report:
+    state = state or crawl_paths(output_dir, None)[1]
     files_read = read_run_files(output_dir)
-    dataset = build(output_dir, Filters(), files_read=files_read)
+    dataset = build(output_dir, Filters(), files_read=files_read, state=state)
     by_month: dict[str, Counter[str]] = {}
     names = {section.key: section.trail for section in SECTIONS}
     for article in dataset.rows:
@@ -143,7 +148,7 @@ def gather(output_dir: Path, now: datetime | None = None) -> Report:
         by_month.setdefault(article["date"][:7], Counter())[key] += 1
     present = {key for counter in by_month.values() for key in counter}
     names = {key: trail for key, trail in names.items() if key in present}
-    runs = read_runs(output_dir, files_read)
+    runs = read_runs(output_dir, files_read, state)
     return Report(dataset.rows, by_month, names, runs, now or datetime.now(UTC), dataset.skipped_lines)
 
 
@@ -318,10 +323,14 @@ def render(report: Report) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnis-crawler report", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
+    add_crawl_arguments(parser)
     parser.add_argument("--out", type=Path, help="the page to write (default: OUTPUT/report.html)")
     args = parser.parse_args(argv)
-    report = gather(args.output) if args.output.is_dir() else None
+    args.output, state = crawl_paths(args.output, args.state)
+    try:
+        report = gather(args.output, state=state) if args.output.is_dir() else None
+    except StateUnreadableError as error:
+        parser.error(str(error))
     if report is None or not (report.articles or report.runs):
         print(f"{parser.prog}: error: no crawl in {args.output}: no run files, state or summaries",
               file=sys.stderr)  # fmt: skip

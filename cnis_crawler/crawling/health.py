@@ -1,7 +1,7 @@
 """Whether a crawl that ran to its end found what it should: how a user learns that the site changed.
 
 When the spider goes idle for good, :class:`CrawlHealth` judges the per-section table
-(:func:`cnis_crawler.extensions.section_table`) and closes the crawl with one of these finish
+(:func:`cnis_crawler.crawling.extensions.section_table`) and closes the crawl with one of these finish
 reasons instead of ``finished``:
 
 ``section_empty``
@@ -11,7 +11,7 @@ reasons instead of ``finished``:
     crawled when the spider requested its listing (every section of the chosen ``sites``, in every
     run) or the table shows a listing page of it read or failed.
 ``too_many_drops``
-    Over the whole crawl, the articles dropped (any reason of :mod:`cnis_crawler.drops`; unchanged
+    Over the whole crawl, the articles dropped (any reason of :mod:`cnis_crawler.crawling.drops`; unchanged
     and aliases are no drops) are more than ``CNIS_MAX_DROP_SHARE`` of the articles fetched, and
     at least ``MIN_FETCHED_FOR_SHARE`` were fetched. 0 switches the check off. Fetched are the
     linked articles less the known ones an incremental run skips (a revalidated one answered 304
@@ -20,7 +20,7 @@ reasons instead of ``finished``:
 
 Both are logged as an ERROR when the crawl closes, naming the sections or the share and the drops
 by reason; when both hold, the finish reason is ``section_empty``. ``scrapy crawl`` then exits
-with a status of its own (:mod:`cnis_crawler.commands.crawl`). Known articles count as yielded
+with a status of its own (:mod:`cnis_crawler.crawling.commands.crawl`). Known articles count as yielded
 for ``section_empty``, so an incremental run that finds nothing new is healthy.
 """
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from cnis_crawler.extensions import DROPPED, SETTLED, empty_row, section_table
+from cnis_crawler.crawling.extensions import DROPPED, SETTLED, empty_row, section_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -55,7 +55,7 @@ DEFAULT_MAX_DROP_SHARE = 0.2
 # Below this many fetched articles the share is noise: one page gone among 4 is 25 %. Little is
 # missed: a small crawl whose every article is dropped has every section empty, and an incremental
 # run fetching fewer new articles than this is judged by the runs after it, as they pile up
-# (dropped articles are fetched again, see cnis_crawler.drops).
+# (dropped articles are fetched again, see cnis_crawler.crawling.drops).
 MIN_FETCHED_FOR_SHARE = 20
 
 

@@ -1,4 +1,4 @@
-"""One dataset from the per-run files: ``cnis-crawler export`` (or ``python -m cnis_crawler.export``).
+"""One dataset from the per-run files: ``cnis-crawler export`` (or ``python -m cnis_crawler.tools.export``).
 
 Incremental crawls leave one set of files per run under ``output/``, each record a new article
 or a new version of one. The export reads them all and writes, atomically, one file for
@@ -21,12 +21,11 @@ import io
 import json
 import logging
 import re
-import sqlite3
 import sys
 import time
 from collections import Counter
 from contextlib import suppress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
@@ -38,9 +37,10 @@ from rich.console import Console, Group
 from rich.progress import DownloadColumn, Progress
 from rich.table import Table
 
+from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.feedstorage import RUN_FILE_RE, RUN_FILES, replacing, write_atomically
-from cnis_crawler.items import Article
+from cnis_crawler.memory.files import RUN_FILE_RE, RUN_FILES, replacing, write_atomically
+from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXPORT_FIELDS = ("first_seen", "last_changed", "versions", "aliases")
-COLUMNS = tuple(item.name for item in fields(Article)) + EXPORT_FIELDS
+COLUMNS = RECORD_FIELDS + EXPORT_FIELDS
+DEFAULT_STATE = Path("output/state.sqlite")
 DATES = ("date", "url_date")
 TIMES = ("fetched_at", "first_seen", "last_changed")
 # Lists and mappings have no CSV cell of their own: they go in as JSON.
@@ -168,27 +169,21 @@ def read_records(
     return records, list(read), sum(skipped for _, skipped in read.values())
 
 
-def connect_read_only(state_path: Path) -> sqlite3.Connection:
-    """The crawl state, opened so that reading it can never change it (nor create it)."""
-    return sqlite3.connect(f"{state_path.resolve().as_uri()}?mode=ro", uri=True)
+def configured_state() -> Path:
+    """Where the crawl keeps its state: ``CNIS_STATE_PATH`` of the project's settings (those
+    ``scrapy.cfg`` or ``SCRAPY_SETTINGS_MODULE`` name), as ``scrapy crawl`` reads it."""
+    from scrapy.utils.project import get_project_settings  # only for the tools' defaults
+
+    return Path(get_project_settings().get("CNIS_STATE_PATH") or DEFAULT_STATE)
 
 
-def aliases_by_key(state_path: Path) -> dict[str, list[str]]:
-    """The URLs of each article other than its record's, from the crawl state (read only)."""
-    if not state_path.is_file():
-        return {}
-    db = connect_read_only(state_path)
-    try:
-        rows = db.execute(
-            "SELECT pages.key, pages.url FROM pages JOIN articles ON articles.key = pages.key"
-            " WHERE pages.url != articles.url ORDER BY pages.url"
-        ).fetchall()
-    finally:
-        db.close()
-    aliases: dict[str, list[str]] = {}
-    for key, url in rows:
-        aliases.setdefault(key, []).append(url)
-    return aliases
+def crawl_paths(output: Path | None, state: Path | None) -> tuple[Path, StateReader]:
+    """The crawl's output folder and its state, from ``--output`` and ``--state``: by default
+    the configured state and its folder (where the run files are), or the state of that name
+    in the ``--output`` folder."""
+    configured = configured_state()
+    folder = output or configured.parent
+    return folder, StateReader(state or (configured if output is None else folder / configured.name))
 
 
 def build(
@@ -197,11 +192,12 @@ def build(
     history: bool = False,
     advance: Callable[[int], object] = lambda _: None,
     files_read: RunFiles | None = None,
+    state: StateReader | None = None,
 ) -> Dataset:
     """The dataset of the run files in ``output_dir`` (or ``files_read``, read already): rows with
     exactly :data:`COLUMNS`, whatever version of the crawler wrote the records."""
     records, files, skipped = read_records(output_dir, files_read, advance)
-    aliases = aliases_by_key(output_dir / "state.sqlite")
+    aliases = (state or crawl_paths(output_dir, None)[1]).aliases_by_key()
     by_key: dict[str, dict[int, dict[str, Any]]] = {}
     duplicates, unknown = 0, Counter[str]()
     for record in records:
@@ -315,6 +311,7 @@ def export(
     history: bool = False,
     excel: bool = False,
     advance: Callable[[int], object] = lambda _: None,
+    state: StateReader | None = None,
 ) -> dict[str, Any]:
     """Write the dataset in each format, then its manifest, into ``out_dir``; returns the manifest.
 
@@ -326,7 +323,7 @@ def export(
     """
     if "parquet" in formats and find_spec("pyarrow") is None:
         raise ExportError("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'")
-    dataset = build(output_dir, filters, history, advance)
+    dataset = build(output_dir, filters, history, advance, state=state)
     (out_dir / "manifest.json").unlink(missing_ok=True)
     files = {}
     for fmt in formats:
@@ -400,13 +397,22 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
     )  # fmt: skip
 
 
+def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", type=Path, help="the crawl's output folder (default: the folder of CNIS_STATE_PATH)"
+    )
+    parser.add_argument(
+        "--state", type=Path, help="the crawl state (default: CNIS_STATE_PATH, or its name in --output)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnis-crawler export", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--format", action="append", choices=tuple(WRITERS), help="jsonl (default), csv, parquet; repeatable"
     )
-    parser.add_argument("--output", type=Path, default=Path("output"), help="the crawl's output folder")
+    add_crawl_arguments(parser)
     parser.add_argument("--out", type=Path, help="folder to write into (default: OUTPUT/export)")
     parser.add_argument("--since", type=period, help="first date: YYYY, YYYY-MM or YYYY-MM-DD")
     parser.add_argument("--until", type=period, help="last date, inclusive: 2024 takes all of 2024")
@@ -417,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--excel", action="store_true", help="CSV with the BOM a spreadsheet needs")
     args = parser.parse_args(argv)
     formats = list(dict.fromkeys(args.format or ["jsonl"]))
+    args.output, state = crawl_paths(args.output, args.state)
     out = args.out or args.output / "export"
     if not args.output.is_dir():
         parser.error(f"no crawl output at {args.output}")
@@ -438,12 +445,12 @@ def main(argv: list[str] | None = None) -> int:
             reading = bar.add_task("reading run files", total=total)
             manifest = export(
                 args.output, out, formats, filters, args.history, args.excel,
-                advance=lambda size: bar.advance(reading, size),
+                advance=lambda size: bar.advance(reading, size), state=state,
             )  # fmt: skip
     except ExportError as error:
         parser.error(str(error))
-    except sqlite3.DatabaseError as error:
-        parser.error(f"cannot read the crawl state {args.output / 'state.sqlite'}: {error}")
+    except StateUnreadableError as error:
+        parser.error(str(error))
     if manifest["filters"] and not manifest["date_range"]:
         logger.warning("No article matches the filters %s", manifest["filters"])
     # Soft wrap: a long path stays on one line, whole, when the summary goes to a log.

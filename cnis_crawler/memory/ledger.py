@@ -1,13 +1,18 @@
 """What a run has observed, held until it is safe to believe, then stored in the crawl state.
 
-No Scrapy here: :mod:`cnis_crawler.incremental` tells the ledger what happened (a record went
+No Scrapy here: :mod:`cnis_crawler.crawling.records` tells the ledger what happened (a record went
 into batch 3 of a feed, that batch file was stored, a page was unchanged …); the ledger decides
-when each observation may go into :class:`~cnis_crawler.state.CrawlState`:
+when each observation may go into :class:`~cnis_crawler.memory.state.CrawlState`:
 
-- a record (:class:`~cnis_crawler.state.Written`) once every feed batch it went into is stored;
+- a record (:class:`~cnis_crawler.memory.state.Written`) once every feed batch it went into is stored;
 - an observation that depends on another (an alias on the record of its article; a duplicate
   page on the record of its first copy) once that one is stored;
 - anything else at once.
+
+What is ready is committed in one transaction: when a feed batch is stored, when
+``commit_every`` observations are ready, and when the run ends (a commit each cost more than the
+observation). A kill loses at most what was not committed yet, which only makes the next run
+fetch those pages again: nothing is stored before what it depends on.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cnis_crawler.state import Written
+from cnis_crawler.memory.state import Written
 
 if TYPE_CHECKING:
-    from cnis_crawler.state import CrawlState, Observation
+    from cnis_crawler.memory.state import CrawlState, Observation
 
 Batch = tuple[str, int]
 """A feed's URI template and the batch number (1 when the feed is not split into batches)."""
@@ -40,9 +45,12 @@ class Entry:
 
 
 class Ledger:
-    def __init__(self, state: CrawlState, run_id: str) -> None:
+    def __init__(self, state: CrawlState, run_id: str, commit_every: int = 1) -> None:
         self.state = state
         self.run_id = run_id
+        self.commit_every = commit_every
+        self.ready: list[Entry] = []
+        """Ready, not yet committed: what waits on them waits on."""
         self.waiting: list[Entry] = []
         self.batches: dict[Batch, list[Entry]] = defaultdict(list)
         self.records_by_key: dict[str, Entry] = {}
@@ -74,7 +82,9 @@ class Ledger:
 
     def add(self, entry: Entry) -> None:
         if entry.ready:
-            self.store([entry])
+            self.ready.append(entry)
+            if len(self.ready) >= self.commit_every:
+                self.flush()
         else:
             self.waiting.append(entry)
 
@@ -89,19 +99,25 @@ class Ledger:
         return entries
 
     def flush(self) -> None:
-        ready = []
+        """Commit everything ready, and what becomes ready with it, in one transaction."""
+        ready, self.ready = self.ready, []
+        for entry in ready:
+            entry.stored = True
         for entry in self.waiting:  # in order: what an entry waits for came before it
             if entry.ready:
                 entry.stored = True
                 ready.append(entry)
-        if ready:
-            self.store(ready)
-            self.waiting = [entry for entry in self.waiting if not entry.stored]
-
-    def store(self, entries: list[Entry]) -> None:
-        self.state.settle([entry.observation for entry in entries], self.run_id)
-        for entry in entries:
-            entry.stored = True
+        if not ready:
+            return
+        self.waiting = [entry for entry in self.waiting if not entry.stored]
+        try:
+            self.state.settle([entry.observation for entry in ready], self.run_id)
+        except BaseException:
+            for entry in ready:  # not stored after all: they wait for the next commit
+                entry.stored = False
+            self.waiting = ready + self.waiting
+            raise
+        for entry in ready:
             if isinstance(written := entry.observation, Written):
                 self.stored_records += 1
                 self.records_by_key.pop(written.key, None)

@@ -1,8 +1,8 @@
 """Serve an offline mirror of the CNIS sites on loopback, each host under ``/<host>/``.
 
-    python -m cnis_crawler.mirror tests/fixtures/site              # serve until Ctrl-C
-    python -m cnis_crawler.mirror tests/fixtures/site --port 8080
-    python -m cnis_crawler.mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
+    python -m cnis_crawler.tools.mirror tests/fixtures/site              # serve until Ctrl-C
+    python -m cnis_crawler.tools.mirror tests/fixtures/site --port 8080
+    python -m cnis_crawler.tools.mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
 
 The first line printed is the base URL. With a command after ``--``, the mirror serves while the
 command runs (``{url}`` in it is replaced by the base URL) and the exit status is the command's.
@@ -13,30 +13,28 @@ Files carry ``Last-Modified`` and an nginx-style ``ETag`` from their stat, and c
 get 304 as from nginx (``If-None-Match`` overriding ``If-Modified-Since``), because the crawler's
 ``-a revalidate=1`` revalidates known articles with them.
 
-``--faults FILE`` makes chosen paths fail as a live server does (error statuses, timeouts, resets,
-truncated, soft-404, redirected, empty, PDF, mis-encoded, huge pages, a pager declaring too
-many pages) and counts every request (``GET /_faults/requests``): see ``cnis_crawler.faults``.
+The tests serve the same mirror with faults injected on chosen paths (``tests/tooling/``), by
+wrapping :func:`mirror_resource`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import mimetypes
 import os
 import subprocess
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Sequence
 
-    from twisted.web.resource import IResource
-    from twisted.web.server import Request
+    from twisted.web.resource import IResource, Resource
+    from twisted.web.server import Request, Site
 
+SERVER = "cnis_crawler.tools.mirror"
 INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
 HEADERS_FILE = "_headers.json"
 CONTENT_TYPES = {".shtml": "text/html", ".html": "text/html", ".htm": "text/html"}
@@ -57,23 +55,10 @@ def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
     return b"*" in tags or etag.removeprefix(b"W/") in tags
 
 
-def locate(top: Path, overrides: dict[str, str], path: str) -> tuple[Path, str] | None:
-    """The file served at a mirror path (``/<host>/<path>``) and its Content-Type, as MirrorFile
-    serves them; None if nothing is. Faults that send (part of) a page read it from here."""
-    file = (top / path.lstrip("/")).resolve()
-    if file.is_dir():
-        file = next((file / name for name in INDEX_NAMES if (file / name).is_file()), file)
-    if not file.is_file() or not file.is_relative_to(top):
-        return None
-    own = overrides.get("/" + file.relative_to(top).as_posix())
-    return file, own or CONTENT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "text/html"
-
-
-def serve(root: Path, host: str, port: int, faults_file: Path | None = None) -> None:
-    from twisted.internet import reactor
+def mirror_resource(root: Path) -> Resource:
+    """The Twisted resource serving the mirror at ``root`` as the live sites serve their pages."""
     from twisted.web.http import NOT_MODIFIED
     from twisted.web.pages import forbidden
-    from twisted.web.server import Site
     from twisted.web.static import File
 
     top = root.resolve()
@@ -114,16 +99,13 @@ def serve(root: Path, host: str, port: int, faults_file: Path | None = None) -> 
 
         render_HEAD = render_GET  # noqa: N815 (Twisted's method)
 
-    site = Site(MirrorFile(str(top)))
-    if faults_file is not None:
-        # Imported only here: a mirror without faults runs exactly the code it always did.
-        from cnis_crawler.faults import FaultError, FaultySite, load_faults
+    return MirrorFile(str(top))
 
-        try:
-            faults = load_faults(faults_file)
-            site = FaultySite(site.resource, faults, lambda path: locate(top, overrides, path))
-        except FaultError as error:
-            raise SystemExit(f"mirror: {error}") from error
+
+def serve(site: Site, host: str, port: int) -> None:
+    """Serve ``site`` until the process ends; the first line printed is its base URL."""
+    from twisted.internet import reactor
+
     listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
@@ -132,47 +114,11 @@ def serve(root: Path, host: str, port: int, faults_file: Path | None = None) -> 
 
 @contextmanager
 def running_mirror(
-    root: Path,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    faults: Path | Mapping[str, Any] | None = None,
+    root: Path, host: str = "127.0.0.1", port: int = 0, server: Sequence[str] = (SERVER,)
 ) -> Iterator[str]:
     """Serve ``root`` in a child process for the duration of the block; yields the base URL.
-
-    ``faults``: a faults file, or its content as a mapping (see :mod:`cnis_crawler.faults`).
-    """
-    if faults is None:
-        with _mirror_process(root, host, port, None) as url:
-            yield url
-        return
-    from cnis_crawler.faults import load_faults
-
-    load_faults(faults)  # a mistake in the faults fails here, with its message, not in the child
-    if isinstance(faults, Path):
-        with _mirror_process(root, host, port, faults) as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="mirror-faults-") as directory:
-        faults_file = Path(directory) / "faults.json"
-        faults_file.write_text(json.dumps(dict(faults)), encoding="utf-8")
-        with _mirror_process(root, host, port, faults_file) as url:
-            yield url
-
-
-@contextmanager
-def _mirror_process(root: Path, host: str, port: int, faults_file: Path | None) -> Iterator[str]:
-    command = [
-        sys.executable,
-        "-u",
-        "-m",
-        "cnis_crawler.mirror",
-        str(root),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        *(["--faults", str(faults_file)] if faults_file is not None else []),
-    ]
+    ``server``: the command (after ``python -m``) that serves it, given ``root --host --port``."""
+    command = [sys.executable, "-u", "-m", *server, str(root), "--host", host, "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -193,28 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     # of the command are never read as the server's own.
     split = arguments.index("--") if "--" in arguments else len(arguments)
     own, command = arguments[:split], arguments[split + 1 :]
-    parser = argparse.ArgumentParser(prog="python -m cnis_crawler.mirror", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m cnis_crawler.tools.mirror", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument(
-        "--faults", type=Path, metavar="FILE", help="JSON faults per path (cnis_crawler.faults)"
-    )
     args = parser.parse_args(own)
     if not args.root.is_dir():
         parser.error(f"not a directory: {args.root}")
-    if args.faults is not None:
-        from cnis_crawler.faults import FaultError, load_faults
-
-        try:
-            load_faults(args.faults)
-        except FaultError as error:
-            parser.error(str(error))
     if not command:
-        serve(args.root, args.host, args.port, args.faults)
+        from twisted.web.server import Site
+
+        serve(Site(mirror_resource(args.root)), args.host, args.port)
         return 0
-    with running_mirror(args.root, args.host, args.port, args.faults) as url:
+    with running_mirror(args.root, args.host, args.port) as url:
         print(f"Mirror of {args.root} served at {url}", flush=True)
         return subprocess.call([part.replace("{url}", url) for part in command])
 

@@ -1,56 +1,29 @@
-"""Feed files that appear whole or not at all.
+"""The run files and other output written whole or not at all; where a run's files are.
 
-Scrapy's ``FileFeedStorage`` writes straight into the target file, so a run killed mid-crawl
-leaves a file that ends in half a record. This storage lets the exporter write into an anonymous
-temporary file (deleted by the system with the process), and only when the feed is complete
-copies it beside the target and renames it into place (atomic on one filesystem); ``-o``
-(append) puts the existing file's content first. ``FEEDS``, ``-o`` and ``-O`` work as before:
-the storage is registered for local paths through ``FEED_STORAGES``.
-
-So a killed run leaves nothing in the output folder, except when killed during that final copy
-of milliseconds: then a hidden ``.<name>.<pid>.part`` file, which the next run deletes.
+No Scrapy: the feed storage (:mod:`cnis_crawler.crawling.feedstorage`), the summary, the export
+and the report all write through :func:`replacing`. A file is written beside its target as
+``.<name>.<pid>.part``, synced and renamed into place, so a reader sees the old file or the new
+one, never half of one; a kill leaves a part file that the next writer into the folder removes.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from contextlib import contextmanager
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-
-from scrapy.extensions.feedexport import FileFeedStorage
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from scrapy import Spider
 
 TEMPORARY_RE = re.compile(r"^\..+\.(?P<pid>\d+)\.part$")
 RUN_FILES = "cnis-*.jsonl"
 """The records of every run, as settings.FEEDS names them, in the folder of the crawl state."""
 RUN_FILE_RE = re.compile(r"^cnis-(?P<run_id>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)-(?P<batch>\d+)\.jsonl$")
-
-
-class AtomicFileFeedStorage(FileFeedStorage):
-    stored = False
-    """True once the complete file is in place (the crawl state reads it on ``feed_slot_closed``)."""
-
-    def open(self, spider: Spider) -> IO[bytes]:
-        return tempfile.TemporaryFile()
-
-    def store(self, file: IO[bytes]) -> None:
-        target = Path(self.path)
-        with replacing(target) as complete:
-            if self.write_mode == "ab" and target.exists():
-                with target.open("rb") as existing:
-                    shutil.copyfileobj(existing, complete)
-            file.seek(0)
-            shutil.copyfileobj(file, complete)
-        file.close()
-        self.stored = True
+PLACEHOLDER_RE = re.compile(r"%\([^)]*\)[-#0 +]*\d*[a-z]")
 
 
 @contextmanager
@@ -111,3 +84,24 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # alive, but another user's
         return True
     return True
+
+
+def local_path(uri: str) -> Path | None:
+    """The file a feed URI names, or None for a remote feed (S3, FTP …)."""
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    return Path(uri) if not parts.scheme else None
+
+
+def writes_run_files(template: Path, state_path: str) -> bool:
+    """Whether a feed's files are run files the export reads: ``cnis-*.jsonl`` in the folder of
+    the crawl state."""
+    in_state_folder = template.parent.resolve() == Path(state_path).parent.resolve()
+    return in_state_folder and fnmatch(PLACEHOLDER_RE.sub("x", template.name), RUN_FILES)
+
+
+def feed_files(template: Path) -> list[Path]:
+    """The files a feed's path template has produced: its placeholders read as wildcards."""
+    pattern = PLACEHOLDER_RE.sub("*", template.name)
+    return [match for match in template.parent.glob(pattern) if match.is_file()]

@@ -1,7 +1,8 @@
 """What earlier crawls learnt, in one SQLite file: the memory behind incremental crawls.
 
-Plain :mod:`sqlite3`, no Scrapy: the Scrapy side (:mod:`cnis_crawler.incremental`) decides *when*
-something is true (a record counts only once its feed file is stored); this module only keeps it.
+Plain :mod:`sqlite3`, no Scrapy: the Scrapy side (:mod:`cnis_crawler.crawling.memory`,
+:mod:`cnis_crawler.crawling.records`) decides *when* something is true (a record counts only once
+its feed file is stored); this module only keeps it.
 
 - ``articles``: one row per canonical article (``key``) with its current content hash and version.
 - ``pages``: every live URL known to stand for an article, with the content hash it had last
@@ -10,11 +11,15 @@ something is true (a record counts only once its feed file is stored); this modu
 - ``versions``: one row per record ever written, so every version can be traced to its run.
 - ``failures``: URLs that were dropped, and whether the page itself was the problem.
 - ``listings``: when each listing page was last read, and whether it was the last page;
-  ``links``: what it linked, with the link's text (the title of last resort when an article is
-  fetched again without its listing); ``walks``: sections whose listing was read to the end and
+  ``links``: what it linked, with what the listing showed of it (the second witness of its title
+  and date when it is fetched without its listing); a link no page or failure settles is work a
+  stopped or killed run left; ``walks``: sections whose listing was read to the end and
   every article it linked settled (only then may a crawl stop paging early).
-- ``inflight``: pages a crawl began and has not settled; a run killed mid-way leaves them for the
-  next run to redo. ``runs``: one row per crawl with its accounting.
+- ``inflight``: the listing pages a crawl has queued and not read yet (the front of each
+  section's walk); a run stopped or killed mid-way leaves them for the next run to read.
+  ``runs``: one row per crawl with its accounting, its mode (``full``, ``revalidate``) and the
+  run that began the pass it belongs to: a pass cut short is finished by the next run in the
+  same mode, which skips the pages (``last_run``) that a run of the pass settled.
 - ``files``: the feed files whose records are known. A file on disk that is not listed here was
   stored by a run killed before it could say so; :meth:`CrawlState.adopt` reads it in.
 
@@ -27,13 +32,25 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What a state of an earlier schema needs to become this one (its user_version: statements).
+MIGRATIONS = {
+    1: (
+        "ALTER TABLE links ADD COLUMN listed TEXT",
+        "ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN pass_run TEXT",
+        "ALTER TABLE pages ADD COLUMN last_run TEXT",
+        "ALTER TABLE failures ADD COLUMN last_run TEXT",
+        "ALTER TABLE runs ADD COLUMN completed INTEGER NOT NULL DEFAULT 0",
+    ),
+}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     key TEXT PRIMARY KEY,
@@ -55,7 +72,8 @@ CREATE TABLE IF NOT EXISTS pages (
     last_modified TEXT,
     etag TEXT,
     first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
+    last_seen TEXT NOT NULL,
+    last_run TEXT
 );
 CREATE INDEX IF NOT EXISTS pages_by_key ON pages (key);
 CREATE TABLE IF NOT EXISTS versions (
@@ -74,7 +92,8 @@ CREATE TABLE IF NOT EXISTS failures (
     permanent INTEGER NOT NULL,
     attempts INTEGER NOT NULL,
     first_failed TEXT NOT NULL,
-    last_failed TEXT NOT NULL
+    last_failed TEXT NOT NULL,
+    last_run TEXT
 );
 CREATE INDEX IF NOT EXISTS versions_by_content ON versions (content_hash);
 CREATE TABLE IF NOT EXISTS listings (
@@ -88,7 +107,8 @@ CREATE TABLE IF NOT EXISTS links (
     section TEXT,
     title TEXT,
     listing TEXT NOT NULL,
-    last_listed TEXT NOT NULL
+    last_listed TEXT NOT NULL,
+    listed TEXT
 );
 CREATE TABLE IF NOT EXISTS walks (section TEXT PRIMARY KEY, completed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inflight (
@@ -109,9 +129,17 @@ CREATE TABLE IF NOT EXISTS runs (
     started TEXT NOT NULL,
     finished TEXT,
     finish_reason TEXT,
-    accounting TEXT
+    accounting TEXT,
+    mode TEXT NOT NULL DEFAULT '',
+    pass_run TEXT,
+    completed INTEGER NOT NULL DEFAULT 0
 );
 """
+
+
+def utc_now() -> str:
+    """The state's timestamps: UTC to the second, ``2026-12-06T06:00:00Z``."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class StateInUseError(RuntimeError):
@@ -149,6 +177,8 @@ class Link:
     url: str
     section: str | None
     title: str | None
+    listed: str | None = None
+    """What the listing showed of it, as JSON (the crawling side's to read)."""
 
 
 @dataclass(frozen=True)
@@ -239,11 +269,16 @@ class CrawlState:
         # newest commits: those records are then fetched and written once more).
         self.db.execute("PRAGMA synchronous=NORMAL")
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, SCHEMA_VERSION, *MIGRATIONS):
             self.close()
             raise ValueError(f"{self.path} was written by another version of cnis-crawler (schema {version})")
-        self.db.executescript(SCHEMA)
-        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with self.transaction():
+            for statement in MIGRATIONS.get(version, ()):
+                self.db.execute(statement)
+            # One statement at a time: executescript would commit the migration half-way.
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @property
     def persistent(self) -> bool:
@@ -308,18 +343,68 @@ class CrawlState:
             row[0] for row in self.db.execute("SELECT url FROM failures WHERE NOT permanent ORDER BY url")
         ]
 
-    def link_title(self, url: str) -> str | None:
-        row = self.db.execute("SELECT title FROM links WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+    def link(self, url: str) -> Link | None:
+        """What the page that linked ``url`` last showed of it."""
+        row = self.db.execute(
+            "SELECT url, section, title, listed FROM links WHERE url = ?", (url,)
+        ).fetchone()
+        return Link(*row) if row else None
 
     def walked_sections(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT section FROM walks")}
 
     def unfinished(self, run_id: str) -> list[tuple[str, str]]:
-        """(url, kind) of pages that earlier runs began and never settled."""
+        """(url, kind) of the pages earlier runs queued and never read: the front of each
+        section's walk where a run stopped (an earlier version also kept articles here)."""
         return self.db.execute(
             "SELECT url, kind FROM inflight WHERE run_id != ? ORDER BY since, url", (run_id,)
         ).fetchall()
+
+    def pending_links(self) -> list[Link]:
+        """Articles a listing linked that no record, alias or failure settles: a stopped or killed
+        run had them queued. (After a run that finished, only pages of sites it did not crawl.)"""
+        rows = self.db.execute(
+            "SELECT url, section, title, listed FROM links"
+            " WHERE url NOT IN (SELECT url FROM pages) AND url NOT IN (SELECT url FROM failures)"
+            " ORDER BY last_listed, url"
+        )
+        return [Link(*row) for row in rows]
+
+    def settled_in_pass(self, pass_run: str) -> set[str]:
+        """URLs written, seen or failed by a run of the pass ``pass_run`` began."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "WITH pass AS (SELECT run_id FROM runs WHERE pass_run = ?)"
+                " SELECT url FROM pages WHERE last_run IN pass"
+                " UNION SELECT url FROM failures WHERE last_run IN pass",
+                (pass_run,),
+            )
+        }
+
+    def settled_urls(self) -> set[str]:
+        """Every URL :meth:`is_settled` says yes to, read once: a crawl asks for each link."""
+        return {
+            row[0]
+            for row in self.db.execute("SELECT url FROM pages UNION SELECT url FROM failures WHERE permanent")
+        }
+
+    def content_hashes(self) -> set[str]:
+        """Every content hash a version was written with: most articles need no lookup at all."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT content_hash FROM versions")}
+
+    def interrupted_pass(self, run_id: str, mode: str) -> str | None:
+        """The run that began the pass in ``mode`` that the newest earlier run left unfinished; None
+        when that run completed, or ran in another mode (an incremental run is never resumed so:
+        what it left is in :meth:`unfinished`, :meth:`pending_links` and :meth:`retryable`)."""
+        row = self.db.execute(
+            "SELECT mode, coalesce(pass_run, run_id), completed FROM runs WHERE run_id != ?"
+            " ORDER BY started DESC, run_id DESC LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        if row is None or not mode or row[0] != mode or row[2]:
+            return None
+        return str(row[1])
 
     def counts(self) -> dict[str, int]:
         tables = ("articles", "pages", "versions", "failures", "listings", "inflight", "files")
@@ -327,27 +412,43 @@ class CrawlState:
 
     # What a run learns -------------------------------------------------------------------------
 
-    def begin(self, url: str, kind: str, run_id: str, at: str) -> None:
-        self.db.execute(
-            "INSERT INTO inflight VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (url) DO UPDATE SET run_id = excluded.run_id, since = excluded.since",
-            (url, kind, run_id, at),
-        )
-
-    def listing_read(self, url: str, section: str, last_page: bool, links: Iterable[Link], at: str) -> None:
-        """A listing page was read: what it linked. It stays in flight until the run finishes:
-        what it yielded is in the scheduler's queue only some time later."""
+    def listing_read(
+        self,
+        url: str,
+        section: str,
+        links: Iterable[Link],
+        at: str,
+        last_page: bool,
+        next_page: str | None = None,
+        run_id: str = "",
+    ) -> None:
+        """A listing page was read: what it linked, whether it is the section's last page, and
+        the page its walk goes on to (if it does), which waits in ``inflight`` until read. All at
+        once: a stop between them loses no page of the walk."""
         with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO listings VALUES (?, ?, ?, ?)", (url, section, last_page, at)
             )
             self.db.executemany(
-                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?)",
-                [(link.url, link.section, link.title, url, at) for link in links],
+                "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?, ?, ?)",
+                [(link.url, link.section, link.title, url, at, link.listed) for link in links],
+            )
+            self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
+            if next_page is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO inflight VALUES (?, 'listing', ?, ?)", (next_page, run_id, at)
+                )
+
+    def links_found(self, page_url: str, links: Iterable[Link], at: str) -> None:
+        """Articles an article page links (a listing's own link to them, if any, is kept)."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO links VALUES (?, ?, ?, ?, ?, ?)",
+                [(link.url, link.section, link.title, page_url, at, link.listed) for link in links],
             )
 
     def finish_listings(self) -> None:
-        """A run finished: every listing page begun was read and what it yielded was handled."""
+        """A run finished: no listing page it queued is left unread."""
         self.db.execute("DELETE FROM inflight WHERE kind = 'listing'")
 
     def update_walks(self, at: str) -> set[str]:
@@ -397,34 +498,41 @@ class CrawlState:
                     "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?)",
                     (o.key, o.version, o.url, o.content_hash, run_id, o.at),
                 )
-                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash)
+                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash, run_id)
             case Seen():
                 o = observation
                 execute("UPDATE articles SET last_seen = ? WHERE key = ?", (o.at, o.key))
-                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash)
+                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash, run_id)
             case Failed():
                 o = observation
                 execute(
-                    "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (url) DO UPDATE"
+                    "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
                     " SET reason = excluded.reason, detail = excluded.detail, permanent = excluded.permanent,"
-                    " attempts = attempts + 1, last_failed = excluded.last_failed",
-                    (o.url, o.reason, o.detail, o.permanent, o.at, o.at),
+                    " attempts = attempts + 1, last_failed = excluded.last_failed,"
+                    " last_run = excluded.last_run",
+                    (o.url, o.reason, o.detail, o.permanent, o.at, o.at, run_id),
                 )
                 execute("DELETE FROM inflight WHERE url = ?", (o.url,))
             case Settled():
                 execute("DELETE FROM inflight WHERE url = ?", (observation.url,))
 
     def _pages(
-        self, key: str, urls: tuple[str, ...], at: str, validators: Validators, content_hash: str | None
+        self,
+        key: str,
+        urls: tuple[str, ...],
+        at: str,
+        validators: Validators,
+        content_hash: str | None,
+        run_id: str,
     ) -> None:
         for url in urls:
             self.db.execute(
-                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
-                " SET key = excluded.key, last_seen = excluded.last_seen,"
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
+                " SET key = excluded.key, last_seen = excluded.last_seen, last_run = excluded.last_run,"
                 " content_hash = coalesce(excluded.content_hash, content_hash),"
                 " last_modified = coalesce(excluded.last_modified, last_modified),"
                 " etag = coalesce(excluded.etag, etag)",
-                (url, key, content_hash, validators.last_modified, validators.etag, at, at),
+                (url, key, content_hash, validators.last_modified, validators.etag, at, at, run_id),
             )
             self.db.execute("DELETE FROM failures WHERE url = ?", (url,))
             self.db.execute("DELETE FROM inflight WHERE url = ?", (url,))
@@ -464,13 +572,20 @@ class CrawlState:
             self.file_stored(path, records, at)
         return len(new), foreign
 
-    def start_run(self, run_id: str, at: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO runs (run_id, started) VALUES (?, ?)", (run_id, at))
-
-    def finish_run(self, run_id: str, at: str, reason: str, accounting: dict[str, Any]) -> None:
+    def start_run(self, run_id: str, at: str, mode: str = "", pass_run: str | None = None) -> None:
+        """``pass_run``: the run that began the pass this one finishes (itself when None)."""
         self.db.execute(
-            "UPDATE runs SET finished = ?, finish_reason = ?, accounting = ? WHERE run_id = ?",
-            (at, reason, json.dumps(accounting, sort_keys=True), run_id),
+            "INSERT OR REPLACE INTO runs (run_id, started, mode, pass_run) VALUES (?, ?, ?, ?)",
+            (run_id, at, mode, pass_run or run_id),
+        )
+
+    def finish_run(
+        self, run_id: str, at: str, reason: str, accounting: dict[str, Any], completed: bool = False
+    ) -> None:
+        """``completed``: the run did all it set out to (a stopped one did not)."""
+        self.db.execute(
+            "UPDATE runs SET finished = ?, finish_reason = ?, accounting = ?, completed = ? WHERE run_id = ?",
+            (at, reason, json.dumps(accounting, sort_keys=True), completed, run_id),
         )
 
     @contextmanager

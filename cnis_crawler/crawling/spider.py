@@ -5,10 +5,12 @@ pipelines. The spider thinks in live URLs throughout; with ``-a mirror=URL`` it 
 them from the mirror instead (see :class:`cnis_crawler.urls.Addressing`).
 
 Each section's listing is read newest page first, one page after the other. A run fetches only
-articles the crawl state does not know (see :mod:`cnis_crawler.incremental`) and stops paging a
-section after ``CNIS_RECHECK_PAGES`` pages of known articles. ``-a full=1`` fetches every listed
-article again; ``-a revalidate=1`` also asks the server, for every known article, whether it
-changed since (``If-None-Match``/``If-Modified-Since``).
+articles the crawl state does not know (see :mod:`cnis_crawler.crawling.memory`) and stops paging
+a section after ``CNIS_RECHECK_PAGES`` pages of known articles; it first takes up what an earlier
+run left undone. ``-a full=1`` fetches every listed article again; ``-a revalidate=1`` also asks
+the server, for every known article, whether it changed since (``If-None-Match``/
+``If-Modified-Since``). What a fetch taught (the URL it was listed under, the validators) rides
+on the item (:class:`~cnis_crawler.crawling.items.Fetch`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from cnis_crawler.encoding import decode_html
-from cnis_crawler.extensions import section_stat
+from cnis_crawler.crawling.extensions import section_stat
+from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
+from cnis_crawler.crawling.memory import CrawlMemory
 from cnis_crawler.extraction import Listed, extract_article_page_links, extract_listing
+from cnis_crawler.extraction.encoding import decode_html
 from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.extraction.listing import title_only
-from cnis_crawler.incremental import IncrementalCrawl
-from cnis_crawler.items import WORK_META, FetchedPage, FetchProblem
+from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import (
     Addressing,
@@ -48,7 +51,6 @@ if TYPE_CHECKING:
 
     from cnis_crawler.extraction.document import Link
     from cnis_crawler.site import Section
-    from cnis_crawler.state import Validators
 
 # A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
 MIRROR_SETTINGS = {
@@ -67,10 +69,6 @@ OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
 # What a server sends for a "page" that is a file of another kind, whatever its URL and header.
 BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def new_run_id() -> str:
@@ -99,7 +97,7 @@ class CnisSpider(Spider):
         self.revalidate = parse_flag("revalidate", revalidate)
         self.run_id = new_run_id()
         self.linked: set[str] = set()
-        self.incremental: IncrementalCrawl | None = None
+        self.memory: CrawlMemory | None = None
         self.archive_started = False
         self.archive_waiting: list[Request] = []
 
@@ -111,22 +109,28 @@ class CnisSpider(Spider):
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
         return spider
 
+    @property
+    def mode(self) -> str:
+        """What this run does beyond an incremental crawl: a pass the next run in the same mode
+        finishes if this one is cut short."""
+        chosen = {"full": self.full, "revalidate": self.revalidate}
+        return "+".join(name for name, on in chosen.items() if on)
+
     async def start(self) -> AsyncIterator[Request]:
-        self.incremental = self.crawler.get_extension(IncrementalCrawl)
-        if self.incremental is not None:
-            # Pages a killed run began and never finished (what it had not begun waits in the
-            # JOBDIR queue), and articles whose last fetch failed for a reason that may pass.
-            again = self.incremental.unfinished() + [(url, "article") for url in self.incremental.retryable()]
-            for url, kind in again:
-                if kind == "listing" and urlsplit(url).hostname in self.sites:
+        self.memory = self.crawler.get_extension(CrawlMemory)
+        if self.memory is not None:
+            listings, articles = self.memory.left_undone()
+            for url in listings:
+                if urlsplit(url).hostname in self.sites:
                     yield self.listing_request(url)
-                elif kind == "article" and self.wants(url, even_if_known=True):
-                    yield self.article_request(url, self.stored_listed(url))
+            for url, listed in articles:
+                if self.wants(url, even_if_known=True):
+                    yield self.article_request(url, listed)
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
-                for url, validators in self.incremental.article_urls():
+                for url, listed, validators in self.memory.known_articles():
                     if self.wants(url, even_if_known=True):
-                        yield self.article_request(url, self.stored_listed(url), validators)
+                        yield self.article_request(url, listed, validators)
         for section in self.sections:
             if not HOSTS[section.host].archive:
                 yield self.listing_request(listing_page_url(section, 0))
@@ -158,16 +162,18 @@ class CnisSpider(Spider):
         and not known (unless ``full``)."""
         if not self.is_article(url) or (section := self.link(url)) is None:
             return False
-        if even_if_known or self.full or self.incremental is None or not self.incremental.is_settled(url):
+        if even_if_known or self.memory is None:
             return True
-        self.incremental.count("skipped_known")
+        # A full pass fetches everything once: again, only what it had not done when cut short.
+        if not (self.memory.done_in_this_pass(url) if self.full else self.memory.is_settled(url)):
+            return True
+        self.memory.count("skipped_known")
         self.crawler.stats.inc_value(section_stat(section.key, "skipped_known"))
         return False
 
     def link(self, url: str) -> Section | None:
         """Counts an article as linked the first time this run meets it, and returns its section;
-        None when met before. An article requested by a killed run and fetched by this one from
-        the JOBDIR queue is met first in its response."""
+        None when met before."""
         if url in self.linked:
             return None
         self.linked.add(url)
@@ -181,18 +187,13 @@ class CnisSpider(Spider):
         article = parse_article_url(url)
         return article is not None and article.host in self.sites and not article.part
 
-    def stored_listed(self, url: str) -> Listed | None:
-        """What the crawl state kept of an article's listing: the title its link gave, if any."""
-        assert self.incremental is not None
-        return title_only(self.incremental.link_title(url))
-
     def article_request(
         self,
         live_url: str,
         listed: Listed | None,
         validators: Validators | None = None,
     ) -> Request:
-        """``listed`` travels in ``cb_kwargs``, pickled into the JOBDIR queue with the request."""
+        """``listed``: what the listing showed of the article, for its extraction."""
         headers = {}
         if validators is not None:
             if validators.etag:
@@ -209,14 +210,18 @@ class CnisSpider(Spider):
             priority=ARTICLE_PRIORITY,
         )
 
-    def article_requests(self, links: tuple[Link, ...]) -> Iterator[Request]:
-        for link in links:
-            if self.wants(link.url):
-                request = self.article_request(link.url, link.listed or title_only(link.text))
-                if self.archive_started or not is_archived(link.url):
-                    yield request
-                else:  # met on a current host's page: it waits for the archive's turn
-                    self.archive_waiting.append(request)
+    def article_requests(self, links: tuple[Link, ...], found_on: str | None = None) -> Iterator[Request]:
+        """Requests for the articles worth fetching among ``links``. Those ``found_on`` an article
+        page are told to the crawl state first (a listing's links are, with the page)."""
+        wanted = [(link.url, link.listed or title_only(link.text)) for link in links if self.wants(link.url)]
+        if found_on is not None and self.memory is not None:
+            self.memory.links_found(found_on, wanted)
+        for url, listed in wanted:
+            request = self.article_request(url, listed)
+            if self.archive_started or not is_archived(url):
+                yield request
+            else:  # met on a current host's page: it waits for the archive's turn
+                self.archive_waiting.append(request)
 
     def to_live(self, live_url: str) -> partial[str]:
         """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""
@@ -251,29 +256,30 @@ class CnisSpider(Spider):
             # An earlier page declared more pages than this one leads to: its pager is lost.
             self.listing_unreadable(live_url, f"no pager to the {declared - 1} pages declared before")
             return
-        if self.incremental is not None:
-            links = [(link.url, link.text or None) for link in listing.article_links]
-            self.incremental.listing_read(live_url, section.key, links, last_page=next_page is None)
+        if self.memory is not None:
             # The listing is newest first: past a page of known articles, the rest is known too.
-            known = all(self.incremental.is_settled(url) for url, _ in links if self.is_article(url))
+            links = [(link.url, link.listed or title_only(link.text)) for link in listing.article_links]
+            known = all(self.memory.is_settled(url) for url, _ in links if self.is_article(url))
             all_known_pages = all_known_pages + 1 if known else 0
-            if next_page and not self.full and self.incremental.may_stop_paging(section.key, all_known_pages):
-                self.incremental.count("sections_stopped_early")
+            if next_page and not self.full and self.memory.may_stop_paging(section.key, all_known_pages):
+                self.memory.count("sections_stopped_early")
+                self.memory.listing_read(live_url, section.key, links, last_page=False, next_page=None)
                 return
+            last_page = next_page is None
+            self.memory.listing_read(live_url, section.key, links, last_page=last_page, next_page=next_page)
         if next_page:
             yield self.listing_request(next_page, all_known_pages)
 
     def parse_article(
-        self, response: Response, live_url: str, listed: Listed | None = None, **queued_before: Any
+        self, response: Response, live_url: str, listed: Listed | None = None
     ) -> Iterator[FetchedPage | Request]:
-        listed = listed or listed_before(queued_before)
         self.link(live_url)
         to_live = self.to_live(live_url)
         served_as = to_live(response.url)
         page = FetchedPage(url=live_url, fetched_at=utc_now(), listed=listed)
         if response.status == 304:
             page.problem, page.detail = FetchProblem.NOT_MODIFIED, "HTTP 304"
-            self.note_fetch(response, page.url, live_url)
+            page.fetch = fetch_facts(response, live_url)
             yield page
             return
         if served_as != live_url:
@@ -288,24 +294,12 @@ class CnisSpider(Spider):
             yield page
             return
         page.html = page_text(response)
-        self.note_fetch(response, page.url, live_url)
+        page.fetch = fetch_facts(response, live_url)
         # Read at the URL it came from, as listings are: a mirror's links resolve on the mirror
         # (the pipelines, reading it at its live URL, reuse its tree and lines).
         links = extract_article_page_links(page.html, response.url, to_live)
-        yield from self.article_requests(links.article_links)
+        yield from self.article_requests(links.article_links, found_on=page.url)
         yield self.part_request(page, links.parts, live_url) if links.parts else page
-
-    def note_fetch(self, response: Response, url: str, listed_url: str) -> None:
-        """Tell the crawl state what it needs to ask the server about this page next time."""
-        if self.incremental is not None:
-            header = response.headers.get
-            last_modified, etag = header("Last-Modified"), header("ETag")
-            self.incremental.fetched(
-                url,
-                listed_url,
-                last_modified.decode("latin-1") if last_modified else None,
-                etag.decode("latin-1") if etag else None,
-            )
 
     def part_request(self, page: FetchedPage, parts: tuple[str, ...], listed_url: str) -> Request:
         """Fetch the next page of a multi-page article; the record waits for all of them."""
@@ -369,7 +363,7 @@ class CnisSpider(Spider):
         yield FetchedPage(
             url=kwargs["live_url"],
             fetched_at=utc_now(),
-            listed=kwargs.get("listed") or listed_before(kwargs),
+            listed=kwargs.get("listed"),
             problem=problem,
             detail=followed or describe_failure(failure),
         )
@@ -417,15 +411,9 @@ class CnisSpider(Spider):
         assert section is not None, live_url  # only section listing URLs are ever requested
         self.crawler.stats.inc_value(section_stat(section.key, "listing_pages_failed"))
         self.logger.error("Listing page failed (%s): %s", reason, live_url)
-        if self.incremental is not None:
+        if self.memory is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
-            self.incremental.listing_failed(live_url, section.key)
-
-
-def listed_before(cb_kwargs: dict[str, Any]) -> Listed | None:
-    """The listing title a request queued by an earlier version (in a JOBDIR a killed run left)
-    carries instead of a :class:`Listed`."""
-    return title_only(cb_kwargs.get("listing_title"))
+            self.memory.listing_failed(live_url, section.key)
 
 
 def is_archived(url: str) -> bool:
@@ -438,6 +426,19 @@ def following_page(live_url: str, page_urls: tuple[str, ...]) -> str | None:
     current = listing_page_number(live_url) or 0
     later = {number: url for url in page_urls if (number := listing_page_number(url) or 0) > current}
     return later[min(later)] if later else None
+
+
+def fetch_facts(response: Response, listed_url: str) -> Fetch:
+    """What the crawl state keeps of a fetch: where the page was listed, and what to ask its
+    server next time (``Last-Modified``, ``ETag``)."""
+    last_modified, etag = response.headers.get("Last-Modified"), response.headers.get("ETag")
+    return Fetch(
+        listed_url,
+        Validators(
+            last_modified.decode("latin-1") if last_modified else None,
+            etag.decode("latin-1") if etag else None,
+        ),
+    )
 
 
 def content_type(response: Response) -> str:

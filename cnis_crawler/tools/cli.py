@@ -6,7 +6,7 @@ import sys
 from importlib import import_module
 
 # Each command is a module with ``main(argv) -> int``, imported only when asked for.
-COMMANDS = {"export": "cnis_crawler.export", "report": "cnis_crawler.report"}
+COMMANDS = {"export": "cnis_crawler.tools.export", "report": "cnis_crawler.tools.report"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Item pipelines: FetchedPage -> Article (extract), then validate; versions are given by
-:class:`cnis_crawler.incremental.VersionArticlePipeline`.
+:class:`cnis_crawler.crawling.versions.VersionArticlePipeline`.
 
-Every page that does not become a record is dropped with a reason from :mod:`cnis_crawler.drops`,
+Every page that does not become a record is dropped with a reason from :mod:`cnis_crawler.crawling.drops`,
 so Scrapy's core stats count it as ``item_dropped_reasons_count/<Reason>`` and the log names the
 URL. Nothing leaves the crawl silently.
 """
@@ -12,7 +12,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from cnis_crawler.drops import (
+from cnis_crawler.crawling.drops import (
     Drop,
     EmptyBody,
     ExtractionFailed,
@@ -30,11 +30,11 @@ from cnis_crawler.drops import (
     Truncated,
     Unchanged,
 )
-from cnis_crawler.encoding import GARBLED_MAX_SHARE, garbled_share
-from cnis_crawler.extensions import DISAGREEMENTS, section_stat
+from cnis_crawler.crawling.extensions import DISAGREEMENTS, section_stat
+from cnis_crawler.crawling.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.extraction import extract_article
+from cnis_crawler.extraction.encoding import GARBLED_MAX_SHARE, garbled_share
 from cnis_crawler.extraction.error_page import ErrorPage, error_page, truncated
-from cnis_crawler.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
 
@@ -162,6 +162,7 @@ class ExtractArticlePipeline:
             fetched_at=item.fetched_at,
             content_hash=content_hash(title, body),
             extracted_by=fields.extracted_by,
+            fetch=item.fetch,
         )
 
     def note_disagreements(

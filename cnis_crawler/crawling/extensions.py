@@ -20,9 +20,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 
-from cnis_crawler.drops import NotNew
-from cnis_crawler.feedstorage import write_atomically
-from cnis_crawler.items import WORK_META
+from cnis_crawler.crawling.drops import NotNew
+from cnis_crawler.crawling.items import WORK_META
+from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import NotConfigured
 
-from cnis_crawler.incremental import WORK_META
-from cnis_crawler.jobdir import FlushingDupeFilter
+from cnis_crawler.crawling.items import WORK_META
 
 if TYPE_CHECKING:
     from typing import Self
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 LISTING_PAGES_BEFORE_HOLD = 2
 RECORDS_BEFORE_HOLD = 25
+DROPS_BEFORE_HOLD = 25
 
 
 class CrashPoint:
@@ -35,6 +36,7 @@ class CrashPoint:
         self.marker = marker
         self.listing_pages = 0
         self.records = 0
+        self.drops = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -48,6 +50,7 @@ class CrashPoint:
             "listings": (point.response_received, signals.response_received),
             "listed": (point.request_scheduled, signals.request_scheduled),
             "articles": (point.item_scraped, signals.item_scraped),
+            "dropped": (point.item_dropped, signals.item_dropped),
             "stored": (point.hold, signals.feed_slot_closed),
             "closing": (point.hold, signals.spider_closed),
         }
@@ -72,12 +75,18 @@ class CrashPoint:
         if self.records == RECORDS_BEFORE_HOLD:
             self.hold()
 
+    def item_dropped(self, item: Any) -> None:
+        # A pass over known articles (-a full=1, -a revalidate=1) drops them as unchanged.
+        self.drops += 1
+        if self.drops == DROPS_BEFORE_HOLD:
+            self.hold()
+
     def hold(self, *_: Any, **__: Any) -> None:
         self.marker.write_text(self.moment, encoding="utf-8")
         time.sleep(120)
 
 
-class HoldingDupeFilter(FlushingDupeFilter):
+class HoldingDupeFilter(RFPDupeFilter):
     """With ``CRASH_POINT=seen``: holds the crawl when a listing's second page has been recorded
     as seen and is not yet in the queue (a kill there must not lose that page)."""
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import TYPE_CHECKING
+
+from cnis_crawler.memory.state import Validators
 
 if TYPE_CHECKING:
     from cnis_crawler.extraction import Listed
@@ -29,6 +31,20 @@ class FetchProblem(Enum):
     """A continuation page of a multi-page article could not be fetched."""
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """What the crawl state keeps of a fetch besides the record: rides on the item to the end."""
+
+    listed_url: str
+    """The live URL the page was listed (and requested) under; a redirect may have led elsewhere."""
+    validators: Validators = field(default_factory=Validators)
+    """What the server sent to ask it next time whether the page changed."""
+
+    def urls(self, url: str) -> tuple[str, ...]:
+        """The page's URL, and the URL it was listed under when a redirect led to it."""
+        return (url,) if self.listed_url == url else (self.listed_url, url)
+
+
 @dataclass
 class FetchedPage:
     """An article page as fetched, or why it could not be; pipelines turn it into an Article."""
@@ -44,6 +60,7 @@ class FetchedPage:
     crawl state only the title (retries, revalidation); None when nothing linked it."""
     problem: FetchProblem | None = None
     detail: str = ""
+    fetch: Fetch | None = None
 
 
 @dataclass
@@ -65,13 +82,24 @@ class Article:
     content_hash: str = field(repr=False)
     extracted_by: dict[str, str | None] = field(repr=False)
     """Which rung of each field's cascade produced it (see extraction.article.RUNGS)."""
-    # Set by the crawl state (cnis_crawler.incremental) when the record is accepted.
+    # Set by cnis_crawler.crawling.versions when the record is accepted.
     key: str = ""
     """The article's identity across URLs: ``<site>/<doc id>`` of the first copy written."""
     version: int = 0
     """1 for the first record of an article, +1 for each record with changed content."""
     change: str = ""
     """``new`` or ``changed``."""
+    fetch: Fetch | None = field(default=None, repr=False, metadata={"record": False})
+    """Not in the record (see :data:`RECORD_FIELDS`): for the crawl state."""
+
+
+RECORD_FIELDS = tuple(item.name for item in fields(Article) if item.metadata.get("record", True))
+"""The fields a record holds, in order: ``FEED_EXPORT_FIELDS`` (also for ``-o``/``-O``)."""
+
+
+def record_of(article: Article) -> dict[str, object]:
+    """The record a feed writes of ``article`` (before its JSON encoding)."""
+    return {name: getattr(article, name) for name in RECORD_FIELDS}
 
 
 def content_hash(title: str, body: str) -> str:

@@ -1,6 +1,6 @@
 """Faults the mirror server injects on chosen paths, to test what the crawler does when the site fails.
 
-``python -m cnis_crawler.mirror DIR --faults FILE`` (or ``running_mirror(DIR, faults=...)``)
+``python -m cnis_crawler.tools.mirror DIR --faults FILE`` (or ``running_mirror(DIR, faults=...)``)
 serves ``DIR`` as usual except on the paths ``FILE`` names. ``FILE`` is a JSON object mapping
 mirror paths (``/<host>/<path>``, as in ``_headers.json``; matched exactly, query ignored) to one
 fault each::
@@ -60,7 +60,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from http import HTTPStatus
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
@@ -694,9 +693,9 @@ PADDING_BLOCKS = {
 # The not-found pages a TRS site serves with status 200, in the frame of the fixture pages
 # (header, navigation, footer). The site facts know no CNIS error page: the wording is that of
 # Chinese government sites' 404 pages ("对不起，您访问的页面不存在") and its English versions.
-# Kept as HTML files beside this module (package data: cnis_crawler/fault_pages/).
+# Kept as HTML files beside this module (tests/tooling/fault_pages/).
 SOFT_404_PAGES = {
-    lang: resources.files("cnis_crawler").joinpath(f"fault_pages/soft_404_{lang}.html").read_text("utf-8")
+    lang: Path(__file__).with_name("fault_pages").joinpath(f"soft_404_{lang}.html").read_text("utf-8")
     for lang in ("en", "zh")
 }
 SOFT_404_EN, SOFT_404_ZH = SOFT_404_PAGES["en"], SOFT_404_PAGES["zh"]

@@ -1,0 +1,75 @@
+"""The crawl state read from outside a crawl (the export, the report): read only, schema checked.
+
+No Scrapy, and nothing here can change the state or create one: it is opened read only, and a
+state of a schema this version cannot read is refused with the reason, not misread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cnis_crawler.memory.state import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+READABLE_VERSIONS = frozenset({SCHEMA_VERSION, *MIGRATIONS})
+"""What this reader understands: the tables it reads are alike in all of them."""
+
+
+class StateUnreadableError(Exception):
+    """The file is no crawl state this version can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    finished: str | None
+    finish_reason: str | None
+    accounting: dict[str, Any]
+
+
+class StateReader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` from the state, none when there is no state yet."""
+        if not self.exists():
+            return []
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version not in READABLE_VERSIONS:
+                    raise StateUnreadableError(
+                        f"cannot read the crawl state {self.path}: written by another version of"
+                        f" cnis-crawler (schema {version}; this one reads {sorted(READABLE_VERSIONS)})"
+                    )
+                return db.execute(sql).fetchall()
+        except sqlite3.Error as error:
+            raise StateUnreadableError(f"cannot read the crawl state {self.path}: {error}") from error
+
+    def aliases_by_key(self) -> dict[str, list[str]]:
+        """The URLs of each article other than its record's."""
+        aliases: dict[str, list[str]] = {}
+        for key, url in self.query(
+            "SELECT pages.key, pages.url FROM pages JOIN articles ON articles.key = pages.key"
+            " WHERE pages.url != articles.url ORDER BY pages.url"
+        ):
+            aliases.setdefault(key, []).append(url)
+        return aliases
+
+    def runs(self) -> list[RunRow]:
+        return [
+            RunRow(run_id, finished, reason, json.loads(accounting or "{}"))
+            for run_id, finished, reason, accounting in self.query(
+                "SELECT run_id, finished, finish_reason, accounting FROM runs ORDER BY run_id"
+            )
+        ]
