@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 # only what is new after that (the log's "Incremental accounting" line says what was done);
 # then the dataset (output/export/) and the report (output/report.html).
 demo: $(STAMP)
-	$(BIN)/python -m cnis_crawler.tools.mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
+	$(BIN)/cnis-crawler mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
 	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
 	$(BIN)/cnis-crawler export --format jsonl --format csv --format parquet
@@ -27,6 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The report's test opens it in a real browser: Debian's Chromium, installed once if missing.
@@ -42,7 +43,7 @@ lint: $(STAMP)
 
 # Serve the mirror until Ctrl-C (prints its base URL).
 mirror: $(STAMP)
-	$(BIN)/python -m cnis_crawler.tools.mirror $(MIRROR)
+	$(BIN)/cnis-crawler mirror $(MIRROR)
 
 # Regenerate the mirror and its four drift variants from tests/fixtures/source/*.json.
 fixtures: $(STAMP)

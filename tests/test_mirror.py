@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,7 +17,6 @@ from tests.conftest import SITE, get_testdata
 
 if TYPE_CHECKING:
     from email.message import Message
-    from pathlib import Path
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:
@@ -115,3 +117,17 @@ def test_edited_page_gets_a_new_etag(tmp_path: Path) -> None:
         status, headers, body = send(f"{url}/{PAGE}", {"If-None-Match": old})
     assert (status, body) == (200, b"<html>edited</html>")
     assert headers["ETag"] not in (None, old)
+
+
+def test_cnis_crawler_mirror_serves_while_a_command_runs_and_exits_with_its_status() -> None:
+    fetch = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/robots.txt'); sys.exit(7)"
+    command = [str(Path(sys.executable).with_name("cnis-crawler")), "mirror", str(SITE)]
+    completed = subprocess.run(
+        [*command, "--", sys.executable, "-c", fetch, "{url}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 7, completed.stderr
+    assert completed.stdout.startswith("Mirror of ")

@@ -223,7 +223,7 @@ def test_the_wait_lets_the_event_loop_run(middleware: BackoffRetryMiddleware) ->
 
 def crawl_running(middleware: BackoffRetryMiddleware) -> SimpleNamespace:
     """Makes the middleware's crawler look like one crawling (what retry.crawl_stopping reads);
-    returns its engine's slot."""
+    returns its engine's slot (what retry.spider_closing reads)."""
     slot = SimpleNamespace(closing=None)
     middleware.crawler.engine = SimpleNamespace(running=True, _slot=slot)  # type: ignore[assignment]
     middleware.crawler.crawling = True

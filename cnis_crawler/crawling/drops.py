@@ -10,7 +10,17 @@ nothing leaves the crawl silently. Two attributes steer what the crawl state doe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scrapy.exceptions import DropItem
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
+
+
+def failure_name(failure: Failure) -> str:
+    """The name of the exception a failure holds (what the crawl counts and logs it by)."""
+    return failure.type.__name__ if failure.type is not None else "Failure"
 
 
 class Drop(DropItem):

@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 
-from cnis_crawler.crawling.drops import NotNew
+from cnis_crawler.crawling.drops import NotNew, failure_name
 from cnis_crawler.crawling.items import WORK_META
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.urls import section_of
@@ -198,7 +198,7 @@ class SectionReport:
 
     def item_error(self, item: Any, response: object, failure: Failure) -> None:
         # A pipeline bug, not a drop: still counted, so the section's numbers add up.
-        self._count(item, f"{DROPPED}/error:{failure.type.__name__}", response)
+        self._count(item, f"{DROPPED}/error:{failure_name(failure)}", response)
 
     def sections(self) -> dict[str, dict[str, Any]]:
         return section_table(self.stats)

@@ -112,7 +112,7 @@ def assess(
 def fetched_articles(row: Mapping[str, Any]) -> int:
     """The articles of a section this crawl fetched, or tried to: linked, and not skipped as
     known. (Never below 0, should a table be inconsistent.)"""
-    return max(0, row["articles_linked"] - row["skipped_known"])
+    return max(0, int(row["articles_linked"]) - int(row["skipped_known"]))
 
 
 def finish_reason(

@@ -136,8 +136,8 @@ class ExtractArticlePipeline:
         # After extraction: a heading that reads like an error page only counts on a page that
         # shows no article of its own, since a soft 404 is dropped for good.
         # (The cheap test first: most pages show an article and are never parsed for headings.)
-        if not shows_an_article(fields) and (error := error_page(item.html)) is not None:
-            raise ERROR_PAGE_DROPS[error](f"{error.value} page served with status 200: {item.url}")
+        if not shows_an_article(fields) and (shown := error_page(item.html)) is not None:
+            raise ERROR_PAGE_DROPS[shown](f"{shown.value} page served with status 200: {item.url}")
         if missing_part is not None:
             raise MissingPart(f"{missing_part}: {item.url}")
         if self.stats is not None:

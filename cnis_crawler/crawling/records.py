@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.extensions.feedexport import FeedExporter
 
-from cnis_crawler.crawling.drops import Drop, DuplicateUrl, NotNew
+from cnis_crawler.crawling.drops import Drop, DuplicateUrl, NotNew, failure_name
 from cnis_crawler.crawling.items import Article, Fetch
 from cnis_crawler.memory.files import (
     RUN_FILES,
@@ -183,7 +183,7 @@ class RecordKeeper:
     def item_error(self, item: Any, failure: Failure) -> None:
         for page_url in page_urls(item):
             self.ledger.note(
-                Failed(page_url, failure.type.__name__, failure.getErrorMessage(), False, utc_now())
+                Failed(page_url, failure_name(failure), failure.getErrorMessage(), False, utc_now())
             )
 
     # Feed batches -------------------------------------------------------------------------------

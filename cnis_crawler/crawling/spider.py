@@ -25,6 +25,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.extensions import section_stat
 from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
 from cnis_crawler.crawling.memory import CrawlMemory
@@ -356,7 +357,7 @@ class CnisSpider(Spider):
         if isinstance(followed, Request):
             yield followed
             return
-        gone = failure.check(HttpError) and failure.value.response.status in GONE_STATUSES
+        gone = (response := http_error_response(failure)) is not None and response.status in GONE_STATUSES
         problem = (
             FetchProblem.REDIRECTED_AWAY if followed else FetchProblem.GONE if gone else FetchProblem.FAILED
         )
@@ -385,13 +386,14 @@ class CnisSpider(Spider):
         fetched even when seen before (the pipelines know it as a copy), and a loop, a chain
         longer than ``REDIRECT_MAX_TIMES`` or a target off the crawled sites ends as a drop.
         """
-        if not failure.check(HttpError) or failure.value.response.status not in REDIRECT_STATUSES:
+        response = http_error_response(failure)
+        if response is None or response.status not in REDIRECT_STATUSES:
             return None
-        response = failure.value.response
         location = response.headers.get("Location")
         if not location:
             return f"HTTP {response.status} without a Location"
         request = response.request
+        assert request is not None  # a response the downloader made
         live = self.to_live(request.cb_kwargs.get("live_url") or request.url)
         # The live site's redirect to itself over https stays on the mirror when crawling one.
         target = self.addressing.refetch_url(urljoin(response.url, location.decode("latin-1")))
@@ -404,7 +406,9 @@ class CnisSpider(Spider):
             return f"redirected to {live(target)}"
         # Only the spider's own keys: Scrapy's (download_latency …) describe the first response.
         meta = {key: value for key, value in request.meta.items() if key in OWN_META}
-        return request.replace(url=target, dont_filter=True, meta={**meta, REDIRECTS_META: chain})
+        meta[REDIRECTS_META] = chain
+        following: Request = request.replace(url=target, dont_filter=True, meta=meta)
+        return following
 
     def listing_unreadable(self, live_url: str, reason: str) -> None:
         section = section_of(live_url)
@@ -442,7 +446,7 @@ def fetch_facts(response: Response, listed_url: str) -> Fetch:
 
 
 def content_type(response: Response) -> str:
-    return response.headers.get("Content-Type", b"").decode("latin-1")
+    return (response.headers.get("Content-Type") or b"").decode("latin-1")
 
 
 def not_html(response: Response) -> str | None:
@@ -456,14 +460,19 @@ def not_html(response: Response) -> str | None:
     return None
 
 
-def page_text(response: TextResponse) -> str:
+def page_text(response: Response) -> str:
     return decode_html(response.body, content_type(response))
 
 
+def http_error_response(failure: Failure) -> Response | None:
+    """The response of a failure that is an HTTP error status, None for any other failure."""
+    return failure.value.response if isinstance(failure.value, HttpError) else None
+
+
 def describe_failure(failure: Failure) -> str:
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+    if (response := http_error_response(failure)) is not None:
+        return f"HTTP {response.status}"
+    return f"{failure_name(failure)}: {failure.getErrorMessage()}"
 
 
 def parse_flag(name: str, value: str | None) -> bool:

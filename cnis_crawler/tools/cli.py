@@ -6,7 +6,11 @@ import sys
 from importlib import import_module
 
 # Each command is a module with ``main(argv) -> int``, imported only when asked for.
-COMMANDS = {"export": "cnis_crawler.tools.export", "report": "cnis_crawler.tools.report"}
+COMMANDS = {
+    "export": "cnis_crawler.tools.export",
+    "report": "cnis_crawler.tools.report",
+    "mirror": "cnis_crawler.tools.mirror",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
