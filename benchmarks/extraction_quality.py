@@ -16,7 +16,7 @@ Decoding
     get the same text.
 
 Ours
-    The record ``ExtractArticlePipeline().process_item(FetchedPage(...))`` makes of the page, as
+    The record ``ExtractArticlePipeline().article_of(FetchedPage(...))`` makes of the page, as
     in the crawl: the listing title comes from the listing pages of the same tree
     (``extract_listing``), as the spider passes it on.
 
@@ -276,7 +276,7 @@ def extract_ours(loaded: LoadedPage) -> tuple[Extraction, float]:
     pipeline = ExtractArticlePipeline()
     start = time.perf_counter()
     try:
-        record = pipeline.process_item(item)
+        record = pipeline.article_of(item)
     except DropItem:  # a dropped page scores as an empty extraction, it does not stop the run
         record = None
     elapsed = time.perf_counter() - start

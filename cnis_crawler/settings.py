@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     # The crawl state: what to fetch, what a stopped run left, what became of each page.
     "cnis_crawler.crawling.memory.CrawlMemory": 400,
+    # Worker processes reading pages (CNIS_EXTRACTION_WORKERS, default: all cores but one).
+    "cnis_crawler.crawling.readers.PageReaders": 450,
     "cnis_crawler.crawling.extensions.SectionReport": 500,
     "cnis_crawler.crawling.extensions.SectionProgress": 510,
     # After SectionReport: its table is logged first, then why the crawl is judged unhealthy.
@@ -96,7 +98,7 @@ CNIS_RECHECK_PAGES = 1
 CNIS_STATE_COMMIT_EVERY = 100
 
 LOG_LEVEL = "INFO"
-# Scrapy checks every callback, at every response, for a generator returning a value (source read
-# and parsed again whenever its weak cache misses, which is per request for requests read back
-# from the disk queue): 2.5 % of a crawl's time for a check that concerns the spider's code only.
+# Scrapy checks every callback, at every response, for a generator returning a value (its source
+# read and parsed again whenever a weak cache misses): a check that concerns the spider's code
+# only, made once by tests/test_crawl_speed.py instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False

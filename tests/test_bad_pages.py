@@ -22,10 +22,11 @@ from cnis_crawler.crawling.drops import (
     Truncated,
 )
 from cnis_crawler.crawling.items import Article, FetchedPage
-from cnis_crawler.crawling.pipelines import ExtractArticlePipeline, ValidateArticlePipeline, damage
+from cnis_crawler.crawling.pipelines import ExtractArticlePipeline, ValidateArticlePipeline
 from cnis_crawler.extraction import Listed
 from cnis_crawler.extraction.encoding import GARBLED_MAX_SHARE, decode_html, garbled_share
 from cnis_crawler.extraction.error_page import error_page, truncated
+from cnis_crawler.extraction.reading import damage
 from tests.conftest import SITE, expected_record, live_url, page_text, part_pages
 from tests.test_extraction_error_page import ARTICLE_HEADINGS
 from tests.tooling.faults import SOFT_404_EN, SOFT_404_ZH
@@ -65,7 +66,7 @@ def fetched(page: Path, **changes: object) -> FetchedPage:
 
 
 def extract(item: FetchedPage) -> object:
-    return ExtractArticlePipeline().process_item(item)
+    return ExtractArticlePipeline().article_of(item)
 
 
 def retitled(page: Path, title: str) -> str:

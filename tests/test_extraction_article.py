@@ -59,7 +59,7 @@ def extracted_record(page: Path, root: Path = SITE) -> dict[str, Any]:
         continuations=[page_text(part, root) for part in part_pages(page)],
         listed=listed_articles(root).get(url),
     )
-    article = ExtractArticlePipeline().process_item(fetched)
+    article = ExtractArticlePipeline().article_of(fetched)
     assert isinstance(article, Article)
     return record_of(article)
 

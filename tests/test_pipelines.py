@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -51,8 +52,11 @@ def pipeline_chain(crawler: Crawler | None = None) -> list[object]:
 
 
 def run_chain(item: object, chain: list[object]) -> object:
+    """As Scrapy runs them, awaiting a pipeline's process_item where it is a coroutine."""
     for pipeline in chain:
         item = pipeline.process_item(item)  # type: ignore[attr-defined]
+        if asyncio.iscoroutine(item):
+            item = asyncio.run(item)
     return item
 
 
@@ -108,8 +112,7 @@ def test_drops_name_their_reason_and_url(page: FetchedPage, reason: type[DropIte
 
 def test_pipelines_pass_other_items_through() -> None:
     item = {"not": "ours"}
-    for pipeline in (ExtractArticlePipeline(), ValidateArticlePipeline()):
-        assert pipeline.process_item(item) is item
+    assert run_chain(item, [ExtractArticlePipeline(), ValidateArticlePipeline()]) is item
 
 
 def test_rungs_are_counted_in_the_stats() -> None:
@@ -168,7 +171,7 @@ def test_an_extraction_crash_is_a_named_drop(monkeypatch: pytest.MonkeyPatch) ->
     def broken(*_: object) -> None:
         raise RecursionError("too deep")
 
-    monkeypatch.setattr("cnis_crawler.crawling.pipelines.extract_article", broken)
+    monkeypatch.setattr("cnis_crawler.extraction.reading.extract_article", broken)
     with pytest.raises(ExtractionFailed, match=f"RecursionError: {URL}"):
         run_chain(fetched(), pipeline_chain())
 

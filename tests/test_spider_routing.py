@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterable, Iterable
+from typing import TypeVar
+
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -14,9 +18,22 @@ from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.document import Link
 from tests.conftest import get_testdata
 
+T = TypeVar("T")
+
 MIRROR = "http://127.0.0.1:8123"
 LISTING = "https://en.cnis.ac.cn/xwdt/bydt/index.shtml"
 ARTICLE = "https://en.cnis.ac.cn/xwdt/bydt/202211/t20221128_53416.shtml"
+
+
+def outputs(results: Iterable[T] | AsyncIterable[T]) -> list[T]:
+    """What a callback yields, whether it is a generator or an async one (run to its end here)."""
+    if isinstance(results, AsyncIterable):
+
+        async def collect() -> list[T]:
+            return [result async for result in results]
+
+        return asyncio.run(collect())
+    return list(results)
 
 
 def spider(**arguments: str) -> CnisSpider:
@@ -67,7 +84,7 @@ def test_links_written_for_a_mirror_on_an_article_page_are_followed() -> None:
     body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
     links = b"""<a href="../../../../en.cnis.gov.cn/xwdt/bydt/201906/t20190611_24941.shtml">b</a>
     <a href="/en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml">a</a></body>"""
-    output = list(
+    output = outputs(
         crawl.parse_article(mirror_response(ARTICLE, body.replace(b"</body>", links)), ARTICLE, None)
     )
     requests = [*(item for item in output if isinstance(item, Request)), *crawl.archive_waiting]
@@ -89,7 +106,7 @@ def test_article_page_becomes_a_fetched_page_under_its_live_url() -> None:
     crawl = spider(mirror=MIRROR)
     body = get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "202211", "t20221128_53416.shtml")
     listed = Listed("Sixth ISSCC...", "Sixth ISSCC Plenary Meeting held in Hangzhou", "2022-11-28")
-    output = list(crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, listed))
+    output = outputs(crawl.parse_article(mirror_response(ARTICLE, body), ARTICLE, listed))
     page = output[0]
     assert isinstance(page, FetchedPage)
     assert (page.url, page.problem, page.listed) == (ARTICLE, None, listed)
@@ -99,7 +116,7 @@ def test_article_page_becomes_a_fetched_page_under_its_live_url() -> None:
 def test_redirect_to_a_non_article_is_a_problem_not_a_record() -> None:
     crawl = spider(mirror=MIRROR)
     response = mirror_response(ARTICLE, b"<html>home</html>", served_from=f"{MIRROR}/en.cnis.ac.cn/")
-    [page] = crawl.parse_article(response, ARTICLE, None)
+    [page] = outputs(crawl.parse_article(response, ARTICLE, None))
     assert page.problem is FetchProblem.REDIRECTED_AWAY
     assert page.detail == "redirected to https://en.cnis.ac.cn/"
 
@@ -107,14 +124,14 @@ def test_redirect_to_a_non_article_is_a_problem_not_a_record() -> None:
 def test_non_html_article_is_a_problem() -> None:
     crawl = spider()
     response = Response(url=ARTICLE, body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
-    [page] = crawl.parse_article(response, ARTICLE, None)
+    [page] = outputs(crawl.parse_article(response, ARTICLE, None))
     assert (page.problem, page.detail) == (FetchProblem.NOT_HTML, "not HTML (application/pdf)")
 
 
 def test_a_pdf_served_as_html_is_not_html() -> None:
     crawl = spider()
     response = HtmlResponse(url=ARTICLE, body=b"%PDF-1.4\n...", headers={"Content-Type": "text/html"})
-    [page] = crawl.parse_article(response, ARTICLE, None)
+    [page] = outputs(crawl.parse_article(response, ARTICLE, None))
     assert page.problem is FetchProblem.NOT_HTML
     assert page.detail == "not HTML (a b'%PDF'… file served as text/html)"
 
@@ -194,7 +211,9 @@ def test_a_multi_page_article_waits_for_its_parts() -> None:
     url = "https://www.cnis.ac.cn/tzgg/201311/t20131112_27305.html"
     body = get_testdata("www.cnis.ac.cn", "tzgg", "201311", "t20131112_27305.html")
     [request] = [
-        out for out in crawl.parse_article(mirror_response(url, body), url, None) if isinstance(out, Request)
+        out
+        for out in outputs(crawl.parse_article(mirror_response(url, body), url, None))
+        if isinstance(out, Request)
     ]
     part_url = url.replace(".html", "_1.html")
     assert request.url == f"{MIRROR}/www.cnis.ac.cn/tzgg/201311/t20131112_27305_1.html"

@@ -11,6 +11,7 @@ from cnis_crawler.memory.state import Validators
 
 if TYPE_CHECKING:
     from cnis_crawler.extraction import Listed
+    from cnis_crawler.extraction.reading import Reading
 
 WORK_META = "cnis_work"
 """Request meta ``(kind, live URL as listed)`` of the pages whose progress the crawl state
@@ -61,6 +62,8 @@ class FetchedPage:
     problem: FetchProblem | None = None
     detail: str = ""
     fetch: Fetch | None = None
+    reading: Reading | None = field(default=None, repr=False)
+    """The page read already (by the spider, with its links), for an article of one page."""
 
 
 @dataclass

@@ -32,9 +32,8 @@ from cnis_crawler.crawling.drops import (
 )
 from cnis_crawler.crawling.extensions import DISAGREEMENTS, section_stat
 from cnis_crawler.crawling.items import Article, FetchedPage, FetchProblem, content_hash
-from cnis_crawler.extraction import extract_article
-from cnis_crawler.extraction.encoding import GARBLED_MAX_SHARE, garbled_share
-from cnis_crawler.extraction.error_page import ErrorPage, error_page, truncated
+from cnis_crawler.crawling.readers import PageReaders, read
+from cnis_crawler.extraction.reading import Problem, Reading, read_article
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
 
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
 
     from cnis_crawler.extraction import Listed
     from cnis_crawler.extraction.article import ArticleFields
+    from cnis_crawler.urls import ArticleUrl
 
 logger = logging.getLogger(__name__)
 
@@ -61,85 +61,67 @@ FETCH_PROBLEM_DROPS: dict[FetchProblem, type[Drop]] = {
 }
 
 
-ERROR_PAGE_DROPS: dict[ErrorPage, type[Drop]] = {
-    ErrorPage.NOT_FOUND: NotFoundPage,
-    ErrorPage.SERVER_ERROR: ServerErrorPage,
+READING_DROPS: dict[Problem, type[Drop]] = {
+    Problem.GARBLED: Garbled,
+    Problem.TRUNCATED: Truncated,
+    Problem.NOT_FOUND_PAGE: NotFoundPage,
+    Problem.SERVER_ERROR_PAGE: ServerErrorPage,
+    Problem.MISSING_PART: MissingPart,
+    Problem.EXTRACTION_FAILED: ExtractionFailed,
 }
-
-
-def damage(html: str) -> tuple[type[Drop], str] | None:
-    """Why ``html`` is not a whole page (garbled or cut short), with a detail; None if it is.
-
-    Garbage is told first: random bytes lack a closing tag too, and "garbled" says more.
-    """
-    if (share := garbled_share(html)) > GARBLED_MAX_SHARE:
-        return Garbled, f"garbled: {share:.1%} control or replacement characters"
-    if truncated(html):
-        return Truncated, "truncated: no </body> or </html> at its end"
-    return None
-
-
-def shows_an_article(fields: ArticleFields) -> bool:
-    """Whether the page shows an article of its own: a date it states itself (a date label or a
-    meta tag, not the URL's) and a body. An error page has neither, whatever its heading says;
-    an article titled like an error page ("404 new national standards approved") has both."""
-    return fields.date_source == "page" and bool(fields.body)
-
-
-def error_page_shown(html: str, url: str) -> ErrorPage | None:
-    """What kind of error page ``html`` is, or None: an error page's wording (a pure function of
-    the HTML) and no article of its own. Extraction runs only when the wording matches."""
-    if (error := error_page(html)) is None:
-        return None
-    return None if shows_an_article(extract_article(html, url)) else error
-
-
-def continuation_problem(item: FetchedPage) -> str | None:
-    """Why a further page of the article is no whole article page, or None. The spider only sees
-    their status; a record of the other pages would be an article cut short."""
-    for number, html in enumerate(item.continuations, start=1):
-        if (found := damage(html)) is not None:
-            return f"continuation {number} {found[1]}"
-        if (error := error_page_shown(html, item.url)) is not None:
-            return f"continuation {number} is a {error.value} page"
-    return None
 
 
 class ExtractArticlePipeline:
     """FetchedPage -> Article. Counts which rung produced each field (``extraction/rung/...``),
-    so that a template change shows up in the stats as a shift of rungs."""
+    so that a template change shows up in the stats as a shift of rungs.
 
-    def __init__(self, stats: StatsCollector | None = None) -> None:
+    The spider has read most pages already (:attr:`FetchedPage.reading`); one of several pages
+    is read here, with its further pages. Either way the reading is
+    :func:`~cnis_crawler.extraction.reading.read_article`, run by the crawl's
+    :class:`~cnis_crawler.crawling.readers.PageReaders` in a worker process.
+    """
+
+    def __init__(self, stats: StatsCollector | None = None, readers: PageReaders | None = None) -> None:
         self.stats = stats
+        self.readers = readers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler.get_extension(PageReaders))
 
-    def process_item(self, item: object) -> object:
+    async def process_item(self, item: object) -> object:
         if not isinstance(item, FetchedPage):
             return item
+        article_url = self.article_url(item)
+        reading = item.reading
+        if reading is None:
+            parts = item.continuations
+            reading = await read(self.readers, read_article, item.html, item.url, item.listed, parts)
+        return self.article(item, article_url, reading)
+
+    def article_of(self, item: FetchedPage) -> Article:
+        """What :meth:`process_item` makes of ``item``, read here: an Article or a drop raised."""
+        article_url = self.article_url(item)
+        reading = item.reading or read_article(item.html, item.url, item.listed, item.continuations)
+        return self.article(item, article_url, reading)
+
+    @staticmethod
+    def article_url(item: FetchedPage) -> ArticleUrl:
+        """The page's URL as a news article's, or the drop of a page that could not be fetched."""
         if item.problem is not None:
             raise FETCH_PROBLEM_DROPS[item.problem](f"{item.detail}: {item.url}")
         article_url = parse_article_url(item.url)
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
-        if (found := damage(item.html)) is not None:
-            reason, detail = found
-            raise reason(f"{detail}: {item.url}")
-        try:
-            fields = extract_article(item.html, item.url, item.listed, item.continuations)
-            missing_part = continuation_problem(item)  # may extract a part: inside the guard
-        except Exception as error:  # one page must never stop the crawl; the drop names it
-            logger.exception("Extraction failed on %s", item.url)
-            raise ExtractionFailed(f"{type(error).__name__}: {item.url}") from error
-        # After extraction: a heading that reads like an error page only counts on a page that
-        # shows no article of its own, since a soft 404 is dropped for good.
-        # (The cheap test first: most pages show an article and are never parsed for headings.)
-        if not shows_an_article(fields) and (shown := error_page(item.html)) is not None:
-            raise ERROR_PAGE_DROPS[shown](f"{shown.value} page served with status 200: {item.url}")
-        if missing_part is not None:
-            raise MissingPart(f"{missing_part}: {item.url}")
+        return article_url
+
+    def article(self, item: FetchedPage, article_url: ArticleUrl, reading: Reading) -> Article:
+        if reading.problem is Problem.EXTRACTION_FAILED:
+            logger.error("Extraction failed on %s\n%s", item.url, reading.traceback.rstrip())
+        if reading.problem is not None:
+            raise READING_DROPS[reading.problem](f"{reading.detail}: {item.url}")
+        fields = reading.fields
+        assert fields is not None  # a reading without a problem has its fields
         if self.stats is not None:
             for name, rung in fields.extracted_by.items():
                 self.stats.inc_value(f"extraction/rung/{name}/{rung or 'none'}")
@@ -207,3 +189,4 @@ class ValidateArticlePipeline:
             if not item.body:
                 raise EmptyBody(f"no body text found: {item.url}")
         return item
+

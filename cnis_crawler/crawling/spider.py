@@ -29,10 +29,12 @@ from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.extensions import section_stat
 from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
 from cnis_crawler.crawling.memory import CrawlMemory
-from cnis_crawler.extraction import Listed, extract_article_page_links, extract_listing
+from cnis_crawler.crawling.readers import PageReaders, read
+from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.encoding import decode_html
 from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.extraction.listing import title_only
+from cnis_crawler.extraction.reading import read_article_page
 from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import (
@@ -99,6 +101,7 @@ class CnisSpider(Spider):
         self.run_id = new_run_id()
         self.linked: set[str] = set()
         self.memory: CrawlMemory | None = None
+        self.readers: PageReaders | None = None
         self.archive_started = False
         self.archive_waiting: list[Request] = []
 
@@ -119,6 +122,7 @@ class CnisSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         self.memory = self.crawler.get_extension(CrawlMemory)
+        self.readers = self.crawler.get_extension(PageReaders)
         if self.memory is not None:
             listings, articles = self.memory.left_undone()
             for url in listings:
@@ -271,9 +275,9 @@ class CnisSpider(Spider):
         if next_page:
             yield self.listing_request(next_page, all_known_pages)
 
-    def parse_article(
+    async def parse_article(
         self, response: Response, live_url: str, listed: Listed | None = None
-    ) -> Iterator[FetchedPage | Request]:
+    ) -> AsyncIterator[FetchedPage | Request]:
         self.link(live_url)
         to_live = self.to_live(live_url)
         served_as = to_live(response.url)
@@ -296,11 +300,19 @@ class CnisSpider(Spider):
             return
         page.html = page_text(response)
         page.fetch = fetch_facts(response, live_url)
-        # Read at the URL it came from, as listings are: a mirror's links resolve on the mirror
-        # (the pipelines, reading it at its live URL, reuse its tree and lines).
-        links = extract_article_page_links(page.html, response.url, to_live)
-        yield from self.article_requests(links.article_links, found_on=page.url)
-        yield self.part_request(page, links.parts, live_url) if links.parts else page
+        # Read once, in a worker process (cnis_crawler.crawling.readers): its links at the URL it
+        # came from, as listings are (a mirror's links resolve on the mirror), and the article
+        # at its live URL, which the pipelines then take from the item.
+        reading = await read(
+            self.readers, read_article_page, page.html, response.url, page.url, to_live, listed
+        )
+        for request in self.article_requests(reading.links.article_links, found_on=page.url):
+            yield request
+        if reading.links.parts:
+            yield self.part_request(page, reading.links.parts, live_url)
+        else:
+            page.reading = reading.article
+            yield page
 
     def part_request(self, page: FetchedPage, parts: tuple[str, ...], listed_url: str) -> Request:
         """Fetch the next page of a multi-page article; the record waits for all of them."""

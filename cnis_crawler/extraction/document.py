@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, wraps
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -129,7 +129,7 @@ def is_hidden(element: Element) -> bool:
     if element.get("hidden") is not None:
         return True
     style = element.get("style")
-    return bool(style) and _hidden_style(style)
+    return bool(style and _hidden_style(style))
 
 
 def _hidden_style(style: str) -> bool:
@@ -222,11 +222,13 @@ def forget_pages() -> None:
 
 def _keep_recent(compute: Callable[Concatenate[str, P], T]) -> Callable[Concatenate[str, P], T]:
     """Memoizes ``compute(html, ...)`` for the last PAGES_KEPT pages of up to KEPT_MAX_CHARS."""
-    kept = lru_cache(maxsize=PAGES_KEPT)(compute)
-    _KEPT_PAGES.append(kept.cache_clear)
+    cache = lru_cache(maxsize=PAGES_KEPT)(compute)
+    _KEPT_PAGES.append(cache.cache_clear)
+    # lru_cache's stub types the wrapper's arguments as Hashable, dropping compute's own signature.
+    kept = cast("Callable[Concatenate[str, P], T]", cache)
 
     @wraps(compute)
-    def recent(html: str, *args: P.args, **kwargs: P.kwargs) -> T:
+    def recent(html: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return (kept if len(html) <= KEPT_MAX_CHARS else compute)(html, *args, **kwargs)
 
     return recent

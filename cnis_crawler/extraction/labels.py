@@ -188,7 +188,8 @@ def _metadata_tail(after: str, date_ends_in_digit: bool = False) -> tuple[bool, 
     """Whether what follows a date is metadata, and the unlabelled value it starts with, if any."""
     skipped = SEPARATOR_CHARS + CLOSING_BRACKETS  # "【2024-03-15】"
     rest = after.lstrip(skipped)
-    rest = rest[WEEKDAY_RE.match(rest).end() :].lstrip(skipped) if WEEKDAY_RE.match(rest) else rest
+    if weekday := WEEKDAY_RE.match(rest):
+        rest = rest[weekday.end() :].lstrip(skipped)
     if rest and (second := find_dates(rest[:DATE_LINE_MAX_CHARS])) and second[0].start == 0:
         rest = rest[second[0].end :].lstrip(skipped)  # published and updated: "May 10, 2023May 13, 2023"
     if rest and (bracketed := BRACKETED_VALUE_RE.match(rest)) and not is_control_text(rest):

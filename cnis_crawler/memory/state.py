@@ -485,34 +485,52 @@ class CrawlState:
     def _store(self, observation: Observation, run_id: str) -> None:
         execute = self.db.execute
         match observation:
-            case Written():
-                o = observation
+            case Written() as written:
                 execute(
                     "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE"
                     " SET title = excluded.title, date = excluded.date, content_hash = excluded.content_hash,"
                     " version = excluded.version, last_seen = excluded.last_seen,"
                     " last_changed = excluded.last_changed WHERE excluded.version > articles.version",
-                    (o.key, o.url, o.lang, o.date, o.title, o.content_hash, o.version, o.at, o.at, o.at),
+                    (
+                        written.key,
+                        written.url,
+                        written.lang,
+                        written.date,
+                        written.title,
+                        written.content_hash,
+                        written.version,
+                        written.at,
+                        written.at,
+                        written.at,
+                    ),
                 )
                 execute(
                     "INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?, ?)",
-                    (o.key, o.version, o.url, o.content_hash, run_id, o.at),
+                    (written.key, written.version, written.url, written.content_hash, run_id, written.at),
                 )
-                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash, run_id)
-            case Seen():
-                o = observation
-                execute("UPDATE articles SET last_seen = ? WHERE key = ?", (o.at, o.key))
-                self._pages(o.key, o.urls, o.at, o.validators, o.content_hash, run_id)
-            case Failed():
-                o = observation
+                self._pages(
+                    written.key, written.urls, written.at, written.validators, written.content_hash, run_id
+                )
+            case Seen() as seen:
+                execute("UPDATE articles SET last_seen = ? WHERE key = ?", (seen.at, seen.key))
+                self._pages(seen.key, seen.urls, seen.at, seen.validators, seen.content_hash, run_id)
+            case Failed() as failed:
                 execute(
                     "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (url) DO UPDATE"
                     " SET reason = excluded.reason, detail = excluded.detail, permanent = excluded.permanent,"
                     " attempts = attempts + 1, last_failed = excluded.last_failed,"
                     " last_run = excluded.last_run",
-                    (o.url, o.reason, o.detail, o.permanent, o.at, o.at, run_id),
+                    (
+                        failed.url,
+                        failed.reason,
+                        failed.detail,
+                        failed.permanent,
+                        failed.at,
+                        failed.at,
+                        run_id,
+                    ),
                 )
-                execute("DELETE FROM inflight WHERE url = ?", (o.url,))
+                execute("DELETE FROM inflight WHERE url = ?", (failed.url,))
             case Settled():
                 execute("DELETE FROM inflight WHERE url = ?", (observation.url,))
 
@@ -539,7 +557,9 @@ class CrawlState:
 
     def file_known(self, path: Path) -> bool:
         stat = path.stat()
-        row = self.db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", (str(path),)).fetchone()
+        row: tuple[int, int] | None = self.db.execute(
+            "SELECT size, mtime_ns FROM files WHERE path = ?", (str(path),)
+        ).fetchone()
         return row == (stat.st_size, stat.st_mtime_ns)
 
     def file_stored(self, path: Path, records: int, at: str) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import sys
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Each command is a module with ``main(argv) -> int``, imported only when asked for.
 COMMANDS = {
@@ -22,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stdout if asked else sys.stderr,
         )
         return 0 if asked else 2
-    return import_module(COMMANDS[arguments[0]]).main(arguments[1:])
+    command: Callable[[list[str]], int] = import_module(COMMANDS[arguments[0]]).main
+    return command(arguments[1:])
 
 
 if __name__ == "__main__":

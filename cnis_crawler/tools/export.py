@@ -212,16 +212,16 @@ def build(
         unknown.update(name for name in record if name not in COLUMNS)
     if unknown:
         logger.warning("Fields that are no column of the dataset left out: %s", dict(unknown))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, numbered in by_key.items():
-        versions = [numbered[number] for number in sorted(numbered)]
+        ordered = [numbered[number] for number in sorted(numbered)]
         history_fields = {
-            "first_seen": versions[0]["fetched_at"],
-            "last_changed": versions[-1]["fetched_at"],
-            "versions": versions[-1]["version"],
+            "first_seen": ordered[0]["fetched_at"],
+            "last_changed": ordered[-1]["fetched_at"],
+            "versions": ordered[-1]["version"],
             "aliases": aliases.get(key, []),
         }
-        for record in versions if history else versions[-1:]:
+        for record in ordered if history else ordered[-1:]:
             if filters.accept(record):
                 rows.append({name: record.get(name) for name in COLUMNS} | history_fields)
     rows.sort(key=lambda row: (row["date"], row["key"], row["version"]))

@@ -1,8 +1,8 @@
 """Serve an offline mirror of the CNIS sites on loopback, each host under ``/<host>/``.
 
-    python -m cnis_crawler.tools.mirror tests/fixtures/site              # serve until Ctrl-C
-    python -m cnis_crawler.tools.mirror tests/fixtures/site --port 8080
-    python -m cnis_crawler.tools.mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
+    cnis-crawler mirror tests/fixtures/site              # serve until Ctrl-C
+    cnis-crawler mirror tests/fixtures/site --port 8080
+    cnis-crawler mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
 
 The first line printed is the base URL. With a command after ``--``, the mirror serves while the
 command runs (``{url}`` in it is replaced by the base URL) and the exit status is the command's.
@@ -26,13 +26,28 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+    from twisted.internet.address import IPv4Address, IPv6Address
     from twisted.web.resource import IResource, Resource
     from twisted.web.server import Request, Site
+
+    # What serve() uses of the reactor (IReactorTCP.listenTCP, IReactorCore.run) and of the port
+    # listenTCP returns. Twisted types these as zope interfaces, whose methods take no ``self``:
+    # mypy reads them only with the mypy-zope plugin, and IListeningPort.getHost gives no host.
+    class _ListeningPort(Protocol):
+        def getHost(self) -> IPv4Address | IPv6Address: ...  # noqa: N802 (Twisted's method)
+
+    class _Reactor(Protocol):
+        def listenTCP(  # noqa: N802 (Twisted's method)
+            self, port: int, factory: Site, backlog: int = ..., interface: str = ...
+        ) -> _ListeningPort: ...
+
+        def run(self) -> None: ...
+
 
 SERVER = "cnis_crawler.tools.mirror"
 INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
@@ -69,7 +84,7 @@ def mirror_resource(root: Path) -> Resource:
         contentTypes = {**File.contentTypes, **CONTENT_TYPES}  # noqa: N815, RUF012
 
         def createSimilarFile(self, path: str) -> File:  # noqa: N802 (Twisted's method)
-            child = super().createSimilarFile(path)
+            child: File = super().createSimilarFile(path)  # untyped in Twisted
             if content_type := overrides.get("/" + Path(path).relative_to(top).as_posix()):
                 child.type, child.encoding = content_type, None
             return child
@@ -82,7 +97,7 @@ def mirror_resource(root: Path) -> Resource:
         def render_GET(self, request: Request) -> bytes | int:  # noqa: N802 (Twisted's method)
             self.restat(False)
             if not self.isfile():
-                return super().render_GET(request)
+                return self._render_file(request)
             # From the stat, as nginx does, so that large pages are never read just to tag them.
             stat = os.stat(self.path)
             etag = request.etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'.encode()
@@ -95,7 +110,11 @@ def mirror_resource(root: Path) -> Resource:
                     request.setResponseCode(NOT_MODIFIED)
                     request.setLastModified(self.getModificationTime())
                     return b""
-            return super().render_GET(request)
+            return self._render_file(request)
+
+        def _render_file(self, request: Request) -> bytes | int:
+            rendered: bytes | int = super().render_GET(request)  # untyped in Twisted
+            return rendered
 
         render_HEAD = render_GET  # noqa: N815 (Twisted's method)
 
@@ -104,12 +123,13 @@ def mirror_resource(root: Path) -> Resource:
 
 def serve(site: Site, host: str, port: int) -> None:
     """Serve ``site`` until the process ends; the first line printed is its base URL."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as global_reactor
 
-    listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
+    reactor = cast("_Reactor", global_reactor)
+    listening = reactor.listenTCP(port, site, interface=host)
     address = listening.getHost()
     print(f"http://{address.host}:{address.port}", flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
 
 
 @contextmanager
@@ -139,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     # of the command are never read as the server's own.
     split = arguments.index("--") if "--" in arguments else len(arguments)
     own, command = arguments[:split], arguments[split + 1 :]
-    parser = argparse.ArgumentParser(prog="python -m cnis_crawler.tools.mirror", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cnis-crawler mirror", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
     parser.add_argument("--host", default="127.0.0.1")
