@@ -4,7 +4,7 @@
 
 Generates a synthetic mirror (:mod:`benchmarks.big_mirror`), serves it on loopback and runs the
 real crawler in child processes, each from the same working directory (so with the same crawl
-state and job directory):
+state):
 
 1. a first crawl, state empty: every listing page and article;
 2. the same again, mirror unchanged: the target is at most 2 % of the first crawl's requests;

@@ -6,7 +6,7 @@ For each size, generates a synthetic mirror (:mod:`benchmarks.big_mirror`), serv
 and crawls it with two crawlers, each crawl a child process in a fresh working directory:
 
 - ``cnis``: ``scrapy crawl cnis`` with the project's settings (spider, pipelines, crawl state,
-  job directory, feeds, summary), as :func:`tests.crawling.run_crawl` runs it;
+  worker process reading pages, feeds, summary), as :func:`tests.crawling.run_crawl` runs it;
 - ``plain``: :mod:`benchmarks.plain_spider`, the same discovery and nothing else, with Scrapy's
   default settings (memory queue, no pipelines, no feed).
 

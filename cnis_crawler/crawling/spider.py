@@ -440,6 +440,10 @@ def is_archived(url: str) -> bool:
 def following_page(live_url: str, page_urls: tuple[str, ...]) -> str | None:
     """The next page of a listing, from the page URLs its pager declares or links."""
     current = listing_page_number(live_url) or 0
+    section = section_of(live_url)
+    # Nearly always the very next one: looked up before every URL of a long pager is read.
+    if section is not None and (expected := listing_page_url(section, current + 1)) in page_urls:
+        return expected
     later = {number: url for url in page_urls if (number := listing_page_number(url) or 0) > current}
     return later[min(later)] if later else None
 

@@ -10,6 +10,7 @@ or one more than the known version (``changed``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
     from cnis_crawler.memory.state import CrawlState
 
 
+@dataclass(frozen=True)
+class Known:
+    pages: set[str]
+    keys: set[str]
+    hashes: set[str]
+
+
 class VersionArticlePipeline:
     def __init__(self, memory: CrawlMemory) -> None:
         self.memory = memory
@@ -35,7 +43,7 @@ class VersionArticlePipeline:
         self.run_articles: dict[str, KnownArticle] = {}
         self.run_content: dict[tuple[str, str, str], KnownArticle] = {}
         self.run_urls: set[str] = set()
-        self.known_hashes: set[str] | None = None
+        self.known_before: Known | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -53,19 +61,29 @@ class VersionArticlePipeline:
 
     def page(self, url: str) -> tuple[str | None, str | None]:
         """The key a URL stands for and the content hash the page had last, if known."""
-        return self.run_pages.get(url) or self.state.page(url)
+        if found := self.run_pages.get(url):
+            return found
+        return self.state.page(url) if url in self.known().pages else (None, None)
 
     def article(self, key: str) -> KnownArticle | None:
-        return self.run_articles.get(key) or self.state.article(key)
+        if found := self.run_articles.get(key):
+            return found
+        return self.state.article(key) if key in self.known().keys else None
 
     def same_content(self, lang: str, date: str, content_hash: str) -> KnownArticle | None:
         if found := self.run_content.get((lang, date, content_hash)):
             return found
-        if self.known_hashes is None:  # read once: most articles are new and need no lookup
-            self.known_hashes = self.state.content_hashes()
-        if content_hash not in self.known_hashes:
+        if content_hash not in self.known().hashes:
             return None
         return self.state.article_with_content(lang, date, content_hash)
+
+    def known(self) -> Known:
+        """What the state knew when the run began, read once: most articles a crawl meets are
+        new (all, in a first crawl) and need no query at all. This run's own are in ``run_*``."""
+        if self.known_before is None:
+            state = self.state
+            self.known_before = Known(state.page_urls(), state.article_keys(), state.content_hashes())
+        return self.known_before
 
     def accept(self, article: Article) -> Article:
         """Give ``article`` its key, version and change, or drop it as not new."""

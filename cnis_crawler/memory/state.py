@@ -389,6 +389,12 @@ class CrawlState:
             for row in self.db.execute("SELECT url FROM pages UNION SELECT url FROM failures WHERE permanent")
         }
 
+    def page_urls(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT url FROM pages")}
+
+    def article_keys(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT key FROM articles")}
+
     def content_hashes(self) -> set[str]:
         """Every content hash a version was written with: most articles need no lookup at all."""
         return {row[0] for row in self.db.execute("SELECT DISTINCT content_hash FROM versions")}
