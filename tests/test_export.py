@@ -9,9 +9,11 @@ import json
 import math
 import os
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
-from contextlib import suppress
+from contextlib import closing, suppress
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ from cnis_crawler.tools.export import (
     WRITERS,
     Filters,
     build,
+    crawl_paths,
     export,
 )
 
@@ -286,6 +289,45 @@ def test_a_state_that_is_no_database_is_an_error(tmp_path: Path, capsys: pytest.
         f"cannot read the crawl state {output / 'state.sqlite'}: file is not a database"
         in capsys.readouterr().err
     )
+
+
+def test_a_state_of_another_schema_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "output"
+    run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")))
+    with closing(sqlite3.connect(output / "state.sqlite")) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", str(output)])
+    assert exit_.value.code == 2
+    assert (
+        "written by another version of cnis-crawler (schema 99; this one reads [1, 2])"
+        in capsys.readouterr().err
+    )
+
+
+def test_the_state_is_found_where_the_crawl_keeps_it(
+    mirror_crawl: CrawlResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run files in one folder, the state elsewhere (-s CNIS_STATE_PATH=… for the crawl): --state,
+    or the project's setting, finds it; its aliases reach the export."""
+    output, elsewhere = tmp_path / "output", tmp_path / "kept" / "crawl.sqlite"
+    shutil.copytree(output_of(mirror_crawl), output, ignore=shutil.ignore_patterns("state.sqlite*", "export"))
+    elsewhere.parent.mkdir()
+    shutil.copy(output_of(mirror_crawl) / "state.sqlite", elsewhere)
+
+    def aliases(*arguments: str) -> int:
+        cli(["export", "--output", str(output), "--out", str(tmp_path / "export"), *arguments])
+        rows = (tmp_path / "export" / "cnis-articles.jsonl").read_text(encoding="utf-8").splitlines()
+        return sum(len(json.loads(row)["aliases"]) for row in rows)
+
+    assert aliases() == 0, "no state beside the run files: no aliases known"
+    assert aliases("--state", str(elsewhere)) == 2
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "tests.tooling.state_elsewhere")
+    monkeypatch.setenv("CNIS_TEST_STATE_PATH", str(elsewhere))
+    folder, state = crawl_paths(None, None)
+    assert (folder, state.path) == (elsewhere.parent, elsewhere)
 
 
 def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
