@@ -132,7 +132,8 @@ class CrawlMemory:
                 " (linked and not settled, or failed for a reason that may pass)",
                 *(len(listings), len(articles)),
             )
-        self.count("resumed_listing_pages", len(listings))
+            self.count("resumed_listing_pages", len(listings))
+            self.count("resumed_articles", len(articles))
         return listings, articles
 
     def known_articles(self) -> Iterable[tuple[str, Listed | None, Validators]]:
