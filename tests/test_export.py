@@ -308,7 +308,11 @@ def test_a_state_of_another_schema_is_refused_by_name(
 
 
 def test_the_state_is_found_where_the_crawl_keeps_it(
-    mirror_crawl: CrawlResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mirror_crawl: CrawlResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Run files in one folder, the state elsewhere (-s CNIS_STATE_PATH=… for the crawl): --state,
     or the project's setting, finds it; its aliases reach the export."""
@@ -323,6 +327,10 @@ def test_the_state_is_found_where_the_crawl_keeps_it(
         return sum(len(json.loads(row)["aliases"]) for row in rows)
 
     assert aliases() == 0, "no state beside the run files: no aliases known"
+    assert f"No crawl state at {output / 'state.sqlite'}" in caplog.text
+    with pytest.raises(SystemExit):
+        aliases("--state", str(tmp_path / "nowhere.sqlite"))
+    assert f"error: no crawl state at {tmp_path / 'nowhere.sqlite'}" in capsys.readouterr().err
     assert aliases("--state", str(elsewhere)) == 2
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "tests.tooling.state_elsewhere")
     monkeypatch.setenv("CNIS_TEST_STATE_PATH", str(elsewhere))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy.statscollectors import MemoryStatsCollector
@@ -30,10 +31,19 @@ def read_or_die(*arguments: Any) -> Reading:
     return read_article(*arguments)
 
 
-def with_readers(workers: int, use: Callable[[PageReaders], Awaitable[Any]]) -> tuple[Any, dict[str, Any]]:
+def stuck_in_a_worker(*arguments: Any) -> Reading:
+    """read_article, except in a worker process, which stops answering (as a stopped process)."""
+    if multiprocessing.parent_process() is not None:
+        time.sleep(3600)
+    return read_article(*arguments)
+
+
+def with_readers(
+    workers: int, use: Callable[[PageReaders], Awaitable[Any]], timeout: float = 60
+) -> tuple[Any, dict[str, Any]]:
     """What ``use`` returns from readers opened as for a crawl, and the stats they kept."""
     stats = MemoryStatsCollector(get_crawler())
-    readers = PageReaders(workers, stats)
+    readers = PageReaders(workers, stats, timeout)
 
     async def run() -> Any:
         await readers.spider_opened()
@@ -75,6 +85,21 @@ def test_a_worker_that_dies_costs_no_page(caplog: pytest.LogCaptureFixture) -> N
     assert readings == [read_article(html, url)] * 3
     assert stats == {"readers/in_crawl": 3}
     assert "A page-reading worker process died" in caplog.text
+
+
+def test_a_worker_that_stops_answering_is_killed_and_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
+    html, url = page_text(PAGE), live_url(PAGE)
+
+    async def use(readers: PageReaders) -> tuple[Reading, float]:
+        started = time.monotonic()
+        reading = await readers.run(stuck_in_a_worker, html, url)
+        return reading, time.monotonic() - started
+
+    (reading, seconds), stats = with_readers(1, use, timeout=1)
+    assert reading == read_article(html, url)
+    assert 1 <= seconds < 5
+    assert stats == {"readers/in_crawl": 1}
+    assert "held a page for over 1 s: killed" in caplog.text
 
 
 def test_a_busy_worker_leaves_the_next_page_to_the_crawl() -> None:

@@ -121,11 +121,14 @@ class CrawlMemory:
         unfinished = self.state.unfinished(self.run_id)
         listings = [url for url, kind in unfinished if kind == "listing"]
         # (An earlier version kept begun articles in flight too.)
-        articles: list[tuple[str, Listed | None]] = [
+        found: dict[str, Listed | None] = {}  # by URL: a linked article may have failed before
+        for url, listed in [
             *((url, None) for url, kind in unfinished if kind == "article"),
             *((link.url, listed_from_json(link.listed, link.title)) for link in self.state.pending_links()),
             *((url, self.listed(url)) for url in self.state.retryable()),
-        ]
+        ]:
+            found[url] = found.get(url) or listed
+        articles = list(found.items())
         if listings or articles:
             logger.info(
                 "Resuming what earlier runs left: %d listing pages to read, %d articles to fetch"

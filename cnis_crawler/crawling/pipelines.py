@@ -189,4 +189,3 @@ class ValidateArticlePipeline:
             if not item.body:
                 raise EmptyBody(f"no body text found: {item.url}")
         return item
-

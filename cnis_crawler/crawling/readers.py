@@ -12,7 +12,8 @@ with :data:`BACKLOG` readings waiting is busy enough, and the page is read in th
 instead, so both cores work when the workers fall behind. With 0 workers, without the asyncio
 reactor, or before the spider opens (``scrapy parse``, a test), pages are read in the calling
 thread: the functions and their results are the same. A worker that dies (killed, out of memory)
-costs no page: what it held is read again in the crawl's thread, which reads every later page too.
+costs no page: what it held is read again in the crawl's thread, which reads every later page too;
+so does one that holds a page longer than ``CNIS_READING_TIMEOUT`` (60 s), killed as hung.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import os
 import pickle
 import socket
 import struct
+import time
 from contextlib import suppress
 from itertools import count
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from scrapy import signals
-from scrapy.utils.asyncio import is_asyncio_available
+from scrapy.utils.asyncio import create_looping_call, is_asyncio_available
 
 from cnis_crawler.extraction.reading import read_article
 
@@ -41,11 +43,16 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+TIMEOUT = 60.0
+"""Seconds a worker may take over one page (a 10 MB page takes a few) before it is taken for hung."""
+WATCH_INTERVAL = 5.0
 BACKLOG = 16
 """Readings a worker may hold (sent, not answered) before the next page is read in the crawl."""
 HEADER = 4
@@ -94,6 +101,8 @@ class Worker(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.received = bytearray()
         self.waiting: dict[int, asyncio.Future[Any]] = {}
+        self.sent: dict[int, float] = {}
+        """When each waiting reading was sent (monotonic seconds)."""
         self.numbers = count()
         self.alive = True
 
@@ -108,6 +117,7 @@ class Worker(asyncio.Protocol):
         assert self.transport is not None
         number = next(self.numbers)
         self.waiting[number] = future = asyncio.get_running_loop().create_future()
+        self.sent[number] = time.monotonic()
         message = pickle.dumps((number, function, args), protocol=pickle.HIGHEST_PROTOCOL)
         self.transport.write(struct.pack("!i", len(message)) + message)
         return future
@@ -121,6 +131,7 @@ class Worker(asyncio.Protocol):
             number, ok, value = pickle.loads(self.received[HEADER : HEADER + size])
             del self.received[: HEADER + size]
             future = self.waiting.pop(number)
+            self.sent.pop(number, None)
             if ok:
                 future.set_result(value)
             else:
@@ -132,6 +143,16 @@ class Worker(asyncio.Protocol):
             if not future.done():
                 future.set_exception(WorkerDiedError())
         self.waiting.clear()
+        self.sent.clear()
+
+    def busy_for(self) -> float:
+        """Seconds the oldest reading it holds has waited (0 when it holds none)."""
+        return time.monotonic() - min(self.sent.values()) if self.sent else 0.0
+
+    def kill(self) -> None:
+        """A worker that stopped answering: ended, and what it held is read elsewhere."""
+        self.process.kill()
+        self.connection_lost(None)
 
     def stop(self) -> None:
         # The worker reads the end of its pipe and returns. (Closing the transport closes the
@@ -151,17 +172,23 @@ class Worker(asyncio.Protocol):
 class PageReaders:
     """Stats: ``readers/in_worker`` and ``readers/in_crawl`` (pages read in the crawl's thread)."""
 
-    def __init__(self, workers: int, stats: StatsCollector | None = None) -> None:
+    def __init__(self, workers: int, stats: StatsCollector | None = None, timeout: float = TIMEOUT) -> None:
         self.workers = workers
         self.stats = stats
+        self.timeout = timeout
         self.pool: list[Worker] = []
+        self.watch: AsyncioLoopingCall | LoopingCall | None = None
+        self.died_told = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("CNIS_EXTRACTION_WORKERS", default_workers())
         if workers < 0:
             raise ValueError(f"CNIS_EXTRACTION_WORKERS must be 0 or more, got {workers}")
-        readers = cls(workers, crawler.stats)
+        timeout = crawler.settings.getfloat("CNIS_READING_TIMEOUT", TIMEOUT)
+        if timeout <= 0:
+            raise ValueError(f"CNIS_READING_TIMEOUT must be more than 0 seconds, got {timeout}")
+        readers = cls(workers, crawler.stats, timeout)
         crawler.signals.connect(readers.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(readers.spider_closed, signal=signals.spider_closed)
         return readers
@@ -171,8 +198,22 @@ class PageReaders:
             self.pool = [Worker() for _ in range(self.workers)]
             for worker in self.pool:
                 await worker.connect()
+            self.watch = create_looping_call(self.end_hung_workers)
+            self.watch.start(min(WATCH_INTERVAL, self.timeout / 2), now=False)
+
+    def end_hung_workers(self) -> None:
+        """A worker holding a reading for longer than ``CNIS_READING_TIMEOUT`` is stopped (by the
+        system, or stuck): killed, and its readings are done in the crawl's thread."""
+        for worker in self.pool:
+            if worker.alive and worker.busy_for() > self.timeout:
+                logger.error(
+                    "A page-reading worker process held a page for over %.0f s: killed", self.timeout
+                )
+                worker.kill()
 
     def spider_closed(self) -> None:
+        if self.watch is not None and self.watch.running:
+            self.watch.stop()
         for worker in self.pool:
             worker.stop()
         self.pool = []
@@ -187,7 +228,9 @@ class PageReaders:
         try:
             result: T = await worker.call(function, args)
         except WorkerDiedError:
-            logger.error("A page-reading worker process died: the crawl's thread reads its pages")
+            if not self.died_told:  # once: a worker holds up to BACKLOG readings
+                logger.error("A page-reading worker process died: the crawl's thread reads its pages")
+                self.died_told = True
             return self.here(function, *args, **kwargs)
         self.count("in_worker")
         return result
@@ -201,9 +244,7 @@ class PageReaders:
             self.stats.inc_value(f"readers/{where}")
 
 
-async def read(
-    readers: PageReaders | None, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> T:
+async def read(readers: PageReaders | None, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``function(*args, **kwargs)`` through ``readers`` if there are any, else here."""
     if readers is None:
         return function(*args, **kwargs)

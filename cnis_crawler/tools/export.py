@@ -397,6 +397,17 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
     )  # fmt: skip
 
 
+def crawl_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[Path, StateReader]:
+    """The output folder and state the arguments name; a ``--state`` that is no file is an error,
+    a missing default state a warning (the run files alone hold no aliases, no run accounting)."""
+    output, state = crawl_paths(args.output, args.state)
+    if output.is_dir() and not state.exists():
+        if args.state is not None:
+            parser.error(f"no crawl state at {state.path}")
+        logger.warning("No crawl state at %s: what only the state knows is missing (--state)", state.path)
+    return output, state
+
+
 def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", type=Path, help="the crawl's output folder (default: the folder of CNIS_STATE_PATH)"
@@ -423,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--excel", action="store_true", help="CSV with the BOM a spreadsheet needs")
     args = parser.parse_args(argv)
     formats = list(dict.fromkeys(args.format or ["jsonl"]))
-    args.output, state = crawl_paths(args.output, args.state)
+    logging.basicConfig(format="%(levelname)s: %(message)s")
+    args.output, state = crawl_of(parser, args)
     out = args.out or args.output / "export"
     if not args.output.is_dir():
         parser.error(f"no crawl output at {args.output}")
@@ -433,7 +445,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out must not be the crawl's output folder: the export would be read as a run")
     if args.excel and "csv" not in formats:
         parser.error("--excel is for --format csv")
-    logging.basicConfig(format="%(levelname)s: %(message)s")
     filters = Filters(args.since, args.until, tuple(args.site), tuple(args.lang), tuple(args.section))
     started = time.perf_counter()
     # The bar goes to stderr and only to a terminal: piped or logged, the output is the summary.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 from collections import Counter
@@ -32,6 +33,7 @@ from cnis_crawler.tools.export import (
     add_crawl_arguments,
     build,
     counted,
+    crawl_of,
     crawl_paths,
     read_run_files,
 )
@@ -326,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     add_crawl_arguments(parser)
     parser.add_argument("--out", type=Path, help="the page to write (default: OUTPUT/report.html)")
     args = parser.parse_args(argv)
-    args.output, state = crawl_paths(args.output, args.state)
+    logging.basicConfig(format="%(levelname)s: %(message)s")
+    args.output, state = crawl_of(parser, args)
     try:
         report = gather(args.output, state=state) if args.output.is_dir() else None
     except StateUnreadableError as error:
