@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import create_looping_call
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.drops import NotNew, failure_name
 from cnis_crawler.crawling.items import WORK_META
 from cnis_crawler.memory.files import write_atomically
@@ -130,7 +131,7 @@ class SectionProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        interval = crawler.settings.getfloat("CNIS_PROGRESS_INTERVAL")
+        interval = number(crawler.settings, "CNIS_PROGRESS_INTERVAL", 60.0, 0.0)
         if not interval:
             raise NotConfigured
         progress = cls(crawler.stats, interval)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.extensions import DROPPED, SETTLED, empty_row, section_table
 
 if TYPE_CHECKING:
@@ -148,9 +149,8 @@ class CrawlHealth:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        max_drop_share = crawler.settings.getfloat("CNIS_MAX_DROP_SHARE", DEFAULT_MAX_DROP_SHARE)
-        if max_drop_share < 0:
-            raise ValueError(f"CNIS_MAX_DROP_SHARE must be 0 (no limit) or more, got {max_drop_share}")
+        # 0: no limit.
+        max_drop_share = number(crawler.settings, "CNIS_MAX_DROP_SHARE", DEFAULT_MAX_DROP_SHARE, 0.0)
         health = cls(crawler.stats, max_drop_share)
         crawler.signals.connect(health.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(health.spider_closed, signal=signals.spider_closed)

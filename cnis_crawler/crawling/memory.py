@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
@@ -67,7 +68,7 @@ class CrawlMemory:
         self.state = state
         self.recheck_pages = recheck_pages
         self.run_id = utc_now()
-        self.settled: set[str] = set()
+        self.settled: set[str] | None = None
         """URLs the state knows as articles, or as no article at all, when the run started."""
         self.done_in_pass: set[str] = set()
         """What the interrupted pass this run finishes has settled already."""
@@ -82,10 +83,14 @@ class CrawlMemory:
         settings = crawler.settings
         if settings.get("JOBDIR"):
             raise ValueError(JOBDIR_REFUSED)
-        recheck_pages = settings.getint("CNIS_RECHECK_PAGES", 1)
-        if recheck_pages < 1:
-            raise ValueError(f"CNIS_RECHECK_PAGES must be 1 or more, got {recheck_pages}")
-        memory = cls(crawler, CrawlState(settings.get("CNIS_STATE_PATH") or None), recheck_pages)
+        recheck_pages = number(settings, "CNIS_RECHECK_PAGES", 1, 1)
+        state = CrawlState(settings.get("CNIS_STATE_PATH") or None)
+        if state.moved_aside is not None:
+            logger.warning(
+                "The crawl state %s was damaged: moved to %s; the run files are read back into a new one",
+                *(state.path, state.moved_aside),
+            )
+        memory = cls(crawler, state, recheck_pages)
         crawler.signals.connect(memory.spider_opened, signal=signals.spider_opened)
         memory.records = RecordKeeper.connect(crawler, memory)
         crawler.signals.connect(memory.spider_closed, signal=signals.spider_closed)
@@ -99,7 +104,6 @@ class CrawlMemory:
         self.pass_run = self.state.interrupted_pass(self.run_id, mode)
         now = utc_now()
         self.state.start_run(self.run_id, now, mode, self.pass_run)
-        self.settled = self.state.settled_urls()
         if self.pass_run:
             self.done_in_pass = self.state.settled_in_pass(self.pass_run)
             logger.info(
@@ -110,6 +114,8 @@ class CrawlMemory:
     # What the spider asks ----------------------------------------------------------------------
 
     def is_settled(self, url: str) -> bool:
+        if self.settled is None:  # read once, when the spider first asks: after files are adopted
+            self.settled = self.state.settled_urls()
         return url in self.settled
 
     def done_in_this_pass(self, url: str) -> bool:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call, is_asyncio_available
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.extraction.reading import read_article
 
 if TYPE_CHECKING:
@@ -182,12 +183,8 @@ class PageReaders:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        workers = crawler.settings.getint("CNIS_EXTRACTION_WORKERS", default_workers())
-        if workers < 0:
-            raise ValueError(f"CNIS_EXTRACTION_WORKERS must be 0 or more, got {workers}")
-        timeout = crawler.settings.getfloat("CNIS_READING_TIMEOUT", TIMEOUT)
-        if timeout <= 0:
-            raise ValueError(f"CNIS_READING_TIMEOUT must be more than 0 seconds, got {timeout}")
+        workers = number(crawler.settings, "CNIS_EXTRACTION_WORKERS", default_workers(), 0)
+        timeout = number(crawler.settings, "CNIS_READING_TIMEOUT", TIMEOUT, 0.0, above_minimum=True)
         readers = cls(workers, crawler.stats, timeout)
         crawler.signals.connect(readers.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(readers.spider_closed, signal=signals.spider_closed)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.extensions.feedexport import FeedExporter
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.drops import Drop, DuplicateUrl, NotNew, failure_name
 from cnis_crawler.crawling.items import Article, Fetch
 from cnis_crawler.memory.files import (
@@ -71,9 +72,7 @@ class RecordKeeper:
     def connect(cls, crawler: Crawler, memory: CrawlMemory) -> Self:
         """The keeper of ``memory``'s crawl, hearing the crawl's signals (connected after the
         memory's own, so the run is started before anything is kept)."""
-        commit_every = crawler.settings.getint("CNIS_STATE_COMMIT_EVERY", 100)
-        if commit_every < 1:
-            raise ValueError(f"CNIS_STATE_COMMIT_EVERY must be 1 or more, got {commit_every}")
+        commit_every = number(crawler.settings, "CNIS_STATE_COMMIT_EVERY", 100, 1)
         keeper = cls(crawler, memory, commit_every)
         for handler, signal in (
             (keeper.spider_opened, signals.spider_opened),

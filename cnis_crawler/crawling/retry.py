@@ -50,6 +50,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.utils.asyncio import sleep
 
+from cnis_crawler.crawling.config import SettingError, number
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -163,14 +165,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.base = settings.getfloat("CNIS_RETRY_BACKOFF_BASE", DEFAULT_BASE)
-        self.cap = settings.getfloat("CNIS_RETRY_BACKOFF_MAX", DEFAULT_MAX)
-        self.jitter = settings.getfloat("CNIS_RETRY_BACKOFF_JITTER", DEFAULT_JITTER)
         # Refused rather than NotConfigured: that would silently turn retries off altogether.
-        if self.base < 0 or self.cap < 0:
-            raise ValueError("CNIS_RETRY_BACKOFF_BASE and CNIS_RETRY_BACKOFF_MAX must be >= 0 seconds")
-        if not 0 <= self.jitter < 1:
-            raise ValueError("CNIS_RETRY_BACKOFF_JITTER must be from 0 up to (not including) 1")
+        self.base = number(settings, "CNIS_RETRY_BACKOFF_BASE", DEFAULT_BASE, 0.0)
+        self.cap = number(settings, "CNIS_RETRY_BACKOFF_MAX", DEFAULT_MAX, 0.0)
+        self.jitter = number(settings, "CNIS_RETRY_BACKOFF_JITTER", DEFAULT_JITTER, 0.0)
+        if self.jitter >= 1:
+            message = "CNIS_RETRY_BACKOFF_JITTER must be a number from 0 up to (not including) 1"
+            raise SettingError(f"{message}; got {self.jitter!r}")
         # Summed in seconds here, shown in whole milliseconds: no rounding error piles up.
         self.seconds: dict[str, float] = {}
 

@@ -80,6 +80,9 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
 
 
+SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate")
+
+
 class CnisSpider(Spider):
     name = "cnis"
 
@@ -91,6 +94,12 @@ class CnisSpider(Spider):
         revalidate: str | None = None,
         **kwargs: Any,
     ) -> None:
+        # Scrapyd passes its own (_job …); any other is a mistake, silently ignored otherwise.
+        if unknown := sorted(name for name in kwargs if not name.startswith("_")):
+            raise ValueError(
+                f"unknown spider argument{'s' * (len(unknown) > 1)} {', '.join(unknown)}; accepted:"
+                f" {', '.join(f'-a {name}=' for name in SPIDER_ARGUMENTS)}"
+            )
         super().__init__(**kwargs)
         self.sites = parse_sites(sites)
         self.addressing = Addressing(mirror or None)

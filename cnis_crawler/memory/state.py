@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,6 +163,15 @@ def exclusive_lock(path: Path) -> IO[bytes] | None:
     return file
 
 
+def move_aside(path: Path) -> Path:
+    """Move a damaged state (and its WAL files) to ``<name>.damaged-<time>``; return where."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        if (side := Path(f"{path}{suffix}")).exists():
+            side.rename(f"{aside}{suffix}")
+    return aside
+
+
 @dataclass(frozen=True)
 class KnownArticle:
     key: str
@@ -263,11 +273,15 @@ class CrawlState:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.lock = exclusive_lock(Path(f"{path}.lock"))
         self.path = str(path) if path is not None else ":memory:"
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process (not a power cut, which only loses the
-        # newest commits: those records are then fetched and written once more).
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.moved_aside: Path | None = None
+        """Where a damaged state went; the run files hold what it knew (adopted again)."""
+        try:
+            self.db = self.connect()
+        except sqlite3.DatabaseError:
+            if path is None:
+                raise
+            self.moved_aside = move_aside(Path(path))
+            self.db = self.connect()
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_VERSION, *MIGRATIONS):
             self.close()
@@ -279,6 +293,21 @@ class CrawlState:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def connect(self) -> sqlite3.Connection:
+        """The state's database, checked whole (a damaged one raises sqlite3.DatabaseError)."""
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process (not a power cut, which only loses the
+            # newest commits: those records are then fetched and written once more).
+            db.execute("PRAGMA synchronous=NORMAL")
+            if (verdict := db.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+                raise sqlite3.DatabaseError(verdict)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     @property
     def persistent(self) -> bool:

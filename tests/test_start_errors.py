@@ -1,0 +1,68 @@
+"""A crawl that cannot start says why in one line, with what is accepted, and no traceback; a
+damaged crawl state is moved aside and rebuilt from the run files."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.conftest import assert_one_record_per_article
+from tests.crawling import output_files, run_crawl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (("-a", "site=en.cnis.ac.cn"), "unknown spider argument site; accepted: -a sites=, -a mirror="),
+        (("-a", "sites=foo.com"), "unknown site(s) ['foo.com']; known sites: en.cnis.ac.cn"),
+        (("-a", "full=maybe"), "-a full= takes 1 or 0 (true/false, yes/no), got 'maybe'"),
+        (("-s", "CNIS_RECHECK_PAGES=abc"), "CNIS_RECHECK_PAGES must be a whole number, 1 or more; got 'abc'"),
+        (("-s", "CNIS_READING_TIMEOUT=0"), "CNIS_READING_TIMEOUT must be a number, more than 0.0; got '0'"),
+        (("-s", "CNIS_MAX_DROP_SHARE=lots"), "CNIS_MAX_DROP_SHARE must be a number, 0.0 or more; got 'lots'"),
+    ],
+    ids=["unknown-argument", "unknown-site", "bad-flag", "bad-int-setting", "zero-timeout", "bad-share"],
+)
+def test_a_crawl_that_cannot_start_says_why_in_one_line(
+    arguments: tuple[str, ...], line: str, mirror_url: str, tmp_path: Path
+) -> None:
+    refused = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", *arguments)
+    assert refused.returncode == 2
+    [error] = [text for text in refused.stderr.splitlines() if "error" in text.lower()]
+    assert error.startswith("crawl: error: "), refused.stderr
+    assert line in error
+    assert "Traceback" not in refused.stderr + refused.log
+    assert f"ERROR: The crawl cannot start: {error.removeprefix('crawl: error: ')}" in refused.log
+    assert output_files(tmp_path) == []
+
+
+def test_a_bad_mirror_address_is_refused_in_one_line(tmp_path: Path) -> None:
+    refused = run_crawl(tmp_path, "-a", "mirror=notaurl")
+    assert refused.returncode == 2
+    assert "crawl: error: mirror must be an http(s) base URL, got 'notaurl'" in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.log
+
+
+def test_a_damaged_state_is_moved_aside_and_rebuilt_from_the_run_files(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    first = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    state = tmp_path / "output" / "state.sqlite"
+    for side in state.parent.glob("state.sqlite-*"):
+        side.unlink()
+    state.write_bytes(b"not a database, " * 100)
+    second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert second.returncode == 0, second.log[-3000:]
+    [aside] = state.parent.glob("state.sqlite.damaged-*")
+    assert f"The crawl state output/state.sqlite was damaged: moved to output/{aside.name}" in second.log
+    assert second.stats["incremental/adopted"] == len(first.records) == 60
+    assert second.stats["incremental/skipped_known"] == 60, "nothing the run files hold is fetched again"
+    assert second.records == []
+    records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_text().splitlines()]
+    assert Counter((record["key"], record["version"]) for record in records).most_common(1)[0][1] == 1
+    assert_one_record_per_article(records)
