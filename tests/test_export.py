@@ -235,10 +235,37 @@ def test_a_date_that_is_none_is_an_error(
     assert f"{value!r} is no date: YYYY, YYYY-MM or YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_an_empty_csv_still_has_its_header(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
-    manifest = export(output_of(mirror_crawl), tmp_path, ["csv"], Filters(since="2100"))
-    assert manifest["files"]["cnis-articles.csv"]["rows"] == 0
-    assert list(pd.read_csv(tmp_path / "cnis-articles.csv").columns) == list(COLUMNS)
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (["--section", "Nope"], 'no article matches the filters {"sections": ["Nope"]} in the run files of'),
+        (["--since", "2100"], 'no article matches the filters {"since": "2100"}'),
+        (
+            ["--since", "2024", "--until", "2020"],
+            "--since 2024 is after --until 2020: no day is in that period",
+        ),
+        (["--out", "/proc/cnis-export"], "cannot write into /proc/cnis-export"),
+    ],
+    ids=["no-section", "no-date", "reversed-period", "unwritable-out"],
+)
+def test_an_export_that_cannot_be_whole_leaves_the_previous_one_as_it_was(
+    mirror_crawl: CrawlResult,
+    tmp_path: Path,
+    arguments: list[str],
+    line: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    output = str(output_of(mirror_crawl))
+    assert cli(["export", "--output", output, "--out", str(tmp_path), "--format", "csv"]) == 0
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", output, "--out", str(tmp_path), "--format", "csv", *arguments])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert line in error
+    assert "Traceback" not in error
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
 def test_an_export_replaces_the_previous_one_whole(
@@ -404,18 +431,12 @@ def test_each_format_loads_in_pandas_in_one_line(mirror_crawl: CrawlResult, tmp_
     assert any(row["subtitle"] is None for row in loaded)
 
 
-def test_parquet_types_dates_and_keeps_its_schema_when_empty(
-    mirror_crawl: CrawlResult, tmp_path: Path
-) -> None:
+def test_parquet_types_dates(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
     export(output_of(mirror_crawl), tmp_path, ["parquet"], Filters())
     frame = pd.read_parquet(tmp_path / "cnis-articles.parquet")
     assert str(frame["fetched_at"].dtype) == "datetime64[ms, UTC]"
     assert frame["date"].min() == date(2008, 6, 20)
-    manifest = export(output_of(mirror_crawl), tmp_path, ["parquet", "jsonl"], Filters(since="2100-01-01"))
-    assert manifest["date_range"] is None
-    assert [facts["rows"] for facts in manifest["files"].values()] == [0, 0]
-    assert list(pd.read_parquet(tmp_path / "cnis-articles.parquet").columns) == list(COLUMNS)
-    assert (tmp_path / "cnis-articles.jsonl").read_bytes() == b""
+    assert list(frame.columns) == list(COLUMNS)
 
 
 def test_lines_that_are_no_record_are_skipped_counted_and_logged(

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from contextlib import suppress
@@ -324,6 +325,18 @@ def export(
     if "parquet" in formats and find_spec("pyarrow") is None:
         raise ExportError("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'")
     dataset = build(output_dir, filters, history, advance, state=state)
+    # Nothing of an earlier export is touched before the new one can be written whole.
+    if not dataset.rows:
+        chosen = {key: value for key, value in vars(filters).items() if value}
+        what = (
+            f"no article matches the filters {json.dumps(chosen, ensure_ascii=False)}"
+            if chosen
+            else "no article"
+        )
+        raise ExportError(
+            f"{what} in the run files of {output_dir}: the export in {out_dir} is left as it was"
+        )
+    check_writable(out_dir)
     (out_dir / "manifest.json").unlink(missing_ok=True)
     files = {}
     for fmt in formats:
@@ -349,6 +362,16 @@ def export(
     }
     write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
+
+
+def check_writable(folder: Path) -> None:
+    """Raise ExportError unless files can be written into ``folder`` (made if missing)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise ExportError(f"cannot write into {folder}: {error.strerror or error}") from None
 
 
 class ExportError(Exception):
@@ -445,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out must not be the crawl's output folder: the export would be read as a run")
     if args.excel and "csv" not in formats:
         parser.error("--excel is for --format csv")
+    if args.since and args.until and args.since[: len(args.until)] > args.until:
+        parser.error(f"--since {args.since} is after --until {args.until}: no day is in that period")
     filters = Filters(args.since, args.until, tuple(args.site), tuple(args.lang), tuple(args.section))
     started = time.perf_counter()
     # The bar goes to stderr and only to a terminal: piped or logged, the output is the summary.
@@ -462,8 +487,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     except StateUnreadableError as error:
         parser.error(str(error))
-    if manifest["filters"] and not manifest["date_range"]:
-        logger.warning("No article matches the filters %s", manifest["filters"])
     # Soft wrap: a long path stays on one line, whole, when the summary goes to a log.
     Console(soft_wrap=True).print(summary(manifest, out, time.perf_counter() - started))
     return 0
