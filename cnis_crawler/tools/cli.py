@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,22 +13,55 @@ if TYPE_CHECKING:
 
 # Each command is a module with ``main(argv) -> int``, imported only when asked for.
 COMMANDS = {
-    "export": "cnis_crawler.tools.export",
-    "report": "cnis_crawler.tools.report",
-    "mirror": "cnis_crawler.tools.mirror",
+    "export": (
+        "cnis_crawler.tools.export",
+        "write the dataset (JSON lines, CSV, Parquet)",
+    ),
+    "report": (
+        "cnis_crawler.tools.report",
+        "write one HTML page on the crawl and its runs",
+    ),
+    "mirror": ("cnis_crawler.tools.mirror", "serve a mirror of the sites on loopback (for -a mirror=URL)"),
 }
+
+
+def usage() -> str:
+    lines = [f"  {name:8} {summary}" for name, (_, summary) in COMMANDS.items()]
+    return "\n".join(
+        [
+            "usage: cnis-crawler <command> [options]   (cnis-crawler <command> --help for its options)",
+            "",
+            "commands:",
+            *lines,
+            "",
+            "The crawl itself: scrapy crawl cnis (in the project's folder).",
+        ]
+    )
+
+
+def plain(doc: str | None) -> str:
+    """A module's docstring as a command's help: without reST's roles and literal quotes."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", doc or "").replace("``", "")
+
+
+def crawler_version() -> str:
+    try:
+        return version("cnis-crawler")
+    except PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] in (["-V"], ["--version"]):
+        print(f"cnis-crawler {crawler_version()}")
+        return 0
     if not arguments or arguments[0] not in COMMANDS:
         asked = arguments[:1] in (["-h"], ["--help"])
-        print(
-            f"usage: cnis-crawler {{{','.join(COMMANDS)}}} [options]  (--help after a command)",
-            file=sys.stdout if asked else sys.stderr,
-        )
+        unknown = "" if asked or not arguments else f"cnis-crawler: unknown command {arguments[0]!r}\n"
+        print(unknown + usage(), file=sys.stdout if asked else sys.stderr)
         return 0 if asked else 2
-    command: Callable[[list[str]], int] = import_module(COMMANDS[arguments[0]]).main
+    command: Callable[[list[str]], int] = import_module(COMMANDS[arguments[0]][0]).main
     return command(arguments[1:])
 
 

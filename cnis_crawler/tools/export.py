@@ -28,7 +28,6 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
 from cnis_crawler.memory.files import RUN_FILE_RE, RUN_FILES, replacing, write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
+from cnis_crawler.tools.cli import crawler_version, plain
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -297,13 +297,6 @@ EXPORT_NAME_RE = re.compile(r"^cnis-(articles|history)\.(jsonl|csv|parquet)$")
 """Files of an earlier export, removed by the next one unless it writes them again."""
 
 
-def crawler_version() -> str:
-    try:
-        return version("cnis-crawler")
-    except PackageNotFoundError:  # run from a checkout that is not installed
-        return "unknown"
-
-
 def export(
     output_dir: Path,
     out_dir: Path,
@@ -441,7 +434,7 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cnis-crawler export", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cnis-crawler export", description=plain(__doc__))
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--format", action="append", choices=tuple(WRITERS), help="jsonl (default), csv, parquet; repeatable"

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
+from cnis_crawler.tools.cli import plain
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     # of the command are never read as the server's own.
     split = arguments.index("--") if "--" in arguments else len(arguments)
     own, command = arguments[:split], arguments[split + 1 :]
-    parser = argparse.ArgumentParser(prog="cnis-crawler mirror", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cnis-crawler mirror", description=plain(__doc__))
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
     parser.add_argument("--host", default="127.0.0.1")

@@ -27,6 +27,7 @@ from cnis_crawler.crawling import drops
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.site import SECTIONS
+from cnis_crawler.tools.cli import plain
 from cnis_crawler.tools.export import (
     Filters,
     RunFiles,
@@ -323,7 +324,7 @@ def render(report: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cnis-crawler report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cnis-crawler report", description=plain(__doc__))
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_crawl_arguments(parser)
     parser.add_argument("--out", type=Path, help="the page to write (default: OUTPUT/report.html)")
