@@ -66,3 +66,17 @@ def test_a_damaged_state_is_moved_aside_and_rebuilt_from_the_run_files(
     records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_text().splitlines()]
     assert Counter((record["key"], record["version"]) for record in records).most_common(1)[0][1] == 1
     assert_one_record_per_article(records)
+
+
+def test_a_site_that_cannot_be_reached_is_no_site_change(tmp_path: Path) -> None:
+    """Nothing listens at the mirror's address: every request is refused. The crawl gives up
+    after CNIS_UNREACHABLE_AFTER seconds of failures, says so in one ERROR and exits 4."""
+    stopped = run_crawl(tmp_path, "-a", "mirror=http://127.0.0.1:1", "-s", "CNIS_UNREACHABLE_AFTER=3")
+    assert stopped.returncode == 4, stopped.log[-3000:]
+    assert stopped.summary["finish_reason"] == "site_unreachable"
+    [error] = [line for line in stopped.log.splitlines() if "[cnis_crawler.crawling.health] ERROR" in line]
+    assert "Crawl stopped, site_unreachable: no answer from the site for " in error
+    assert "ConnectionRefusedError" in error
+    assert "not a site change" in error
+    assert "section_empty" not in stopped.log
+    assert stopped.seconds < 30

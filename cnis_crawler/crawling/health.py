@@ -18,7 +18,13 @@ reasons instead of ``finished``:
     is fetched, and fine): counted among all linked, a nightly run's few new articles, every one
     of them dropped after a change of the article template, would vanish among the known.
 
-Both are logged as an ERROR when the crawl closes, naming the sections or the share and the drops
+``site_unreachable``
+    Not a site change: every request failed to get an answer (DNS, refused, timed out, reset)
+    for ``CNIS_UNREACHABLE_AFTER`` seconds (30) since the first such failure, with no response
+    at all meanwhile. The crawl gives up then, rather than retrying every listing page for
+    minutes, and the next run takes up what it left. ``scrapy crawl`` exits 4.
+
+All are logged as an ERROR when the crawl closes, naming the sections or the share and the drops
 by reason; when both hold, the finish reason is ``section_empty``. ``scrapy crawl`` then exits
 with a status of its own (:mod:`cnis_crawler.crawling.commands.crawl`). Known articles count as yielded
 for ``section_empty``, so an incremental run that finds nothing new is healthy.
@@ -27,12 +33,15 @@ for ``section_empty``, so an incremental run that finds nothing new is healthy.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import deferred_from_coro
 
 from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.extensions import DROPPED, SETTLED, empty_row, section_table
@@ -43,14 +52,19 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
 SECTION_EMPTY = "section_empty"
 TOO_MANY_DROPS = "too_many_drops"
 REASONS = frozenset({SECTION_EMPTY, TOO_MANY_DROPS})
-"""The finish reasons of an unhealthy crawl."""
+"""The finish reasons of an unhealthy crawl: one that ran to its end and found the site changed."""
+SITE_UNREACHABLE = "site_unreachable"
+"""The finish reason of a crawl that could not reach the site (the network, not the site)."""
+DEFAULT_UNREACHABLE_AFTER = 30.0
+WATCH_INTERVAL = 1.0
 
 DEFAULT_MAX_DROP_SHARE = 0.2
 # Below this many fetched articles the share is noise: one page gone among 4 is 25 %. Little is
@@ -142,31 +156,89 @@ def describe_drops(drops: Mapping[str, int]) -> str:
 class CrawlHealth:
     """Closes a crawl whose section table shows a problem (see the module) with its reason."""
 
-    def __init__(self, stats: StatsCollector, max_drop_share: float) -> None:
-        self.stats = stats
+    def __init__(
+        self, crawler: Crawler, max_drop_share: float, unreachable_after: float = DEFAULT_UNREACHABLE_AFTER
+    ) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.max_drop_share = max_drop_share
+        self.unreachable_after = unreachable_after
         self.problems: list[Problem] = []
+        self.failing_since: float | None = None
+        """When requests began to fail with no response since; None while the site answers."""
+        self.failures_seen = 0
+        self.watch: AsyncioLoopingCall | LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # 0: no limit.
         max_drop_share = number(crawler.settings, "CNIS_MAX_DROP_SHARE", DEFAULT_MAX_DROP_SHARE, 0.0)
-        health = cls(crawler.stats, max_drop_share)
+        after = number(
+            crawler.settings, "CNIS_UNREACHABLE_AFTER", DEFAULT_UNREACHABLE_AFTER, 0.0, above_minimum=True
+        )
+        health = cls(crawler, max_drop_share, after)
+        crawler.signals.connect(health.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(health.response_received, signal=signals.response_received)
         crawler.signals.connect(health.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(health.spider_closed, signal=signals.spider_closed)
         return health
+
+    def spider_opened(self) -> None:
+        self.watch = create_looping_call(self.watch_reach)
+        self.watch.start(WATCH_INTERVAL, now=False)
+
+    def response_received(self) -> None:
+        self.failing_since = None
+
+    def failures(self) -> int:
+        return int(self.stats.get_value("downloader/exception_count", 0))
+
+    def watch_reach(self) -> None:
+        """Every second: requests failing with no response since ``CNIS_UNREACHABLE_AFTER``
+        seconds close the crawl as :data:`SITE_UNREACHABLE`."""
+        failures, now = self.failures(), time.monotonic()
+        if failures > self.failures_seen and self.failing_since is None:
+            self.failing_since = now
+        self.failures_seen = failures
+        if self.failing_since is not None and now - self.failing_since >= self.unreachable_after:
+            self.problems = [self.unreachable()]
+            if self.watch is not None and self.watch.running:
+                self.watch.stop()
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=SITE_UNREACHABLE))
+
+    def unreachable(self) -> Problem:
+        kinds = {
+            key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]: value
+            for key, value in self.stats.get_stats().items()
+            if key.startswith("downloader/exception_type_count/")
+        }
+        counted = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+        seconds = time.monotonic() - self.failing_since if self.failing_since is not None else 0.0
+        return Problem(
+            SITE_UNREACHABLE,
+            f"{SITE_UNREACHABLE}: no answer from the site for {seconds:.0f} s"
+            f" ({self.failures()} requests failed: {counted}); not a site change: check the"
+            " network, the DNS or the mirror address. The next run takes up what this one left",
+        )
 
     def spider_idle(self, spider: Spider) -> None:
         # Every idle handler runs, and when one of them keeps the spider open (DontCloseSpider,
         # as the spider does to crawl the archive host after the others) Scrapy ignores this
         # CloseSpider and sends spider_idle again later. Only the last judgement counts, so
         # nothing is logged here: a section of the archive host is still missing at the first.
-        self.problems = assess(section_table(self.stats), self.max_drop_share, crawled_sections(spider))
+        if not self.stats.get_value("response_received_count") and self.failures():
+            self.problems = [self.unreachable()]  # every request failed: not the site's doing
+        else:
+            self.problems = assess(section_table(self.stats), self.max_drop_share, crawled_sections(spider))
         if self.problems:
             raise CloseSpider(self.problems[0].reason)
 
     def spider_closed(self, reason: str) -> None:
-        if reason in REASONS:
+        if self.watch is not None and self.watch.running:
+            self.watch.stop()
+        if reason == SITE_UNREACHABLE:
+            logger.error("Crawl stopped, %s", self.problems[0].message)
+        elif reason in REASONS:
             for problem in self.problems:
                 logger.error("Crawl unhealthy, %s", problem.message)
 

@@ -24,7 +24,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from cnis_crawler.crawling.health import REASONS
+from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE
 from cnis_crawler.crawling.memory import JOBDIR_REFUSED
 from cnis_crawler.memory.state import StateInUseError
 
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 # Scrapy exits 1 when a crawl cannot start and 2 on a usage error: a status of its own says the
 # crawl ran to its end and found the site changed.
 UNHEALTHY_EXIT_STATUS = 3
+UNREACHABLE_EXIT_STATUS = 4
 # What a crawl that cannot start raises for a reason a user can mend: told in one line.
 START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError)
 
@@ -63,8 +64,10 @@ class Command(ScrapyCrawlCommand):
             return
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif crawler.stats.get_value("finish_reason") in REASONS:
+        elif (reason := crawler.stats.get_value("finish_reason")) in REASONS:
             self.exitcode = UNHEALTHY_EXIT_STATUS
+        elif reason == SITE_UNREACHABLE:
+            self.exitcode = UNREACHABLE_EXIT_STATUS
 
     def crawl_done(self, task: asyncio.Future[None]) -> None:
         if task.cancelled() or (error := task.exception()) is None:
