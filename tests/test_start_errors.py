@@ -80,3 +80,35 @@ def test_a_site_that_cannot_be_reached_is_no_site_change(tmp_path: Path) -> None
     assert "not a site change" in error
     assert "section_empty" not in stopped.log
     assert stopped.seconds < 30
+
+
+@pytest.mark.parametrize("harm", ["truncated", "missing"])
+def test_articles_a_damaged_run_file_held_are_fetched_again(
+    harm: str, mirror_url: str, tmp_path: Path
+) -> None:
+    first = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    [run_file] = output_files(tmp_path)
+    if harm == "missing":
+        run_file.unlink()
+        lost = 60
+    else:
+        data = run_file.read_bytes()
+        cut = data[: len(data) // 2]
+        run_file.write_bytes(cut)
+        lost = 60 - cut.count(b"\n")
+    second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert second.returncode == 0, second.log[-3000:]
+    assert (
+        f"Run file {run_file.relative_to(tmp_path)} is {'missing' if harm == 'missing' else 'changed'}"
+        in second.log
+    )
+    assert second.stats["incremental/lost_records_refetched"] == lost
+    assert len(second.records) == lost
+    records = [
+        json.loads(line)
+        for path in output_files(tmp_path)
+        for line in path.read_bytes().splitlines()
+        if line.endswith(b"}")
+    ]
+    assert_one_record_per_article([record for record in records if record["key"]])
+    assert {record["key"] for record in records} == {record["key"] for record in first.records}

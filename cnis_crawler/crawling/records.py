@@ -10,6 +10,7 @@ stored without telling the state are read in (adopted) when the next run opens.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from pathlib import Path
@@ -32,6 +33,7 @@ from cnis_crawler.memory.ledger import Batch, Entry, Ledger
 from cnis_crawler.memory.state import Failed, Seen, Settled, Validators, Written, utc_now
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Spider
@@ -49,6 +51,17 @@ def page_urls(item: Any) -> tuple[str, ...]:
     url = str(getattr(item, "url", ""))
     fetch: Fetch | None = getattr(item, "fetch", None)
     return fetch.urls(url) if fetch else (url,)
+
+
+def records_in(path: Path) -> Iterator[tuple[str, int]]:
+    """(key, version) of each whole record line of a run file; a line cut short or damaged is none."""
+    with path.open("rb") as lines:
+        for line in lines:
+            try:
+                record = json.loads(line)
+                yield str(record["key"]), int(record["version"])
+            except (ValueError, KeyError, TypeError):
+                continue
 
 
 def validators_of(item: Any) -> Validators:
@@ -91,6 +104,8 @@ class RecordKeeper:
         self.exporter = self.crawler.get_extension(FeedExporter)
         if not self.takes_articles():
             logger.warning("No feed takes the records: this crawl writes nothing and learns nothing")
+        if self.state.persistent:
+            self.check_run_files()
         paths = [local_path(template.replace("%(name)s", spider.name)) for template in self.feed_templates()]
         for path in filter(None, paths):
             if path.parent.is_dir():
@@ -106,6 +121,32 @@ class RecordKeeper:
                 "No feed writes run files (%s) beside the crawl state: cnis-crawler export and"
                 " report will not see this run's records, though later runs count them as known",
                 Path(self.state.path).parent / RUN_FILES,
+            )
+
+    def check_run_files(self) -> None:
+        """A run file gone, cut short or changed since it was stored (disk trouble, a bad copy, an
+        edit) no longer holds what the state counts as known: the articles it alone held are
+        fetched again by this run (the state goes back to what the run files hold)."""
+        if not (changed := self.state.changed_files()):
+            return
+        for path, how in changed:
+            logger.warning(
+                "Run file %s is %s since it was stored: the articles it alone held are fetched again",
+                path,
+                how,
+            )
+        present: set[tuple[str, int]] = set()
+        files = []
+        for path in self.state.known_files():
+            if path.is_file():
+                held = set(records_in(path))
+                present |= held
+                files.append((path, len(held)))
+        lost = self.state.keep_only(present, files, utc_now())
+        self.memory.count("lost_records_refetched", len(lost))
+        if lost:
+            logger.warning(
+                "%d articles are no longer in the run files: this run fetches them again", len(lost)
             )
 
     def feed_templates(self) -> list[str]:

@@ -139,7 +139,11 @@ class CnisSpider(Spider):
                     yield self.listing_request(url)
             for url, listed in articles:
                 if self.wants(url, even_if_known=True):
-                    yield self.article_request(url, listed)
+                    request = self.article_request(url, listed)
+                    if is_archived(url):  # after the current hosts, as when met on a listing
+                        self.archive_waiting.append(request)
+                    else:
+                        yield request
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, listed, validators in self.memory.known_articles():

@@ -604,6 +604,60 @@ class CrawlState:
             (str(path), stat.st_size, stat.st_mtime_ns, records, at),
         )
 
+    def changed_files(self) -> list[tuple[Path, str]]:
+        """The run files whose records it counts that are gone or not as stored: (path, how)."""
+        changed = []
+        for path_text, size, mtime_ns in self.db.execute(
+            "SELECT path, size, mtime_ns FROM files ORDER BY path"
+        ):
+            path = Path(path_text)
+            if not path.is_file():
+                changed.append((path, "missing"))
+            elif (path.stat().st_size, path.stat().st_mtime_ns) != (size, mtime_ns):
+                changed.append((path, "changed"))
+        return changed
+
+    def known_files(self) -> list[Path]:
+        return [Path(row[0]) for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+
+    def keep_only(
+        self, present: set[tuple[str, int]], files: Iterable[tuple[Path, int]], at: str
+    ) -> list[str]:
+        """The run files hold only the record versions in ``present``: every article whose
+        latest version is not among them goes back to its latest version that is, or is forgotten
+        when none is, so that the next crawl fetches it and writes it again. ``files``: the run
+        files that hold them now, with their record counts. Returns the keys gone back."""
+        rows = self.db.execute("SELECT key, version FROM articles").fetchall()
+        lost = [key for key, version in rows if (key, version) not in present]
+        with self.transaction():
+            for key in lost:
+                kept = [
+                    (version, content_hash)
+                    for version, content_hash in self.db.execute(
+                        "SELECT version, content_hash FROM versions WHERE key = ? ORDER BY version", (key,)
+                    )
+                    if (key, version) in present
+                ]
+                if not kept:
+                    for table in ("versions", "pages", "articles"):
+                        self.db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+                    continue
+                version, content_hash = kept[-1]
+                self.db.execute("DELETE FROM versions WHERE key = ? AND version > ?", (key, version))
+                self.db.execute(
+                    "UPDATE articles SET version = ?, content_hash = ? WHERE key = ?",
+                    (version, content_hash, key),
+                )
+                self.db.execute("UPDATE pages SET content_hash = ? WHERE key = ?", (content_hash, key))
+            self.db.execute("DELETE FROM files")
+            for path, records in files:
+                stat = path.stat()
+                self.db.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+                    (str(path), stat.st_size, stat.st_mtime_ns, records, at),
+                )
+        return lost
+
     def adopt(self, path: Path, run_id: str, at: str) -> tuple[int, int]:
         """Learn the records of a JSON lines feed file this state has not seen stored. Returns
         (records new to the state, lines that are no record of this crawler). Idempotent."""
