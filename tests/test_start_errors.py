@@ -112,3 +112,23 @@ def test_articles_a_damaged_run_file_held_are_fetched_again(
     ]
     assert_one_record_per_article([record for record in records if record["key"]])
     assert {record["key"] for record in records} == {record["key"] for record in first.records}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "what"),
+    [
+        (("-o", "/proc/cnis/news.jsonl"), "1 feed file(s)"),
+        (("-s", "CNIS_SUMMARY_PATH=/proc/cnis/summary.json"), "the run summary"),
+    ],
+    ids=["feed", "summary"],
+)
+def test_output_not_stored_is_a_non_zero_exit(
+    arguments: tuple[str, ...], what: str, mirror_url: str, tmp_path: Path
+) -> None:
+    crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", *arguments)
+    assert crawl.returncode == 5, crawl.log[-3000:]
+    assert f"ERROR: Crawl output not stored ({what}): check the disk" in crawl.log
+    again = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert again.returncode == 0
+    records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_bytes().splitlines()]
+    assert_one_record_per_article(records)

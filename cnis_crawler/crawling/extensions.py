@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECTION_STATS_PREFIX = "cnis/"
+SUMMARY_FAILED = "summary/not_written"
 DISAGREEMENTS = "disagreements"
 """Fields whose page value the listing contradicts (by field: ``extraction/disagreement/<field>``)."""
 COUNTERS = (
@@ -235,7 +236,12 @@ class SectionReport:
             "sections": table,
             "stats": {key: value for key, value in self.stats.get_stats().items() if isinstance(value, int)},
         }
-        write_atomically(path, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
+        try:
+            write_atomically(path, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
+        except OSError as error:  # the crawl command makes it a non-zero exit status
+            self.stats.set_value(SUMMARY_FAILED, 1)
+            logger.error("Run summary not written to %s: %s", path, error.strerror or error)
+            return
         logger.info("Run summary written to %s", path)
 
 

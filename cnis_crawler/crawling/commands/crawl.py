@@ -18,12 +18,13 @@ import asyncio
 import logging
 import sqlite3
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
+from cnis_crawler.crawling.extensions import SUMMARY_FAILED
 from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE
 from cnis_crawler.crawling.memory import JOBDIR_REFUSED
 from cnis_crawler.memory.state import StateInUseError
@@ -37,8 +38,20 @@ logger = logging.getLogger(__name__)
 # crawl ran to its end and found the site changed.
 UNHEALTHY_EXIT_STATUS = 3
 UNREACHABLE_EXIT_STATUS = 4
+OUTPUT_NOT_STORED_EXIT_STATUS = 5
 # What a crawl that cannot start raises for a reason a user can mend: told in one line.
 START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError)
+
+
+def output_not_stored(stats: dict[str, Any]) -> str:
+    """What of the crawl's output failed to be stored, from its stats; empty when nothing did."""
+    feeds = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
+    summary = stats.get(SUMMARY_FAILED, 0)
+    return ", ".join(
+        part
+        for part in (f"{feeds} feed file(s)" if feeds else "", "the run summary" if summary else "")
+        if part
+    )
 
 
 class Command(ScrapyCrawlCommand):
@@ -64,6 +77,13 @@ class Command(ScrapyCrawlCommand):
             return
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
+        elif not_stored := output_not_stored(crawler.stats.get_stats()):
+            logger.error(
+                "Crawl output not stored (%s): check the disk and the folder named in the error above;"
+                " what the crawl state counts as known is in the run files that were stored",
+                not_stored,
+            )
+            self.exitcode = OUTPUT_NOT_STORED_EXIT_STATUS
         elif (reason := crawler.stats.get_value("finish_reason")) in REASONS:
             self.exitcode = UNHEALTHY_EXIT_STATUS
         elif reason == SITE_UNREACHABLE:
