@@ -77,6 +77,8 @@ FEEDS = {
     }
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Nested fields (attachments, extracted_by) as JSON text in CSV, as cnis-crawler export writes them.
+FEED_EXPORTERS = {"csv": "cnis_crawler.crawling.exporters.JsonCellCsvItemExporter"}
 # A record's fields, in order, for every feed (-o and -O too): the item also carries what the
 # crawl state keeps of its fetch, which is no part of the record.
 FEED_EXPORT_FIELDS = list(items.RECORD_FIELDS)
