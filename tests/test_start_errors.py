@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from cnis_crawler.tools.cli import main as cli
 from tests.conftest import assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
@@ -132,3 +133,29 @@ def test_output_not_stored_is_a_non_zero_exit(
     assert again.returncode == 0
     records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_bytes().splitlines()]
     assert_one_record_per_article(records)
+
+
+def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
+    mirror_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    output = tmp_path / "output"
+    assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0
+    [run_file] = output_files(tmp_path)
+    data = run_file.read_bytes()
+    run_file.write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        cli(["export", "--output", str(output), "--out", str(tmp_path / "export")])
+    assert exit_.value.code == 2
+    lost = 60 - data[: len(data) // 2].count(b"\n")
+    assert (
+        f"error: {lost} articles the crawl state counts as written are in no run file of"
+        in capsys.readouterr().err
+    )
+    rows = (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n")
+    assert rows == 60, "the previous export is left as it was"
+    # The next crawl fetches them again; then the export is whole.
+    run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0
+    assert (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n") == 60

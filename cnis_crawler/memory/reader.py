@@ -66,6 +66,10 @@ class StateReader:
             aliases.setdefault(key, []).append(url)
         return aliases
 
+    def article_versions(self) -> dict[str, int]:
+        """The latest version of each article the state counts as written."""
+        return {key: int(version) for key, version in self.query("SELECT key, version FROM articles")}
+
     def runs(self) -> list[RunRow]:
         return [
             RunRow(run_id, finished, reason, json.loads(accounting or "{}"))

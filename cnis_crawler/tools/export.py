@@ -111,6 +111,8 @@ class Dataset:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     duplicates: int = 0
     """Records found twice (the same key and version in two run files)."""
+    missing: list[str] = field(default_factory=list)
+    """Articles whose latest version the crawl state counts as written and no run file holds."""
 
 
 def run_files(output_dir: Path) -> list[Path]:
@@ -197,8 +199,11 @@ def build(
 ) -> Dataset:
     """The dataset of the run files in ``output_dir`` (or ``files_read``, read already): rows with
     exactly :data:`COLUMNS`, whatever version of the crawler wrote the records."""
+    state = state or crawl_paths(output_dir, None)[1]
+    # The state before the files: a record it counts is in a file stored before it was counted.
+    known = state.article_versions()
     records, files, skipped = read_records(output_dir, files_read, advance)
-    aliases = (state or crawl_paths(output_dir, None)[1]).aliases_by_key()
+    aliases = state.aliases_by_key()
     by_key: dict[str, dict[int, dict[str, Any]]] = {}
     duplicates, unknown = 0, Counter[str]()
     for record in records:
@@ -229,7 +234,8 @@ def build(
     counts = {name: Counter(str(row[name]) for row in rows) for name in ("site", "lang", "section")} | {
         "year": Counter(row["date"][:4] for row in rows)
     }
-    return Dataset(rows, files, skipped, counts, duplicates)
+    missing = sorted(key for key, version in known.items() if version not in by_key.get(key, {}))
+    return Dataset(rows, files, skipped, counts, duplicates, missing)
 
 
 def write_jsonl(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
@@ -319,6 +325,13 @@ def export(
         raise ExportError("Parquet needs pyarrow: pip install 'cnis-crawler[parquet]'")
     dataset = build(output_dir, filters, history, advance, state=state)
     # Nothing of an earlier export is touched before the new one can be written whole.
+    if dataset.missing:
+        raise ExportError(
+            f"{len(dataset.missing)} articles the crawl state counts as written are in no run file of"
+            f" {output_dir} (first: {', '.join(dataset.missing[:3])}): a run file is missing or"
+            " damaged, and the next crawl fetches them again; the export in"
+            f" {out_dir} is left as it was"
+        )
     if not dataset.rows:
         chosen = {key: value for key, value in vars(filters).items() if value}
         what = (
