@@ -56,6 +56,8 @@ EXTENSIONS = {
     "cnis_crawler.crawling.extensions.SectionProgress": 510,
     # After SectionReport: its table is logged first, then why the crawl is judged unhealthy.
     "cnis_crawler.crawling.health.CrawlHealth": 520,
+    # Last: runs CNIS_NOTIFY_COMMAND with the run summary when a run ends unhealthy.
+    "cnis_crawler.crawling.notify.NotifyUnhealthy": 530,
     "cnis_crawler.crawling.extensions.FreezeStartupObjects": 900,
 }
 # Seconds between the per-section progress lines of a crawl (0: none).
@@ -63,6 +65,9 @@ CNIS_PROGRESS_INTERVAL = 60
 # A crawl dropping more than this share of the articles it fetched closes as too_many_drops and
 # exits 3 (cnis_crawler.crawling.health; 0: no limit): a changed site shows as drops.
 CNIS_MAX_DROP_SHARE = 0.2
+# A command run with the run summary's path when a run ends unhealthy, unreachable or with its
+# output not stored (exit 3, 4, 5): e.g. "mail -s 'CNIS crawl' you@example.org -A" (empty: none).
+CNIS_NOTIFY_COMMAND = ""
 # `scrapy crawl` exits 3 when a crawl closes unhealthy (section_empty, too_many_drops).
 COMMANDS_MODULE = "cnis_crawler.crawling.commands"
 

@@ -4,6 +4,7 @@ damaged crawl state is moved aside and rebuilt from the run files."""
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -159,3 +160,29 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0
     assert (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n") == 60
+
+
+NOTIFY = f"{sys.executable} -c \"import shutil, sys; shutil.copy(sys.argv[1], 'told.json')\""
+
+
+def test_a_run_that_ends_unhealthy_is_told_by_the_notify_command(mirror_url: str, tmp_path: Path) -> None:
+    healthy = run_crawl(
+        tmp_path / "healthy", "-a", f"mirror={mirror_url}", "-s", f"CNIS_NOTIFY_COMMAND={NOTIFY}"
+    )
+    assert healthy.returncode == 0
+    assert not (tmp_path / "healthy" / "told.json").exists()
+    stopped = run_crawl(
+        tmp_path / "down",
+        *(
+            "-a",
+            "mirror=http://127.0.0.1:1",
+            "-s",
+            "CNIS_UNREACHABLE_AFTER=2",
+            "-s",
+            f"CNIS_NOTIFY_COMMAND={NOTIFY}",
+        ),
+    )
+    assert stopped.returncode == 4
+    told = json.loads((tmp_path / "down" / "told.json").read_text(encoding="utf-8"))
+    assert told["finish_reason"] == "site_unreachable"
+    assert "CNIS_NOTIFY_COMMAND told of this site_unreachable run" in stopped.log

@@ -171,6 +171,8 @@ class SectionReport:
         self.stats = stats
         self.summary_path = summary_path
         self.closed: tuple[Spider, str] | None = None
+        self.written: Path | None = None
+        """Where this run's summary was written."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -242,6 +244,7 @@ class SectionReport:
             self.stats.set_value(SUMMARY_FAILED, 1)
             logger.error("Run summary not written to %s: %s", path, error.strerror or error)
             return
+        self.written = path
         logger.info("Run summary written to %s", path)
 
 

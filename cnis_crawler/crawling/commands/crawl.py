@@ -18,14 +18,13 @@ import asyncio
 import logging
 import sqlite3
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from cnis_crawler.crawling.extensions import SUMMARY_FAILED
-from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE
+from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE, output_not_stored
 from cnis_crawler.crawling.memory import JOBDIR_REFUSED
 from cnis_crawler.memory.state import StateInUseError
 
@@ -41,17 +40,6 @@ UNREACHABLE_EXIT_STATUS = 4
 OUTPUT_NOT_STORED_EXIT_STATUS = 5
 # What a crawl that cannot start raises for a reason a user can mend: told in one line.
 START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError)
-
-
-def output_not_stored(stats: dict[str, Any]) -> str:
-    """What of the crawl's output failed to be stored, from its stats; empty when nothing did."""
-    feeds = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
-    summary = stats.get(SUMMARY_FAILED, 0)
-    return ", ".join(
-        part
-        for part in (f"{feeds} feed file(s)" if feeds else "", "the run summary" if summary else "")
-        if part
-    )
 
 
 class Command(ScrapyCrawlCommand):
