@@ -12,6 +12,7 @@ import pytest
 
 from cnis_crawler.memory.state import CrawlState, Written
 from cnis_crawler.site import SECTIONS
+from cnis_crawler.tools.export import main as export_main
 from cnis_crawler.tools.report import Run, gather, main, render
 from cnis_crawler.urls import section_of
 from tests.crawling import run_crawl
@@ -164,14 +165,15 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
     from playwright.sync_api import sync_playwright
 
     output, first = two_runs
-    out = tmp_path / "report.html"
-    assert main(["--output", str(output), "--out", str(out)]) == 0
+    assert export_main(["--output", str(output)]) == 0
+    out = output / "report.html"
+    assert main(["--output", str(output)]) == 0
     problems: list[str] = []
     requests: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("console", lambda message: message.type == "error" and problems.append(message.text))
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.on("requestfailed", lambda request: problems.append(f"{request.url} failed"))
@@ -188,6 +190,8 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
                 runs: [...document.querySelectorAll("table.runs tbody tr")].map(
                     (row) => [...row.cells].map((cell) => cell.textContent)),
                 health: document.querySelector("#health").textContent,
+                width: document.documentElement.scrollWidth,
+                export: document.querySelector("a#export")?.getAttribute("href"),
             })"""
             )
         finally:
@@ -204,6 +208,8 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
     assert [row[3] for row in shown["runs"]] == ["0", "60"]  # new, the newest run first
     assert [row[-1] for row in shown["runs"]] == ["ok", "ok"]
     assert shown["health"].startswith("healthy")
+    assert shown["width"] <= 1280, "no horizontal scrollbar at 1,280 px"
+    assert shown["export"] == "export/manifest.json"
 
 
 def test_a_resumed_run_that_settled_more_than_it_linked_has_lost_nothing() -> None:

@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,6 +109,8 @@ class Report:
     """Newest first."""
     generated_at: datetime
     skipped_lines: int = 0
+    export: Path | None = None
+    """The manifest of the dataset exported from the crawl's output folder, if there is one."""
 
 
 def section_key(article: dict[str, Any]) -> tuple[str, str]:
@@ -152,13 +155,23 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
     present = {key for counter in by_month.values() for key in counter}
     names = {key: trail for key, trail in names.items() if key in present}
     runs = read_runs(output_dir, files_read, state)
-    return Report(dataset.rows, by_month, names, runs, now or datetime.now(UTC), dataset.skipped_lines)
+    manifest = output_dir / "export" / "manifest.json"
+    return Report(
+        dataset.rows,
+        by_month,
+        names,
+        runs,
+        now or datetime.now(UTC),
+        dataset.skipped_lines,
+        manifest if manifest.is_file() else None,
+    )
 
 
 # Rendering -------------------------------------------------------------------------------------
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;color:#222;margin:1.5em auto;max-width:1100px;padding:0 1em}
+svg{max-width:100%;height:auto}table{display:block;max-width:100%;overflow-x:auto}
 h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.1em;margin:1.6em 0 .4em}a{color:#1f5f9f}
 .headline{display:flex;gap:2.5em;flex-wrap:wrap;padding:.6em 1em;border-left:6px solid #59a14f}
 .headline{background:#f3f8f1}.headline.bad{border-color:#e15759;background:#fdf1f1}.muted{color:#666}
@@ -308,13 +321,21 @@ def headline(report: Report) -> str:
     )
 
 
-def render(report: Report) -> str:
+def export_link(report: Report, page: Path | None) -> str:
+    """Where the dataset is, linked from the page at ``page`` (its folder's relative path)."""
+    if report.export is None:
+        return " No export yet: <code>cnis-crawler export</code> writes it."
+    href = Path(os.path.relpath(report.export, page.parent)).as_posix() if page else report.export.as_uri()
+    return f' The dataset: <a id="export" href="{escape(href)}">the export\'s manifest</a>.'
+
+
+def render(report: Report, page: Path | None = None) -> str:
     skipped = report.skipped_lines and f" {report.skipped_lines} lines of the run files were no records."
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>CNIS crawl report</title><style>{CSS}</style></head><body>"
-        f"<h1>CNIS crawl report</h1>{headline(report)}"
+        f"<h1>CNIS crawl report</h1>{headline(report)}<p>{export_link(report, page).strip()}</p>"
         f"<h2>Articles per section and month</h2>{chart(report)}"
         f"<h2>Newest articles</h2>{newest(report)}"
         f"<h2>Last runs</h2>{runs_table(report)}"
@@ -340,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     out = args.out or args.output / "report.html"
-    page = render(report).encode("utf-8")
+    page = render(report, out).encode("utf-8")
     write_atomically(out, page)
     articles, runs = counted(len(report.articles), "article"), counted(len(report.runs), "run")
     print(f"{articles} and {runs} in {out} ({len(page):,} bytes)")
