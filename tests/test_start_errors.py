@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cnis_crawler.tools.cli import main as cli
+from cnis_crawler.tools.report import gather, render
 from tests.conftest import assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
@@ -156,6 +157,8 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     )
     rows = (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n")
     assert rows == 60, "the previous export is left as it was"
+    report = gather(output)
+    assert f"{lost} articles known to the crawl state are in no run file" in render(report)
     # The next crawl fetches them again; then the export is whole.
     run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0

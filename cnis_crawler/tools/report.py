@@ -111,6 +111,8 @@ class Report:
     skipped_lines: int = 0
     export: Path | None = None
     """The manifest of the dataset exported from the crawl's output folder, if there is one."""
+    missing: int = 0
+    """Articles the crawl state counts as written that no run file holds (a file lost or cut)."""
 
 
 def section_key(article: dict[str, Any]) -> tuple[str, str]:
@@ -164,6 +166,7 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         now or datetime.now(UTC),
         dataset.skipped_lines,
         manifest if manifest.is_file() else None,
+        len(dataset.missing),
     )
 
 
@@ -305,6 +308,8 @@ def headline(report: Report) -> str:
     aliases = sum(len(a.get("aliases", [])) for a in report.articles)
     last = report.runs[0] if report.runs else None
     problems = last.problems if last else ["no run yet"]
+    if report.missing:  # a run file lost or cut short since: the next crawl fetches them again
+        problems = [*problems, f"{report.missing} articles known to the crawl state are in no run file"]
     run = "none" if last is None else (
         f"{last.started:%Y-%m-%d %H:%M} UTC: {last.finish_reason or 'unfinished'},"
         f" {last.written('new')} new, {last.written('changed')} changed"
