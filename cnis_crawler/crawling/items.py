@@ -105,6 +105,14 @@ def record_of(article: Article) -> dict[str, object]:
     return {name: getattr(article, name) for name in RECORD_FIELDS}
 
 
+def page_urls(item: object) -> tuple[str, ...]:
+    """The URLs an item's page stands for: its own, and the one it was listed under when a
+    redirect led elsewhere (a FetchedPage or an Article; any other item: its url alone)."""
+    url = str(getattr(item, "url", ""))
+    fetch: Fetch | None = getattr(item, "fetch", None)
+    return fetch.urls(url) if fetch else (url,)
+
+
 def content_hash(title: str, body: str) -> str:
     """sha256 of title and body with every whitespace run folded to one space."""
     normalised = " ".join(f"{title}\n{body}".split())

@@ -21,7 +21,7 @@ from scrapy.extensions.feedexport import FeedExporter
 
 from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.drops import Drop, DuplicateUrl, NotNew, failure_name
-from cnis_crawler.crawling.items import Article, Fetch
+from cnis_crawler.crawling.items import Article, Fetch, page_urls
 from cnis_crawler.memory.files import (
     RUN_FILES,
     feed_files,
@@ -44,13 +44,6 @@ if TYPE_CHECKING:
     from cnis_crawler.crawling.memory import CrawlMemory
 
 logger = logging.getLogger(__name__)
-
-
-def page_urls(item: Any) -> tuple[str, ...]:
-    """The URLs an item's page stands for: its own, and the one it was listed under."""
-    url = str(getattr(item, "url", ""))
-    fetch: Fetch | None = getattr(item, "fetch", None)
-    return fetch.urls(url) if fetch else (url,)
 
 
 def records_in(path: Path) -> Iterator[tuple[str, int]]:

@@ -138,12 +138,8 @@ class CnisSpider(Spider):
                 if urlsplit(url).hostname in self.sites:
                     yield self.listing_request(url)
             for url, listed in articles:
-                if self.wants(url, even_if_known=True):
-                    request = self.article_request(url, listed)
-                    if is_archived(url):  # after the current hosts, as when met on a listing
-                        self.archive_waiting.append(request)
-                    else:
-                        yield request
+                if self.wants(url, even_if_known=True) and (request := self.in_turn(url, listed)):
+                    yield request
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, listed, validators in self.memory.known_articles():
@@ -235,11 +231,17 @@ class CnisSpider(Spider):
         if found_on is not None and self.memory is not None:
             self.memory.links_found(found_on, wanted)
         for url, listed in wanted:
-            request = self.article_request(url, listed)
-            if self.archive_started or not is_archived(url):
+            if request := self.in_turn(url, listed):
                 yield request
-            else:  # met on a current host's page: it waits for the archive's turn
-                self.archive_waiting.append(request)
+
+    def in_turn(self, url: str, listed: Listed | None) -> Request | None:
+        """The request for an article, to send now; None for one of the archive host met before
+        its turn (on a current host's page, or left by an earlier run), which waits for it."""
+        request = self.article_request(url, listed)
+        if self.archive_started or not is_archived(url):
+            return request
+        self.archive_waiting.append(request)
+        return None
 
     def to_live(self, live_url: str) -> partial[str]:
         """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 
 from cnis_crawler.crawling.drops import Alias, DuplicateUrl, Unchanged
-from cnis_crawler.crawling.items import Article
+from cnis_crawler.crawling.items import Article, page_urls
 from cnis_crawler.crawling.memory import CrawlMemory
 from cnis_crawler.memory.state import KnownArticle
 
@@ -87,7 +87,7 @@ class VersionArticlePipeline:
 
     def accept(self, article: Article) -> Article:
         """Give ``article`` its key, version and change, or drop it as not new."""
-        urls = article.fetch.urls(article.url) if article.fetch else (article.url,)
+        urls = page_urls(article)
         if article.url in self.run_urls:
             if urls[0] != article.url and (written := self.run_pages.get(article.url)):
                 # Listed under another URL that redirects to a page this run wrote: one more

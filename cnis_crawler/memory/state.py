@@ -611,9 +611,12 @@ class CrawlState:
             "SELECT path, size, mtime_ns FROM files ORDER BY path"
         ):
             path = Path(path_text)
-            if not path.is_file():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
                 changed.append((path, "missing"))
-            elif (path.stat().st_size, path.stat().st_mtime_ns) != (size, mtime_ns):
+                continue
+            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 changed.append((path, "changed"))
         return changed
 
