@@ -10,7 +10,6 @@ stored without telling the state are read in (adopted) when the next run opens.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from pathlib import Path
@@ -26,6 +25,7 @@ from cnis_crawler.memory.files import (
     RUN_FILES,
     feed_files,
     local_path,
+    records_in,
     remove_abandoned_parts,
     writes_run_files,
 )
@@ -33,7 +33,6 @@ from cnis_crawler.memory.ledger import Batch, Entry, Ledger
 from cnis_crawler.memory.state import Failed, Seen, Settled, Validators, Written, utc_now
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Spider
@@ -44,17 +43,6 @@ if TYPE_CHECKING:
     from cnis_crawler.crawling.memory import CrawlMemory
 
 logger = logging.getLogger(__name__)
-
-
-def records_in(path: Path) -> Iterator[tuple[str, int]]:
-    """(key, version) of each whole record line of a run file; a line cut short or damaged is none."""
-    with path.open("rb") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-                yield str(record["key"]), int(record["version"])
-            except (ValueError, KeyError, TypeError):
-                continue
 
 
 def validators_of(item: Any) -> Validators:

@@ -8,12 +8,13 @@ one, never half of one; a kill leaves a part file that the next writer into the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
@@ -84,6 +85,29 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # alive, but another user's
         return True
     return True
+
+
+def parse_record(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """A record of this crawler (a JSON object with its ``key`` and ``version``) from a run
+    file's line, or None and why the line is none: the crawl and the export read run files alike."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except json.JSONDecodeError as error:
+        return None, f"not JSON ({error.msg})"
+    if not isinstance(record, dict) or "key" not in record or "version" not in record:
+        return None, "not a record of this crawler (no key and version)"
+    return record, ""
+
+
+def records_in(path: Path) -> Iterator[tuple[str, int]]:
+    """(key, version) of each whole record of a run file; a line cut short or damaged is none."""
+    with path.open("rb") as lines:
+        for line in lines:
+            record, _ = parse_record(line)
+            if record is not None:
+                yield str(record["key"]), int(record["version"])
 
 
 def local_path(uri: str) -> Path | None:

@@ -39,7 +39,7 @@ from rich.table import Table
 
 from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.memory.files import RUN_FILE_RE, RUN_FILES, replacing, write_atomically
+from cnis_crawler.memory.files import RUN_FILE_RE, RUN_FILES, parse_record, replacing, write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.tools.cli import crawler_version, plain
 from cnis_crawler.urls import section_of
@@ -147,19 +147,6 @@ def read_run_files(output_dir: Path, advance: Callable[[int], object] = lambda _
         read[path.name] = (records, skipped)
         advance(len(data))
     return read
-
-
-def parse_record(line: bytes) -> tuple[dict[str, Any] | None, str]:
-    """A record of this crawler, or None and why the line is none."""
-    try:
-        record = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None, "not UTF-8"
-    except json.JSONDecodeError as error:
-        return None, f"not JSON ({error.msg})"
-    if not isinstance(record, dict) or "key" not in record or "version" not in record:
-        return None, "not a record of this crawler (no key and version)"
-    return record, ""
 
 
 def read_records(
