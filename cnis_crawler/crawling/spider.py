@@ -33,7 +33,7 @@ from cnis_crawler.crawling.readers import PageReaders, read
 from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.encoding import decode_html
 from cnis_crawler.extraction.error_page import error_page
-from cnis_crawler.extraction.listing import title_only
+from cnis_crawler.extraction.listing import ListingPage, title_only
 from cnis_crawler.extraction.reading import read_article_page
 from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
@@ -111,6 +111,7 @@ class CnisSpider(Spider):
         self.linked: set[str] = set()
         self.memory: CrawlMemory | None = None
         self.readers: PageReaders | None = None
+        self.walking = False
         self.archive_started = False
         self.archive_waiting: list[Request] = []
 
@@ -130,6 +131,7 @@ class CnisSpider(Spider):
         return "+".join(name for name, on in chosen.items() if on)
 
     async def start(self) -> AsyncIterator[Request]:
+        self.walking = True
         self.memory = self.crawler.get_extension(CrawlMemory)
         self.readers = self.crawler.get_extension(PageReaders)
         if self.memory is not None:
@@ -150,8 +152,9 @@ class CnisSpider(Spider):
                 yield self.listing_request(listing_page_url(section, 0))
 
     def spider_idle(self) -> None:
-        """The current hosts are done: now the archive's sections (see ``Host.archive``)."""
-        if self.archive_started:
+        """The current hosts are done: now the archive's sections (see ``Host.archive``); not
+        when the spider reads only the pages it is given (``scrapy parse``)."""
+        if self.archive_started or not self.walking:
             return
         self.archive_started = True
         archived = [section for section in self.sections if HOSTS[section.host].archive]
@@ -247,23 +250,58 @@ class CnisSpider(Spider):
         """Maps URLs fetched for, or linked from, the page at ``live_url`` to live URLs."""
         return partial(self.addressing.live_url, context_host=urlsplit(live_url).hostname or "")
 
-    def parse_listing(self, response: Response, live_url: str, all_known_pages: int) -> Iterator[Request]:
-        section = section_of(live_url)
-        assert section is not None, live_url  # only section listing URLs are ever requested
-        stats = self.crawler.stats
-        stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
+    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
+        """A page ``scrapy parse`` was given (the crawl's own requests name their callbacks):
+        an article page as the crawl reads it (the project's ``parse`` command prints the
+        record the pipelines make of it), or a listing page: what it links, and the requests
+        for the articles and the next page."""
+        live_url = self.addressing.live_url(response.url, context_host="")
+        if parse_article_url(live_url) is not None:
+            async for output in self.parse_article(response, live_url):
+                yield output
+        elif listing_page_number(live_url) is not None:
+            if (listing := self.read_listing(response, live_url)) is not None:
+                yield listing_summary(live_url, listing)
+                for request in self.parse_listing(response, live_url, all_known_pages=0, listing=listing):
+                    yield request
+        else:
+            self.logger.error(
+                "Not a page of a news section: %s (accepted: a listing page or an article of %s)",
+                live_url,
+                ", ".join(self.sites),
+            )
+
+    def read_listing(self, response: Response, live_url: str) -> ListingPage | None:
+        """The listing on ``response``, or None when it is unreadable (logged and counted)."""
         if problem := not_html(response):
             self.listing_unreadable(live_url, problem)
-            return
+            return None
         text = page_text(response)
         if error := error_page(text):
             self.listing_unreadable(live_url, f"an error page ({error.value}) served with status 200")
-            return
+            return None
         listing = extract_listing(text, response.url, self.to_live(live_url))
         if not listing.article_links:
             # Every page of a news listing links articles: this one is broken or redesigned,
             # and ending the walk here would hide the pages after it from later runs.
             self.listing_unreadable(live_url, "no article linked")
+            return None
+        return listing
+
+    def parse_listing(
+        self,
+        response: Response,
+        live_url: str,
+        all_known_pages: int,
+        listing: ListingPage | None = None,
+    ) -> Iterator[Request]:
+        """``listing``: the page read already (by :meth:`parse`)."""
+        section = section_of(live_url)
+        assert section is not None, live_url  # only section listing URLs are ever requested
+        stats = self.crawler.stats
+        stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
+        listing = listing or self.read_listing(response, live_url)
+        if listing is None:
             return
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
@@ -445,6 +483,19 @@ class CnisSpider(Spider):
         if self.memory is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
             self.memory.listing_failed(live_url, section.key)
+
+
+def listing_summary(live_url: str, listing: ListingPage) -> dict[str, object]:
+    """What ``scrapy parse`` shows of a listing page: its articles as listed, and its pager."""
+    return {
+        "listing": live_url,
+        "pages_declared": listing.declared_pages,
+        "articles": [
+            {"url": link.url, "title": link.text, "date": link.listed.date if link.listed else None}
+            for link in listing.article_links
+        ],
+        "pager": list(listing.page_urls),
+    }
 
 
 def is_archived(url: str) -> bool:
