@@ -207,12 +207,7 @@ class CrawlHealth:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=SITE_UNREACHABLE))
 
     def unreachable(self) -> Problem:
-        kinds = {
-            key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]: value
-            for key, value in self.stats.get_stats().items()
-            if key.startswith("downloader/exception_type_count/")
-        }
-        counted = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+        counted = failures_by_kind(self.stats.get_stats())
         seconds = time.monotonic() - self.failing_since if self.failing_since is not None else 0.0
         return Problem(
             SITE_UNREACHABLE,
@@ -226,7 +221,7 @@ class CrawlHealth:
         # as the spider does to crawl the archive host after the others) Scrapy ignores this
         # CloseSpider and sends spider_idle again later. Only the last judgement counts, so
         # nothing is logged here: a section of the archive host is still missing at the first.
-        if not self.stats.get_value("response_received_count") and self.failures():
+        if unreachable(self.stats.get_stats()):
             self.problems = [self.unreachable()]  # every request failed: not the site's doing
         else:
             self.problems = assess(section_table(self.stats), self.max_drop_share, crawled_sections(spider))
@@ -241,6 +236,21 @@ class CrawlHealth:
         elif reason in REASONS:
             for problem in self.problems:
                 logger.error("Crawl unhealthy, %s", problem.message)
+
+
+def failures_by_kind(stats: Mapping[str, Any]) -> str:
+    """The downloader's failures by exception, from a crawl's stats: ``ConnectionRefusedError 4``."""
+    kinds = {
+        key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]: value
+        for key, value in stats.items()
+        if key.startswith("downloader/exception_type_count/")
+    }
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+
+
+def unreachable(stats: Mapping[str, Any]) -> bool:
+    """Whether every request of a crawl failed to get an answer (no response at all)."""
+    return not stats.get("response_received_count") and bool(stats.get("downloader/exception_count"))
 
 
 def crawled_sections(spider: Spider) -> list[str]:

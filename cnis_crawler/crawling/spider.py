@@ -28,12 +28,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.extensions import section_stat
 from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
+from cnis_crawler.crawling.logs import quiet_robotstxt_failures
 from cnis_crawler.crawling.memory import CrawlMemory
 from cnis_crawler.crawling.readers import PageReaders, read
 from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.encoding import decode_html
 from cnis_crawler.extraction.error_page import error_page
-from cnis_crawler.extraction.listing import ListingPage, title_only
+from cnis_crawler.extraction.listing import ListingPage, ToLive, title_only
 from cnis_crawler.extraction.reading import read_article_page
 from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
@@ -119,6 +120,7 @@ class CnisSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CnisSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        quiet_robotstxt_failures()
         if spider.addressing.mirror:
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
         return spider
@@ -260,10 +262,11 @@ class CnisSpider(Spider):
             async for output in self.parse_article(response, live_url):
                 yield output
         elif listing_page_number(live_url) is not None:
-            if (listing := self.read_listing(response, live_url)) is not None:
+            listing = read_listing(response, self.to_live(live_url))
+            if not isinstance(listing, str):
                 yield listing_summary(live_url, listing)
-                for request in self.parse_listing(response, live_url, all_known_pages=0, listing=listing):
-                    yield request
+            for request in self.parse_listing(response, live_url, all_known_pages=0, listing=listing):
+                yield request
         else:
             self.logger.error(
                 "Not a page of a news section: %s (accepted: a listing page or an article of %s)",
@@ -271,37 +274,21 @@ class CnisSpider(Spider):
                 ", ".join(self.sites),
             )
 
-    def read_listing(self, response: Response, live_url: str) -> ListingPage | None:
-        """The listing on ``response``, or None when it is unreadable (logged and counted)."""
-        if problem := not_html(response):
-            self.listing_unreadable(live_url, problem)
-            return None
-        text = page_text(response)
-        if error := error_page(text):
-            self.listing_unreadable(live_url, f"an error page ({error.value}) served with status 200")
-            return None
-        listing = extract_listing(text, response.url, self.to_live(live_url))
-        if not listing.article_links:
-            # Every page of a news listing links articles: this one is broken or redesigned,
-            # and ending the walk here would hide the pages after it from later runs.
-            self.listing_unreadable(live_url, "no article linked")
-            return None
-        return listing
-
     def parse_listing(
         self,
         response: Response,
         live_url: str,
         all_known_pages: int,
-        listing: ListingPage | None = None,
+        listing: ListingPage | str | None = None,
     ) -> Iterator[Request]:
-        """``listing``: the page read already (by :meth:`parse`)."""
+        """``listing``: the page read already, or why it is unreadable (by :meth:`parse`)."""
         section = section_of(live_url)
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
-        listing = listing or self.read_listing(response, live_url)
-        if listing is None:
+        listing = listing or read_listing(response, self.to_live(live_url))
+        if isinstance(listing, str):
+            self.listing_unreadable(live_url, listing)
             return
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
@@ -483,6 +470,21 @@ class CnisSpider(Spider):
         if self.memory is not None:
             # The walk of the section ends here, unfinished: the next run walks it all again.
             self.memory.listing_failed(live_url, section.key)
+
+
+def read_listing(response: Response, to_live: ToLive) -> ListingPage | str:
+    """The listing on ``response``, or why it is unreadable."""
+    if problem := not_html(response):
+        return problem
+    text = page_text(response)
+    if error := error_page(text):
+        return f"an error page ({error.value}) served with status 200"
+    listing = extract_listing(text, response.url, to_live)
+    if not listing.article_links:
+        # Every page of a news listing links articles: this one is broken or redesigned,
+        # and ending the walk here would hide the pages after it from later runs.
+        return "no article linked"
+    return listing
 
 
 def listing_summary(live_url: str, listing: ListingPage) -> dict[str, object]:

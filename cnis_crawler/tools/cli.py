@@ -21,6 +21,10 @@ COMMANDS = {
         "cnis_crawler.tools.report",
         "write one HTML page on the crawl and its runs",
     ),
+    "check": (
+        "cnis_crawler.tools.check",
+        "read each section's listing and newest article; say whether the site changed",
+    ),
     "mirror": ("cnis_crawler.tools.mirror", "serve a mirror of the sites on loopback (for -a mirror=URL)"),
 }
 
