@@ -3,8 +3,11 @@ damaged crawl state is moved aside and rebuilt from the run files."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
+import threading
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -16,6 +19,7 @@ from tests.conftest import assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 
@@ -71,17 +75,46 @@ def test_a_damaged_state_is_moved_aside_and_rebuilt_from_the_run_files(
     assert_one_record_per_article(records)
 
 
-def test_a_site_that_cannot_be_reached_is_no_site_change(tmp_path: Path) -> None:
-    """Nothing listens at the mirror's address: every request is refused. The crawl gives up
-    after CNIS_UNREACHABLE_AFTER seconds of failures, says so in one ERROR and exits 4."""
-    stopped = run_crawl(tmp_path, "-a", "mirror=http://127.0.0.1:1", "-s", "CNIS_UNREACHABLE_AFTER=3")
+@pytest.fixture
+def silent_address() -> Iterator[str]:
+    """A server that accepts connections and never answers: a blackholed network, as a request
+    sees it (its timeout)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at the end of the test
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("no_answer", "failure"), [("refused", "ConnectionRefusedError"), ("silent", "TimeoutError")]
+)
+def test_a_site_that_cannot_be_reached_is_no_site_change(
+    no_answer: str, failure: str, silent_address: str, tmp_path: Path
+) -> None:
+    """Nothing listens at the mirror's address (every request refused), or something listens and
+    never answers (every request times out). The crawl gives up after CNIS_UNREACHABLE_AFTER
+    seconds of failures, says so in one ERROR and exits 4."""
+    address = silent_address if no_answer == "silent" else "http://127.0.0.1:1"
+    stopped = run_crawl(
+        tmp_path, "-a", f"mirror={address}", "-s", "CNIS_UNREACHABLE_AFTER=3", "-s", "DOWNLOAD_TIMEOUT=2"
+    )
     assert stopped.returncode == 4, stopped.log[-3000:]
     assert stopped.summary["finish_reason"] == "site_unreachable"
     [error] = [line for line in stopped.log.splitlines() if "[cnis_crawler.crawling.health] ERROR" in line]
     assert "Crawl stopped, site_unreachable: no answer from the site for " in error
-    assert "ConnectionRefusedError" in error
+    assert failure in error
     assert "not a site change" in error
     assert "section_empty" not in stopped.log
+    assert "Traceback" not in stopped.log
     assert stopped.seconds < 30
 
 

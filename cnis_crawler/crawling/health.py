@@ -207,12 +207,12 @@ class CrawlHealth:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=SITE_UNREACHABLE))
 
     def unreachable(self) -> Problem:
-        counted = failures_by_kind(self.stats.get_stats())
+        counted, failed = failures_by_kind(self.stats.get_stats()), self.failures()
         seconds = time.monotonic() - self.failing_since if self.failing_since is not None else 0.0
         return Problem(
             SITE_UNREACHABLE,
             f"{SITE_UNREACHABLE}: no answer from the site for {seconds:.0f} s"
-            f" ({self.failures()} requests failed: {counted}); not a site change: check the"
+            f" ({failed} request{'s' * (failed != 1)} failed: {counted}); not a site change: check the"
             " network, the DNS or the mirror address. The next run takes up what this one left",
         )
 
