@@ -141,3 +141,11 @@ def test_dash_o_csv_holds_the_nested_fields_as_the_export_does(mirror_url: str, 
             compared += 1
     assert compared == 120
     assert any(row["attachments"] != "[]" for row in fed.values())
+
+
+def test_scrapy_parse_of_a_page_it_cannot_fetch_says_why_in_one_line(mirror_url: str, tmp_path: Path) -> None:
+    missing = f"{mirror_url}/en.cnis.ac.cn/zdxw/202205/t20220520_99999.shtml"
+    parse = run_scrapy(tmp_path, "parse", "--spider", "cnis", missing)
+    assert f"ERROR: Could not fetch {missing}: HTTP 404" in parse.stderr
+    assert "Traceback" not in parse.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -13,6 +13,7 @@ No crawl state, run file or summary is touched: the crawl's extensions and feeds
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from scrapy.utils import display
 
 from cnis_crawler.crawling.commands.shell import LOOK_ONLY
 from cnis_crawler.crawling.items import Article, record_of
+from cnis_crawler.crawling.spider import describe_failure
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import mirrored_host
 
@@ -34,8 +36,11 @@ if TYPE_CHECKING:
 
     from scrapy import Request, Spider
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 VERSIONS_PIPELINE = "cnis_crawler.crawling.versions.VersionArticlePipeline"
+logger = logging.getLogger(__name__)
+
 STATE_FIELDS = ("key", "version", "change")
 """Record fields the crawl state decides: a page read alone has none."""
 
@@ -69,8 +74,14 @@ class Command(ScrapyParseCommand):
         spider.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         spider.crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         # A live URL is fetched where the spider fetches from: the site, or -a mirror=.
-        fetched = request.replace(url=spider.addressing.refetch_url(request.url))  # type: ignore[attr-defined]
+        fetched = request.replace(
+            url=spider.addressing.refetch_url(request.url),  # type: ignore[attr-defined]
+            errback=self.not_fetched,  # one line; Scrapy's own is a traceback
+        )
         return super().prepare_request(spider, fetched, opts)
+
+    def not_fetched(self, failure: Failure) -> None:
+        logger.error("Could not fetch %s: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
 
     def scraped_data(self, args: tuple[Any, ...]) -> list[Any]:
         items = args[0]
