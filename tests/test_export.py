@@ -313,9 +313,10 @@ def test_a_state_that_is_no_database_is_an_error(tmp_path: Path, capsys: pytest.
         cli(["export", "--output", str(output)])
     assert exit_.value.code == 2
     assert (
-        f"cannot read the crawl state {output / 'state.sqlite'}: file is not a database"
-        in capsys.readouterr().err
-    )
+        f"cannot read the crawl state {output / 'state.sqlite'}: file is not a database; it is damaged:"
+        " the next crawl moves it aside (state.sqlite.damaged-<time>) and reads the run files back"
+        " into a new one\n"
+    ) in capsys.readouterr().err
 
 
 def test_a_state_of_another_schema_is_refused_by_name(

@@ -149,8 +149,8 @@ class RecordKeeper:
             self.memory.count("adopted", new)
             if new or foreign:
                 logger.warning(
-                    "Feed file %s was not known to the crawl state: %d records adopted, %d lines"
-                    " that are no record of this crawler ignored",
+                    "Feed file %s was not known to the crawl state: records adopted: %d; lines that"
+                    " are no record of this crawler, ignored: %d",
                     *(path, new, foreign),
                 )
 

@@ -33,6 +33,12 @@ class RunRow:
     accounting: dict[str, Any]
 
 
+DAMAGED_REMEDY = (
+    "; it is damaged: the next crawl moves it aside ({name}.damaged-<time>) and reads the run files"
+    " back into a new one"
+)
+
+
 class StateReader:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -54,7 +60,10 @@ class StateReader:
                     )
                 return db.execute(sql).fetchall()
         except sqlite3.Error as error:
-            raise StateUnreadableError(f"cannot read the crawl state {self.path}: {error}") from error
+            # Plain DatabaseError is SQLite's "file is not a database", "disk image is malformed".
+            damaged = type(error) is sqlite3.DatabaseError
+            remedy = DAMAGED_REMEDY.format(name=self.path.name) if damaged else ""
+            raise StateUnreadableError(f"cannot read the crawl state {self.path}: {error}{remedy}") from error
 
     def aliases_by_key(self) -> dict[str, list[str]]:
         """The URLs of each article other than its record's."""
