@@ -69,3 +69,14 @@ def run_crawl(workdir: Path, *arguments: str, timeout: float = 300) -> CrawlResu
 def output_files(workdir: Path) -> list[Path]:
     """The run files under ``workdir/output``, oldest run first."""
     return sorted((workdir / "output").glob("cnis-*.jsonl"))
+
+
+def command_status(argv: list[str]) -> int:
+    """The exit status of ``cnis-crawler <argv>`` run in this process: what it returns, or the
+    status of argparse's exit for a usage error."""
+    from cnis_crawler.tools.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)

@@ -29,11 +29,13 @@ from cnis_crawler.tools.export import (
     EXPORT_FIELDS,
     JSON_CELLS,
     WRITERS,
+    ExportError,
     Filters,
     build,
     crawl_paths,
     export,
 )
+from tests.crawling import command_status
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -259,9 +261,10 @@ def test_an_export_that_cannot_be_whole_leaves_the_previous_one_as_it_was(
     assert cli(["export", "--output", output, "--out", str(tmp_path), "--format", "csv"]) == 0
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        cli(["export", "--output", output, "--out", str(tmp_path), "--format", "csv", *arguments])
-    assert exit_.value.code == 2
+    assert (
+        command_status(["export", "--output", output, "--out", str(tmp_path), "--format", "csv", *arguments])
+        == 2
+    )
     error = capsys.readouterr().err
     assert line in error
     assert "Traceback" not in error
@@ -280,11 +283,12 @@ def test_an_export_replaces_the_previous_one_whole(
         file.write(b"half")
         raise OSError("disk full")
 
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     monkeypatch.setitem(WRITERS, "csv", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ExportError, match=f"cannot write the export into {tmp_path}: disk full; the export"):
         export(output_of(mirror_crawl), tmp_path, ["jsonl", "csv"], Filters(langs=("zh",)))
-    # Without a manifest, the folder says: no complete export here.
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["cnis-articles.jsonl"]
+    # A disk that fills up leaves the previous export whole, manifest and all, and no part file.
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
 @pytest.mark.parametrize(
@@ -309,9 +313,7 @@ def test_a_state_that_is_no_database_is_an_error(tmp_path: Path, capsys: pytest.
     output = tmp_path / "output"
     run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")))
     (output / "state.sqlite").write_bytes(b"not a database, " * 100)
-    with pytest.raises(SystemExit) as exit_:
-        cli(["export", "--output", str(output)])
-    assert exit_.value.code == 2
+    assert command_status(["export", "--output", str(output)]) == 2
     assert (
         f"cannot read the crawl state {output / 'state.sqlite'}: file is not a database; it is damaged:"
         " the next crawl moves it aside (state.sqlite.damaged-<time>) and reads the run files back"
@@ -326,9 +328,7 @@ def test_a_state_of_another_schema_is_refused_by_name(
     run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")))
     with closing(sqlite3.connect(output / "state.sqlite")) as db:
         db.execute("PRAGMA user_version = 99")
-    with pytest.raises(SystemExit) as exit_:
-        cli(["export", "--output", str(output)])
-    assert exit_.value.code == 2
+    assert command_status(["export", "--output", str(output)]) == 2
     assert (
         "written by another version of cnis-crawler (schema 99; this one reads [1, 2])"
         in capsys.readouterr().err

@@ -217,3 +217,27 @@ def test_a_resumed_run_that_settled_more_than_it_linked_has_lost_nothing() -> No
     resumed.sections = {"en.cnis.ac.cn/kycg": {"unaccounted": -5}, "www.cnis.ac.cn/tzgg": {"unaccounted": 2}}
     assert resumed.lost == 2
     assert resumed.problems == ["2 linked articles lost"]
+
+
+@pytest.mark.parametrize(
+    ("out", "line"),
+    [
+        ("/proc/cnis/report.html", "cnis-crawler report: error: cannot write /proc/cnis/report.html: "),
+        (
+            "{tmp}",
+            "cnis-crawler report: error: --out {tmp} is a folder: name the page (e.g. {tmp}/report.html)",
+        ),
+    ],
+    ids=["unwritable", "folder"],
+)
+def test_a_report_that_cannot_be_written_is_one_line(
+    out: str,
+    line: str,
+    two_runs: tuple[Path, CrawlResult],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--output", str(two_runs[0]), "--out", out.format(tmp=tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(line.format(tmp=tmp_path))
+    assert error.count("\n") == 1

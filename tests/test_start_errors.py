@@ -16,7 +16,7 @@ import pytest
 from cnis_crawler.tools.cli import main as cli
 from cnis_crawler.tools.report import gather, render
 from tests.conftest import assert_one_record_per_article
-from tests.crawling import output_files, run_crawl
+from tests.crawling import command_status, output_files, run_crawl
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -180,9 +180,7 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     data = run_file.read_bytes()
     run_file.write_bytes(data[: len(data) // 2])
     capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        cli(["export", "--output", str(output), "--out", str(tmp_path / "export")])
-    assert exit_.value.code == 2
+    assert command_status(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 2
     lost = 60 - data[: len(data) // 2].count(b"\n")
     assert (
         f"error: {lost} articles the crawl state counts as written are in no run file of"

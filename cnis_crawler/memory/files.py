@@ -36,18 +36,28 @@ def replacing(target: Path) -> Iterator[IO[bytes]]:
     exception leaves the target as it was; a kill leaves a part file that the next writer into
     the folder removes.
     """
+    with staged(target) as (part, file):
+        yield file
+    os.replace(part, target)
+    sync_directory(target.parent)
+
+
+@contextmanager
+def staged(target: Path) -> Iterator[tuple[Path, IO[bytes]]]:
+    """The part file of ``target`` (``.<name>.<pid>.part``) and a file open on it, synced when
+    the block ends; removed if the block raises. Renaming it over ``target`` is the caller's,
+    when every file it writes together is complete (:func:`replacing` renames at once)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_parts(target.parent)
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         with part.open("wb") as file:
-            yield file
+            yield part, file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(part, target)
-    finally:
+    except BaseException:
         part.unlink(missing_ok=True)
-    sync_directory(target.parent)
+        raise
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:

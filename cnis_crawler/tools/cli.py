@@ -48,6 +48,12 @@ def plain(doc: str | None) -> str:
     return re.sub(r":\w+:`~?([^`]+)`", r"\1", doc or "").replace("``", "")
 
 
+def fail(prog: str, message: str) -> int:
+    """A command's error that is no mistake in its arguments: one line, status 2, no usage."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
 def crawler_version() -> str:
     try:
         return version("cnis-crawler")

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -39,9 +40,16 @@ from rich.table import Table
 
 from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.memory.files import RUN_FILE_RE, RUN_FILES, parse_record, replacing, write_atomically
+from cnis_crawler.memory.files import (
+    RUN_FILE_RE,
+    RUN_FILES,
+    parse_record,
+    staged,
+    sync_directory,
+    write_atomically,
+)
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
-from cnis_crawler.tools.cli import crawler_version, plain
+from cnis_crawler.tools.cli import crawler_version, fail, plain
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -330,13 +338,14 @@ def export(
             f"{what} in the run files of {output_dir}: the export in {out_dir} is left as it was"
         )
     check_writable(out_dir)
+    parts = write_parts(out_dir, dataset.rows, formats, history, excel)
+    # Every file is complete: only now is the earlier export replaced.
     (out_dir / "manifest.json").unlink(missing_ok=True)
     files = {}
-    for fmt in formats:
-        name = f"cnis-{'history' if history else 'articles'}.{fmt}"
-        with replacing(out_dir / name) as file:
-            WRITERS[fmt](dataset.rows, file, excel)
+    for name, part in parts.items():
+        os.replace(part, out_dir / name)
         files[name] = {"rows": len(dataset.rows)} | file_facts(out_dir / name)
+    sync_directory(out_dir)
     for stale in out_dir.iterdir():
         if EXPORT_NAME_RE.match(stale.name) and stale.name not in files:
             stale.unlink()
@@ -353,8 +362,36 @@ def export(
         "skipped_lines": dataset.skipped_lines,
         "duplicate_records": dataset.duplicates,
     }
-    write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    try:
+        write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    except OSError as error:
+        raise ExportError(
+            f"the export's files are in {out_dir} but its manifest.json could not be written"
+            f" ({error.strerror or error}): the folder counts as an export in the making"
+        ) from error
     return manifest
+
+
+def write_parts(
+    out_dir: Path, rows: list[dict[str, Any]], formats: Sequence[str], history: bool, excel: bool
+) -> dict[str, Path]:
+    """Each format written whole beside its file (see :func:`staged`), by file name; none left
+    when one cannot be written (a full disk), which is an :class:`ExportError`."""
+    parts: dict[str, Path] = {}
+    try:
+        for fmt in formats:
+            name = f"cnis-{'history' if history else 'articles'}.{fmt}"
+            with staged(out_dir / name) as (part, file):
+                WRITERS[fmt](rows, file, excel)
+            parts[name] = part
+    except OSError as error:
+        for part in parts.values():
+            part.unlink(missing_ok=True)
+        raise ExportError(
+            f"cannot write the export into {out_dir}: {error.strerror or error}; the export there is left"
+            " as it was"
+        ) from error
+    return parts
 
 
 def check_writable(folder: Path) -> None:
@@ -476,10 +513,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.output, out, formats, filters, args.history, args.excel,
                 advance=lambda size: bar.advance(reading, size), state=state,
             )  # fmt: skip
-    except ExportError as error:
-        parser.error(str(error))
-    except StateUnreadableError as error:
-        parser.error(str(error))
+    except (ExportError, StateUnreadableError) as error:
+        return fail(parser.prog, str(error))  # no usage: the arguments were right
     # Soft wrap: a long path stays on one line, whole, when the summary goes to a log.
     Console(soft_wrap=True).print(summary(manifest, out, time.perf_counter() - started))
     return 0

@@ -28,7 +28,7 @@ from cnis_crawler.crawling import drops
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.site import SECTIONS
-from cnis_crawler.tools.cli import plain
+from cnis_crawler.tools.cli import fail, plain
 from cnis_crawler.tools.export import (
     Filters,
     RunFiles,
@@ -360,14 +360,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = gather(args.output, state=state) if args.output.is_dir() else None
     except StateUnreadableError as error:
-        parser.error(str(error))
+        return fail(parser.prog, str(error))
     if report is None or not (report.articles or report.runs):
-        print(f"{parser.prog}: error: no crawl in {args.output}: no run files, state or summaries",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        return fail(parser.prog, f"no crawl in {args.output}: no run files, state or summaries")
     out = args.out or args.output / "report.html"
+    if out.is_dir():
+        return fail(
+            parser.prog, f"--out {out} is a folder: name the page to write (e.g. {out / 'report.html'})"
+        )
     page = render(report, out).encode("utf-8")
-    write_atomically(out, page)
+    try:
+        write_atomically(out, page)
+    except OSError as error:
+        return fail(parser.prog, f"cannot write {out}: {error.strerror or error}")
     articles, runs = counted(len(report.articles), "article"), counted(len(report.runs), "run")
     print(f"{articles} and {runs} in {out} ({len(page):,} bytes)")
     return 0
