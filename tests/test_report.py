@@ -225,7 +225,7 @@ def test_a_resumed_run_that_settled_more_than_it_linked_has_lost_nothing() -> No
         ("/proc/cnis/report.html", "cnis-crawler report: error: cannot write /proc/cnis/report.html: "),
         (
             "{tmp}",
-            "cnis-crawler report: error: --out {tmp} is a folder: name the page (e.g. {tmp}/report.html)",
+            "cnis-crawler report: error: --out {tmp} is a folder: name the page to write (e.g. {tmp}/report.html)",  # noqa: E501
         ),
     ],
     ids=["unwritable", "folder"],
