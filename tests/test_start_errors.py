@@ -220,3 +220,13 @@ def test_a_run_that_ends_unhealthy_is_told_by_the_notify_command(mirror_url: str
     told = json.loads((tmp_path / "down" / "told.json").read_text(encoding="utf-8"))
     assert told["finish_reason"] == "site_unreachable"
     assert "CNIS_NOTIFY_COMMAND told of this site_unreachable run" in stopped.log
+
+
+def test_a_state_folder_that_cannot_be_made_is_one_line(mirror_url: str, tmp_path: Path) -> None:
+    """The file system refuses the crawl state's folder (here: a file stands in its place; a
+    read-only or full disk alike): one line, status 2, before anything is fetched."""
+    (tmp_path / "output").write_text("not a folder")
+    refused = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert refused.returncode == 2, refused.log[-3000:]
+    assert "ERROR: The crawl cannot start: [Errno 17] File exists: 'output'" in refused.log
+    assert "Traceback" not in refused.stderr + refused.log

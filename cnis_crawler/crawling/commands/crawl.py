@@ -39,7 +39,7 @@ UNHEALTHY_EXIT_STATUS = 3
 UNREACHABLE_EXIT_STATUS = 4
 OUTPUT_NOT_STORED_EXIT_STATUS = 5
 # What a crawl that cannot start raises for a reason a user can mend: told in one line.
-START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError)
+START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError, OSError)
 
 
 class Command(ScrapyCrawlCommand):
