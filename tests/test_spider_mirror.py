@@ -21,7 +21,7 @@ from tests.conftest import (
     identity,
     part_pages,
 )
-from tests.crawling import run_crawl
+from tests.crawling import command_status, run_crawl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -186,11 +186,18 @@ def test_progress_is_logged_per_section_while_crawling(crawl_runner: CrawlRunner
             assert all(before <= after for before, after in zip(earlier, later, strict=True)), section
 
 
-def test_a_feed_the_export_cannot_see_is_warned_about(crawl_runner: CrawlRunner) -> None:
+def test_a_feed_the_export_cannot_see_makes_nothing_known(crawl_runner: CrawlRunner) -> None:
+    """Records only a user's own feed took (here -s FEEDS={} -O file; Scrapyd's items_dir alike)
+    are in no run file: the state does not count them, so the next crawl writes them there."""
     result = crawl_runner("-a", "sites=en.cnis.gov.cn", "-s", "FEEDS={}", "-O", "news.jsonl")
     assert result.returncode == 0, result.log[-3000:]
     assert len((result.workdir / "news.jsonl").read_text(encoding="utf-8").splitlines()) == 8
     assert "No feed writes run files (output/cnis-*.jsonl) beside the crawl state" in result.log
+    assert "8 records are in no run file stored: the next run fetches them again" in result.log
+    again = crawl_runner("-a", "sites=en.cnis.gov.cn")
+    assert again.returncode == 0, again.log[-3000:]
+    assert len(again.records) == 8
+    assert command_status(["export", "--output", str(result.workdir / "output")]) == 0
 
 
 def test_the_default_feeds_are_run_files(mirror_crawl: CrawlResult) -> None:

@@ -59,6 +59,8 @@ class RecordKeeper:
         self.exporter: FeedExporter | None = None
         self.accepted_by_feed: Counter[str] = Counter()
         self.run_files: list[tuple[Path, list[Entry]]] = []
+        self.counting_feeds: set[str] = set()
+        """The feeds whose batches make a record known: those writing run files."""
         self.closed = False
         self.feeds_closed = False
 
@@ -87,20 +89,28 @@ class RecordKeeper:
             logger.warning("No feed takes the records: this crawl writes nothing and learns nothing")
         if self.state.persistent:
             self.check_run_files()
-        paths = [local_path(template.replace("%(name)s", spider.name)) for template in self.feed_templates()]
-        for path in filter(None, paths):
+        paths = {
+            template: local_path(template.replace("%(name)s", spider.name))
+            for template in self.feed_templates()
+        }
+        for path in filter(None, paths.values()):
             if path.parent.is_dir():
                 remove_abandoned_parts(path.parent)
                 if self.state.persistent:
                     self.adopt(feed_files(path))
-        if self.state.persistent and not any(
-            path and writes_run_files(path, self.state.path) for path in paths
-        ):
-            # Scrapyd's items_dir, or -s FEEDS={} -O file: records the state counts as written,
-            # but in files that the export and the report, reading the state's folder, never see.
+        if not self.state.persistent:
+            self.counting_feeds = set(paths)
+            return
+        # Only what the run files hold is known: the export and the report read them, and the
+        # next run fetches again what a user's own feed alone took (-O file, S3, Scrapyd's items).
+        self.counting_feeds = {
+            template for template, path in paths.items() if path and writes_run_files(path, self.state.path)
+        }
+        if not self.counting_feeds:
             logger.warning(
-                "No feed writes run files (%s) beside the crawl state: cnis-crawler export and"
-                " report will not see this run's records, though later runs count them as known",
+                "No feed writes run files (%s) beside the crawl state: this run's records go to your"
+                " feeds alone, the state does not count them as known, and export and report do not"
+                " see them",
                 Path(self.state.path).parent / RUN_FILES,
             )
 
@@ -178,6 +188,8 @@ class RecordKeeper:
         batches = set()
         exporter = self.exporter
         for template, options in exporter.feeds.items() if exporter else ():
+            if template not in self.counting_feeds:
+                continue
             if exporter is not None and exporter.filters[template].accepts(item):
                 self.accepted_by_feed[template] += 1
                 size = options.get("batch_item_count") or 0
@@ -249,5 +261,5 @@ class RecordKeeper:
         if not_stored := self.ledger.records_not_stored:
             self.memory.count("not_stored", not_stored)
             logger.warning(
-                "%d records were not stored in every feed: the next run fetches them again", not_stored
+                "%d records are in no run file stored: the next run fetches them again", not_stored
             )
