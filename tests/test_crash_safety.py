@@ -21,9 +21,9 @@ import pytest
 
 from cnis_crawler import settings
 from cnis_crawler.memory.state import CrawlState
-from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import ROOT, SITE, assert_one_record_per_article
 from tests.crawling import output_files, run_crawl
+from tests.tooling.fault_mirror import running_mirror
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -206,4 +206,43 @@ def test_a_crawl_stopped_early_is_resumed_by_the_next(mirror_url: str, tmp_path:
     assert stopped.summary["finish_reason"] == "closespider_itemcount"
     resumed = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert RESUME_LINE in resumed.log
+    assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_forced_shutdown_is_no_success(tmp_path: Path) -> None:
+    """Ctrl-C twice: Scrapy stops without closing the spider, as if killed. The crawl exits 130
+    (not 0, which cron and systemd take for a good night) and the next run takes up the rest.
+    A listing page that answers after 20 s keeps the first Ctrl-C's closing waiting."""
+    slow = "/www.cnis.ac.cn/tzgg/index.html"
+    log = tmp_path / "crawl.log"
+    with running_mirror(SITE, faults={slow: {"kind": "timeout", "seconds": 20, "times": 1}}) as url:
+        command = [
+            *(
+                sys.executable,
+                "-m",
+                "scrapy",
+                "crawl",
+                "cnis",
+                "-a",
+                f"mirror={url}",
+                "-s",
+                f"LOG_FILE={log}",
+            ),
+        ]
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings", "PYTHONPATH": str(ROOT)}
+        crawl = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + HOLD_DEADLINE_SECONDS
+        while (
+            "Spider opened" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        time.sleep(1.0)
+        crawl.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        crawl.send_signal(signal.SIGINT)
+        _, stderr = crawl.communicate(timeout=60)
+        assert crawl.returncode == 130, log.read_text()[-3000:]
+        assert "crawl: error: The crawl stopped without closing (a forced shutdown" in stderr
+        resumed = run_crawl(tmp_path, "-a", f"mirror={url}")
+    assert resumed.returncode == 0
     assert_one_record_per_article(all_records(tmp_path))

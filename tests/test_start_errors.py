@@ -116,6 +116,8 @@ def test_a_site_that_cannot_be_reached_is_no_site_change(
     assert "section_empty" not in stopped.log
     assert "Traceback" not in stopped.log
     assert stopped.seconds < 30
+    # The log is a file: what to do is on the terminal too (what cron mails).
+    assert stopped.stderr.splitlines() == [f"crawl: error: {error.split(' ERROR: Crawl stopped, ', 1)[1]}"]
 
 
 @pytest.mark.parametrize("harm", ["truncated", "missing"])
@@ -161,9 +163,17 @@ def test_articles_a_damaged_run_file_held_are_fetched_again(
 def test_output_not_stored_is_a_non_zero_exit(
     arguments: tuple[str, ...], what: str, mirror_url: str, tmp_path: Path
 ) -> None:
-    crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", *arguments)
+    crawl = run_crawl(
+        tmp_path, "-a", f"mirror={mirror_url}", *arguments, "-s", f"CNIS_NOTIFY_COMMAND={NOTIFY}"
+    )
     assert crawl.returncode == 5, crawl.log[-3000:]
     assert f"ERROR: Crawl output not stored ({what}): check the disk" in crawl.log
+    assert f"crawl: error: Crawl output not stored ({what}): check the disk" in crawl.stderr
+    # Told with the summary, written aside to the temporary folder when the summary's own
+    # place cannot be written.
+    told = json.loads((tmp_path / "told.json").read_text(encoding="utf-8"))
+    assert told["finish_reason"] == "output_not_stored"
+    assert "CNIS_NOTIFY_COMMAND told of this output_not_stored run" in crawl.log
     again = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert again.returncode == 0
     records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_bytes().splitlines()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 SECTION_STATS_PREFIX = "cnis/"
 SUMMARY_FAILED = "summary/not_written"
+OUTPUT_NOT_STORED = "output_not_stored"
+"""The finish reason of a crawl whose feed files or summary could not be stored (``scrapy
+crawl`` exits 5): the crawl ran, what it found is not all where it should be."""
 DISAGREEMENTS = "disagreements"
 """Fields whose page value the listing contradicts (by field: ``extraction/disagreement/<field>``)."""
 COUNTERS = (
@@ -220,8 +224,14 @@ class SectionReport:
 
     def engine_stopped(self) -> None:
         # Written last, when the feeds are stored and the crawl state has counted what it kept.
-        if self.summary_path and self.closed is not None:
-            self.write_summary(*self.closed, self.sections())
+        if self.closed is None:
+            return
+        spider, reason = self.closed
+        if output_not_stored(self.stats.get_stats()):
+            reason = OUTPUT_NOT_STORED
+            self.stats.set_value("finish_reason", reason)
+        if self.summary_path:
+            self.write_summary(spider, reason, self.sections())
 
     def write_summary(self, spider: Spider, reason: str, table: dict[str, Any]) -> None:
         start = self.stats.get_value("start_time") or datetime.now(UTC)
@@ -242,7 +252,19 @@ class SectionReport:
             write_atomically(path, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
         except OSError as error:  # the crawl command makes it a non-zero exit status
             self.stats.set_value(SUMMARY_FAILED, 1)
-            logger.error("Run summary not written to %s: %s", path, error.strerror or error)
+            self.stats.set_value("finish_reason", OUTPUT_NOT_STORED)
+            summary["finish_reason"] = OUTPUT_NOT_STORED
+            # Somewhere, for CNIS_NOTIFY_COMMAND to send: the run it most needs to tell of.
+            aside = Path(tempfile.gettempdir()) / path.name
+            try:
+                write_atomically(aside, json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
+            except OSError:
+                logger.error("Run summary not written to %s: %s", path, error.strerror or error)
+                return
+            logger.error(
+                "Run summary not written to %s: %s; written to %s", path, error.strerror or error, aside
+            )
+            self.written = aside
             return
         self.written = path
         logger.info("Run summary written to %s", path)
@@ -269,3 +291,14 @@ class FreezeStartupObjects:
         # What was frozen and has become garbage since is freed again, should the process go on
         # (another crawl in it, a test run).
         gc.unfreeze()
+
+
+def output_not_stored(stats: dict[str, Any]) -> str:
+    """What of the crawl's output failed to be stored, from its stats; empty when nothing did."""
+    feeds = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
+    summary = stats.get(SUMMARY_FAILED, 0)
+    return ", ".join(
+        part
+        for part in (f"{feeds} feed file(s)" if feeds else "", "the run summary" if summary else "")
+        if part
+    )

@@ -44,7 +44,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
 from cnis_crawler.crawling.config import number
-from cnis_crawler.crawling.extensions import DROPPED, SETTLED, SUMMARY_FAILED, empty_row, section_table
+from cnis_crawler.crawling.extensions import DROPPED, SETTLED, empty_row, section_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -257,14 +257,3 @@ def crawled_sections(spider: Spider) -> list[str]:
     """The sections whose listing the spider requests (the cnis spider requests page 0 of each
     of its ``sections`` in every run); none for another spider."""
     return [section.key for section in getattr(spider, "sections", ())]
-
-
-def output_not_stored(stats: dict[str, Any]) -> str:
-    """What of the crawl's output failed to be stored, from its stats; empty when nothing did."""
-    feeds = sum(value for key, value in stats.items() if key.startswith("feedexport/failed_count/"))
-    summary = stats.get(SUMMARY_FAILED, 0)
-    return ", ".join(
-        part
-        for part in (f"{feeds} feed file(s)" if feeds else "", "the run summary" if summary else "")
-        if part
-    )

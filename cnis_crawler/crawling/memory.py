@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from cnis_crawler.crawling.config import number
+from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED, output_not_stored
 from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
@@ -217,6 +218,8 @@ class CrawlMemory:
             for key, value in self.stats.get_stats().items()
             if key.startswith(STATS_PREFIX)
         }
+        if output_not_stored(self.stats.get_stats()):  # the feeds are stored by now
+            reason = OUTPUT_NOT_STORED
         self.state.finish_run(self.run_id, utc_now(), reason, accounting, completed)
         logger.info(
             "Incremental accounting: %s; state %s: %s",

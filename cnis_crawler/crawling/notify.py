@@ -18,8 +18,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from cnis_crawler.crawling.config import number
-from cnis_crawler.crawling.extensions import SectionReport
-from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE, output_not_stored
+from cnis_crawler.crawling.extensions import SectionReport, output_not_stored
+from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE
 
 if TYPE_CHECKING:
     from typing import Self

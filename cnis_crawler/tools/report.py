@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cnis_crawler.crawling import drops
+from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.site import SECTIONS
@@ -83,7 +84,10 @@ class Run:
     def problems(self) -> list[str]:
         if self.finish_reason is None:
             return ["did not finish: killed, or still running"]
-        found = [] if self.finish_reason == "finished" else [f"stopped early: {self.finish_reason}"]
+        if self.finish_reason == OUTPUT_NOT_STORED:
+            found = ["output not stored: a feed file or the summary could not be written"]
+        else:
+            found = [] if self.finish_reason == "finished" else [f"stopped early: {self.finish_reason}"]
         if self.sections is None:
             found.append("no summary")
         # A drop that may pass (a timeout, a 5xx) costs an article until the next run fetches it.

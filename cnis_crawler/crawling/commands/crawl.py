@@ -24,7 +24,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE, output_not_stored
+from cnis_crawler.crawling.extensions import output_not_stored
+from cnis_crawler.crawling.health import REASONS, SITE_UNREACHABLE, CrawlHealth
 from cnis_crawler.crawling.memory import JOBDIR_REFUSED
 from cnis_crawler.memory.state import StateInUseError
 
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 UNHEALTHY_EXIT_STATUS = 3
 UNREACHABLE_EXIT_STATUS = 4
 OUTPUT_NOT_STORED_EXIT_STATUS = 5
+# What a shell reports for a program stopped by Ctrl-C (128 + SIGINT).
+FORCED_STOP_EXIT_STATUS = 130
 # What a crawl that cannot start raises for a reason a user can mend: told in one line.
 START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError, OSError)
 
@@ -65,17 +68,35 @@ class Command(ScrapyCrawlCommand):
             return
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        elif not_stored := output_not_stored(crawler.stats.get_stats()):
-            logger.error(
-                "Crawl output not stored (%s): check the disk and the folder named in the error above;"
-                " what the crawl state counts as known is in the run files that were stored",
-                not_stored,
+            return
+        reason = crawler.stats.get_value("finish_reason")
+        if reason is None:  # Scrapy stopped before closing the spider: a second Ctrl-C
+            self.exitcode = FORCED_STOP_EXIT_STATUS
+            self.tell(
+                "The crawl stopped without closing (a forced shutdown: a second Ctrl-C), as if killed:"
+                " no summary; the next run takes up what it left"
             )
+        elif not_stored := output_not_stored(crawler.stats.get_stats()):
             self.exitcode = OUTPUT_NOT_STORED_EXIT_STATUS
-        elif (reason := crawler.stats.get_value("finish_reason")) in REASONS:
-            self.exitcode = UNHEALTHY_EXIT_STATUS
-        elif reason == SITE_UNREACHABLE:
-            self.exitcode = UNREACHABLE_EXIT_STATUS
+            self.tell(
+                f"Crawl output not stored ({not_stored}): check the disk and the folder named in the"
+                " error above; what the crawl state counts as known is in the run files that were stored"
+            )
+        elif reason in REASONS or reason == SITE_UNREACHABLE:
+            self.exitcode = UNHEALTHY_EXIT_STATUS if reason in REASONS else UNREACHABLE_EXIT_STATUS
+            # Logged by the health check as the crawl closed; told here where the log is not seen.
+            health = crawler.get_extension(CrawlHealth)
+            for problem in health.problems if health is not None else ():
+                self.tell(problem.message, logged=True)
+
+    def tell(self, message: str, logged: bool = False) -> None:
+        """An ERROR line in the log (a file, Scrapyd's), and on the terminal when the log goes
+        elsewhere: what cron mails, what a user at the terminal sees."""
+        if not logged:
+            logger.error("%s", message)
+        assert self.settings is not None
+        if self.settings.get("LOG_FILE") or not self.settings.getbool("LOG_ENABLED"):
+            print(f"crawl: error: {message}", file=sys.stderr)
 
     def crawl_done(self, task: asyncio.Future[None]) -> None:
         if task.cancelled() or (error := task.exception()) is None:
@@ -87,10 +108,7 @@ class Command(ScrapyCrawlCommand):
         """One line for what a user can mend (True); anything else is Scrapy's to report."""
         if not isinstance(error, START_ERRORS):
             return False
-        # In the log (a file, Scrapyd's), and on the terminal when the log goes elsewhere.
         logger.error("The crawl cannot start: %s", error)
-        assert self.settings is not None
-        if self.settings.get("LOG_FILE") or not self.settings.getbool("LOG_ENABLED"):
-            print(f"crawl: error: {error}", file=sys.stderr)
+        self.tell(str(error), logged=True)
         self.exitcode = 1 if isinstance(error, StateInUseError) else 2
         return True
