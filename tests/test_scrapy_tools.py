@@ -149,3 +149,19 @@ def test_scrapy_parse_of_a_page_it_cannot_fetch_says_why_in_one_line(mirror_url:
     assert f"ERROR: Could not fetch {missing}: HTTP 404" in parse.stderr
     assert "Traceback" not in parse.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scrapy_parse_reads_an_article_of_several_pages_whole_with_depth(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    first = "/en.cnis.ac.cn/kycg/201903/t20190308_38702.shtml"
+    [record], _ = parsed(tmp_path, "-d", "2", mirror_url + first)
+    assert record["url"] == "https://en.cnis.ac.cn" + first.removeprefix("/en.cnis.ac.cn")
+    assert record["title"] == "China Standardization Development Annual Report 2018 released"
+    part = run_scrapy(tmp_path, "parse", "--spider", "cnis", mirror_url + first.replace(".shtml", "_1.shtml"))
+    assert (
+        "ERROR: Page 2 of an article, which is read with its first page:"
+        f" https://en.cnis.ac.cn{first.removeprefix('/en.cnis.ac.cn')} (with -d 2 to read them all)"
+    ) in part.stderr
+    assert "# Scraped Items" in part.stdout
+    assert "'url'" not in part.stdout

@@ -258,7 +258,13 @@ class CnisSpider(Spider):
         record the pipelines make of it), or a listing page: what it links, and the requests
         for the articles and the next page."""
         live_url = self.addressing.live_url(response.url, context_host="")
-        if parse_article_url(live_url) is not None:
+        if (article := parse_article_url(live_url)) is not None and article.part:
+            stem, extension = live_url.rsplit(".", 1)
+            self.logger.error(
+                "Page %d of an article, which is read with its first page: %s (with -d %d to read them all)",
+                *(article.part + 1, f"{stem.rsplit('_', 1)[0]}.{extension}", article.part + 1),
+            )
+        elif article is not None:
             async for output in self.parse_article(response, live_url):
                 yield output
         elif listing_page_number(live_url) is not None:
