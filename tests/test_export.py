@@ -474,3 +474,31 @@ def test_a_terminal_sees_a_progress_bar_then_the_summary(mirror_crawl: CrawlResu
     assert "reading run files" in text
     assert "100%" in text
     assert "60 articles, dated 2008-06-20 … 2025-10-22" in text
+
+
+def test_an_empty_state_file_is_told_as_damaged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "output"
+    run_file(output, 1, json.dumps(record(1, "2026-11-01T03:00:00Z", "Text.")))
+    (output / "state.sqlite").write_bytes(b"")
+    assert command_status(["export", "--output", str(output)]) == 2
+    error = capsys.readouterr().err
+    assert "cannot read the crawl state" in error
+    assert "empty, no crawl state in it; it is damaged: the next crawl moves it aside" in error
+
+
+def test_a_state_rebuilt_after_damage_is_told_by_the_export(
+    mirror_crawl: CrawlResult, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(output_of(mirror_crawl), output, ignore=shutil.ignore_patterns("export"))
+    aside = output / "state.sqlite.damaged-20261206T090224"
+    aside.write_bytes(b"not a database")
+    aside.with_name(f"{aside.name}-wal").write_bytes(b"")
+    assert command_status(["export", "--output", str(output)]) == 0
+    told = [record.getMessage() for record in caplog.records if "damaged" in record.getMessage()]
+    assert told == [
+        (
+            "The crawl state was found damaged and rebuilt from the run files; the damaged file is kept"
+            f" as {aside}: delete it once you no longer need it"
+        )
+    ]

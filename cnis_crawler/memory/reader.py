@@ -53,6 +53,8 @@ class StateReader:
         try:
             with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:  # a file SQLite reads as a new, empty database: no state
+                    raise sqlite3.DatabaseError("empty, no crawl state in it")
                 if version not in READABLE_VERSIONS:
                     raise StateUnreadableError(
                         f"cannot read the crawl state {self.path}: written by another version of"

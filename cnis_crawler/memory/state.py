@@ -163,6 +163,11 @@ def exclusive_lock(path: Path) -> IO[bytes] | None:
     return file
 
 
+def moved_aside(path: Path) -> list[Path]:
+    """The damaged states :func:`move_aside` kept beside ``path``, oldest first."""
+    return sorted(found for found in path.parent.glob(f"{path.name}.damaged-*") if found.name[-1].isdigit())
+
+
 def move_aside(path: Path) -> Path:
     """Move a damaged state (and its WAL files) to ``<name>.damaged-<time>``; return where."""
     aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")

@@ -49,6 +49,7 @@ from cnis_crawler.memory.files import (
     write_atomically,
 )
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
+from cnis_crawler.memory.state import moved_aside
 from cnis_crawler.tools.cli import crawler_version, fail, plain
 from cnis_crawler.urls import section_of
 
@@ -458,6 +459,12 @@ def crawl_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple
         if args.state is not None:
             parser.error(f"no crawl state at {state.path}")
         logger.warning("No crawl state at %s: what only the state knows is missing (--state)", state.path)
+    for damaged in moved_aside(state.path):
+        logger.warning(
+            "The crawl state was found damaged and rebuilt from the run files; the damaged file is"
+            " kept as %s: delete it once you no longer need it",
+            damaged,
+        )
     return output, state
 
 
