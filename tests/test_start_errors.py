@@ -192,14 +192,14 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     capsys.readouterr()
     assert command_status(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 2
     lost = 60 - data[: len(data) // 2].count(b"\n")
-    assert (
-        f"error: {lost} articles the crawl state counts as written are in no run file of"
-        in capsys.readouterr().err
-    )
+    error = capsys.readouterr().err
+    assert f"error: {lost} articles the crawl state counts as written are in no run file of" in error
+    assert f": run file {run_file.name} (changed), and the next crawl fetches them again" in error
     rows = (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n")
     assert rows == 60, "the previous export is left as it was"
     report = gather(output)
-    assert f"{lost} articles known to the crawl state are in no run file" in render(report)
+    told = f"{lost} articles known to the crawl state are in no run file (run file {run_file.name} (changed))"
+    assert told in render(report)
     # The next crawl fetches them again; then the export is whole.
     run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0

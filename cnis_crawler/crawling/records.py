@@ -122,7 +122,8 @@ class RecordKeeper:
             return
         for path, how in changed:
             logger.warning(
-                "Run file %s is %s since it was stored: the articles it alone held are fetched again",
+                "Run file %s is %s since it was stored: the articles it alone held are fetched again,"
+                " the records it still holds count as they read now",
                 path,
                 how,
             )

@@ -10,12 +10,10 @@ import json
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from cnis_crawler.memory.state import MIGRATIONS, SCHEMA_VERSION
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from cnis_crawler.memory.state import FILES_AS_STORED, MIGRATIONS, SCHEMA_VERSION, file_changes
 
 READABLE_VERSIONS = frozenset({SCHEMA_VERSION, *MIGRATIONS})
 """What this reader understands: the tables it reads are alike in all of them."""
@@ -66,6 +64,12 @@ class StateReader:
             damaged = type(error) is sqlite3.DatabaseError
             remedy = DAMAGED_REMEDY.format(name=self.path.name) if damaged else ""
             raise StateUnreadableError(f"cannot read the crawl state {self.path}: {error}{remedy}") from error
+
+    def changed_files(self) -> list[tuple[Path, str]]:
+        """The run files the state counts records from that are gone or not as stored. A crawl
+        names them as its working folder saw them; they are beside the state."""
+        stored = self.query(FILES_AS_STORED)
+        return file_changes((str(self.path.parent / Path(path).name), *facts) for path, *facts in stored)
 
     def aliases_by_key(self) -> dict[str, list[str]]:
         """The URLs of each article other than its record's."""

@@ -163,6 +163,25 @@ def exclusive_lock(path: Path) -> IO[bytes] | None:
     return file
 
 
+FILES_AS_STORED = "SELECT path, size, mtime_ns FROM files ORDER BY path"
+
+
+def file_changes(stored: Iterable[tuple[str, int, int]]) -> list[tuple[Path, str]]:
+    """Of run files as stored (path, size, mtime in ns), those gone (``missing``) or not as
+    stored (``changed``: cut short, appended to, edited), with how."""
+    changed = []
+    for path_text, size, mtime_ns in stored:
+        path = Path(path_text)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            changed.append((path, "missing"))
+            continue
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+            changed.append((path, "changed"))
+    return changed
+
+
 def moved_aside(path: Path) -> list[Path]:
     """The damaged states :func:`move_aside` kept beside ``path``, oldest first."""
     return sorted(found for found in path.parent.glob(f"{path.name}.damaged-*") if found.name[-1].isdigit())
@@ -611,19 +630,7 @@ class CrawlState:
 
     def changed_files(self) -> list[tuple[Path, str]]:
         """The run files whose records it counts that are gone or not as stored: (path, how)."""
-        changed = []
-        for path_text, size, mtime_ns in self.db.execute(
-            "SELECT path, size, mtime_ns FROM files ORDER BY path"
-        ):
-            path = Path(path_text)
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                changed.append((path, "missing"))
-                continue
-            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
-                changed.append((path, "changed"))
-        return changed
+        return file_changes(self.db.execute(FILES_AS_STORED).fetchall())
 
     def known_files(self) -> list[Path]:
         return [Path(row[0]) for row in self.db.execute("SELECT path FROM files ORDER BY path")]

@@ -121,6 +121,8 @@ class Dataset:
     duplicates: int = 0
     """Records found twice (the same key and version in two run files)."""
     missing: list[str] = field(default_factory=list)
+    changed_files: list[str] = field(default_factory=list)
+    """The run files the state counts that are gone or changed since stored: ``name (how)``."""
     """Articles whose latest version the crawl state counts as written and no run file holds."""
 
 
@@ -231,7 +233,8 @@ def build(
         "year": Counter(row["date"][:4] for row in rows)
     }
     missing = sorted(key for key, version in known.items() if version not in by_key.get(key, {}))
-    return Dataset(rows, files, skipped, counts, duplicates, missing)
+    changed = [f"{path.name} ({how})" for path, how in state.changed_files()] if missing else []
+    return Dataset(rows, files, skipped, counts, duplicates, missing, changed)
 
 
 def write_jsonl(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
@@ -324,8 +327,8 @@ def export(
     if dataset.missing:
         raise ExportError(
             f"{len(dataset.missing)} articles the crawl state counts as written are in no run file of"
-            f" {output_dir} (first: {', '.join(dataset.missing[:3])}): a run file is missing or"
-            " damaged, and the next crawl fetches them again; the export in"
+            f" {output_dir} (first: {', '.join(dataset.missing[:3])}): {damaged_files(dataset)}, and the"
+            " next crawl fetches them again; the export in"
             f" {out_dir} is left as it was"
         )
     if not dataset.rows:
@@ -371,6 +374,13 @@ def export(
             f" ({error.strerror or error}): the folder counts as an export in the making"
         ) from error
     return manifest
+
+
+def damaged_files(dataset: Dataset) -> str:
+    """The run files that lost what the state counts, as a user reads it."""
+    if not dataset.changed_files:
+        return "a run file is missing or damaged"
+    return f"run file{'s' * (len(dataset.changed_files) > 1)} {', '.join(dataset.changed_files)}"
 
 
 def write_parts(

@@ -38,6 +38,7 @@ from cnis_crawler.tools.export import (
     counted,
     crawl_of,
     crawl_paths,
+    damaged_files,
     read_run_files,
 )
 from cnis_crawler.urls import section_of
@@ -117,6 +118,8 @@ class Report:
     """The manifest of the dataset exported from the crawl's output folder, if there is one."""
     missing: int = 0
     """Articles the crawl state counts as written that no run file holds (a file lost or cut)."""
+    damaged_files: str = ""
+    """Which run files lost them, as :func:`~cnis_crawler.tools.export.damaged_files` tells."""
 
 
 def section_key(article: dict[str, Any]) -> tuple[str, str]:
@@ -171,6 +174,7 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         dataset.skipped_lines,
         manifest if manifest.is_file() else None,
         len(dataset.missing),
+        damaged_files(dataset),
     )
 
 
@@ -313,7 +317,10 @@ def headline(report: Report) -> str:
     last = report.runs[0] if report.runs else None
     problems = last.problems if last else ["no run yet"]
     if report.missing:  # a run file lost or cut short since: the next crawl fetches them again
-        problems = [*problems, f"{report.missing} articles known to the crawl state are in no run file"]
+        gap = (
+            f"{report.missing} articles known to the crawl state are in no run file ({report.damaged_files})"
+        )
+        problems = [*problems, gap]
     run = "none" if last is None else (
         f"{last.started:%Y-%m-%d %H:%M} UTC: {last.finish_reason or 'unfinished'},"
         f" {last.written('new')} new, {last.written('changed')} changed"
