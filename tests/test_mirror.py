@@ -131,3 +131,28 @@ def test_cnis_crawler_mirror_serves_while_a_command_runs_and_exits_with_its_stat
     )
     assert completed.returncode == 7, completed.stderr
     assert completed.stdout.startswith("Mirror of ")
+
+
+@pytest.mark.parametrize(
+    ("port", "line"),
+    [
+        ("99999", "cnis-crawler mirror: error: argument --port: '99999' is no port: 0 to 65535"),
+        (
+            "taken",
+            "cnis-crawler mirror: error: cannot listen on 127.0.0.1:{port}: [Errno 98] Address already",
+        ),
+    ],
+)
+def test_a_port_that_cannot_serve_is_one_line(port: str, line: str, mirror_url: str) -> None:
+    taken = mirror_url.rsplit(":", 1)[1]
+    chosen = taken if port == "taken" else port
+    served = subprocess.run(
+        [sys.executable, "-m", "cnis_crawler.tools.cli", "mirror", str(SITE), "--port", chosen],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert served.returncode == 2
+    assert served.stderr.splitlines()[-1].startswith(line.format(port=taken))
+    assert "Traceback" not in served.stderr

@@ -31,9 +31,23 @@ if TYPE_CHECKING:
         (("-a", "full=maybe"), "-a full= takes 1 or 0 (true/false, yes/no), got 'maybe'"),
         (("-s", "CNIS_RECHECK_PAGES=abc"), "CNIS_RECHECK_PAGES must be a whole number, 1 or more; got 'abc'"),
         (("-s", "CNIS_READING_TIMEOUT=0"), "CNIS_READING_TIMEOUT must be a number, more than 0.0; got '0'"),
-        (("-s", "CNIS_MAX_DROP_SHARE=lots"), "CNIS_MAX_DROP_SHARE must be a number, 0.0 or more; got 'lots'"),
+        (
+            ("-s", "CNIS_MAX_DROP_SHARE=lots"),
+            "CNIS_MAX_DROP_SHARE must be a number, from 0.0 to 1.0; got 'lots'",
+        ),
+        (("-s", "CNIS_MAX_DROP_SHARE=2"), "CNIS_MAX_DROP_SHARE must be a number, from 0.0 to 1.0; got '2'"),
+        (("-a", "sites="), "-a sites= names no site; known sites: en.cnis.ac.cn"),
     ],
-    ids=["unknown-argument", "unknown-site", "bad-flag", "bad-int-setting", "zero-timeout", "bad-share"],
+    ids=[
+        "unknown-argument",
+        "unknown-site",
+        "bad-flag",
+        "bad-int-setting",
+        "zero-timeout",
+        "bad-share",
+        "share-above-1",
+        "no-site",
+    ],
 )
 def test_a_crawl_that_cannot_start_says_why_in_one_line(
     arguments: tuple[str, ...], line: str, mirror_url: str, tmp_path: Path

@@ -172,7 +172,7 @@ class CrawlHealth:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # 0: no limit.
-        max_drop_share = number(crawler.settings, "CNIS_MAX_DROP_SHARE", DEFAULT_MAX_DROP_SHARE, 0.0)
+        max_drop_share = number(crawler.settings, "CNIS_MAX_DROP_SHARE", DEFAULT_MAX_DROP_SHARE, 0.0, 1.0)
         after = number(
             crawler.settings, "CNIS_UNREACHABLE_AFTER", DEFAULT_UNREACHABLE_AFTER, 0.0, above_minimum=True
         )

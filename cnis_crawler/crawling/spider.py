@@ -575,10 +575,12 @@ def parse_flag(name: str, value: str | None) -> bool:
 
 
 def parse_sites(sites: str | None) -> list[str]:
-    if not sites:
+    """The hosts ``-a sites=`` names (all when it is not given)."""
+    if sites is None:
         return list(HOSTS)
     chosen = [site.strip().lower() for site in sites.split(",") if site.strip()]
-    unknown = [site for site in chosen if site not in HOSTS]
-    if unknown or not chosen:
-        raise ValueError(f"unknown site(s) {unknown or sites!r}; known sites: {', '.join(HOSTS)}")
+    if not chosen:
+        raise ValueError(f"-a sites= names no site; known sites: {', '.join(HOSTS)} (leave it out for all)")
+    if unknown := [site for site in chosen if site not in HOSTS]:
+        raise ValueError(f"unknown site(s) {unknown}; known sites: {', '.join(HOSTS)}")
     return chosen

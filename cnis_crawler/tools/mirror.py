@@ -12,10 +12,10 @@ server sends for them, so a mirror can reproduce a server that declares the wron
 Files carry ``Last-Modified`` and an nginx-style ``ETag`` from their stat, and conditional requests
 get 304 as from nginx (``If-None-Match`` overriding ``If-Modified-Since``), because the crawler's
 ``-a revalidate=1`` revalidates known articles with them.
-
-The tests serve the same mirror with faults injected on chosen paths (``tests/tooling/``), by
-wrapping :func:`mirror_resource`.
 """
+
+# The tests serve the same mirror with faults injected on chosen paths (tests/tooling/), by
+# wrapping mirror_resource.
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
-from cnis_crawler.tools.cli import plain
+from cnis_crawler.tools.cli import fail, plain
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -134,6 +134,10 @@ def serve(site: Site, host: str, port: int) -> None:
     reactor.run()
 
 
+class MirrorNotStartedError(RuntimeError):
+    """The child serving a mirror ended before it listened (its own error is on stderr)."""
+
+
 @contextmanager
 def running_mirror(
     root: Path, host: str = "127.0.0.1", port: int = 0, server: Sequence[str] = (SERVER,)
@@ -146,7 +150,7 @@ def running_mirror(
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         if not url.startswith("http"):
-            raise RuntimeError(f"mirror server did not start (exit code {process.wait()})")
+            raise MirrorNotStartedError(f"the mirror server did not start (exit status {process.wait()})")
         yield url
     finally:
         process.terminate()
@@ -165,18 +169,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port", type=port_number, default=0, help="0 picks a free port")
     args = parser.parse_args(own)
     if not args.root.is_dir():
         parser.error(f"not a directory: {args.root}")
     if not command:
+        from twisted.internet.error import CannotListenError
         from twisted.web.server import Site
 
-        serve(Site(mirror_resource(args.root)), args.host, args.port)
+        try:
+            serve(Site(mirror_resource(args.root)), args.host, args.port)
+        except CannotListenError as error:
+            print(
+                f"{parser.prog}: error: cannot listen on {args.host}:{args.port}: {error.socketError}",
+                file=sys.stderr,
+            )
+            return 2
         return 0
-    with running_mirror(args.root, args.host, args.port) as url:
-        print(f"Mirror of {args.root} served at {url}", flush=True)
-        return subprocess.call([part.replace("{url}", url) for part in command])
+    try:
+        with running_mirror(args.root, args.host, args.port) as url:
+            print(f"Mirror of {args.root} served at {url}", flush=True)
+            return subprocess.call([part.replace("{url}", url) for part in command])
+    except MirrorNotStartedError as error:
+        return fail(parser.prog, str(error))
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0 to 65535: an argparse type."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is no port: 0 to 65535 (0 picks a free one)")
+    return int(text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 The page needs nothing but itself (no script, font or stylesheet from anywhere): a headline
 saying whether the last run was healthy, the articles per section and month, the newest
 articles, and the accounting of the last runs. Sources, each for what it is authoritative on:
-the run files (the dataset, read by :func:`cnis_crawler.tools.export.build`), the crawl state's
+the run files (the dataset, read as the export reads them), the crawl state's
 ``runs`` and ``versions`` tables (what each run counted and stored), and each run's summary JSON
 (listing pages, drops and lost articles per section; absent when a run was killed).
 """
@@ -235,7 +235,7 @@ def chart(report: Report) -> str:
         if not (counts := report.by_month.get(month)):
             continue
         y, total = height - bottom, sum(counts.values())
-        bars = [f"<title>{month}: {total} articles</title>"]
+        bars = [f"<title>{month}: {counted(total, 'article')}</title>"]
         for key in (key for key in report.section_names if counts[key]):
             y -= (bar := counts[key] * scale)
             bars.append(
