@@ -63,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [section.key for section in SECTIONS if section.host in sites]
     checked = [rows.get(key) or unchecked(key) for key in chosen]
     console = Console(width=None if sys.stdout.isatty() else 120)
-    for row in checked:
-        console.print(section_table(row), "")
+    with console.capture() as tables:
+        for row in checked:
+            console.print(section_table(row), "")
+    # Rich pads every line to the table's width: no trailing blanks in a mail or a log.
+    print("\n".join(line.rstrip() for line in tables.get().splitlines()))
     if unreachable(stats):
         failed = failures_by_kind(stats)
         print(f"check: no answer from the site ({failed}): check the network, the DNS or --mirror")
@@ -134,7 +137,7 @@ def section_table(row: SectionCheck) -> Table:
         title=f"[bold]{row.section}[/]  {row.listing_url}", title_justify="left", box=None, show_header=False
     )
     table.add_column("what", no_wrap=True)
-    table.add_column("value", ratio=1, overflow="fold")
+    table.add_column("value", overflow="fold")
     table.add_column("rung", no_wrap=True)
     if row.listing_read:
         pages = (
