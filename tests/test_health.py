@@ -204,7 +204,7 @@ def test_an_empty_section_comes_before_too_many_drops() -> None:
 
 def test_a_negative_drop_share_is_refused() -> None:
     with pytest.raises(
-        ValueError, match=re.escape("CNIS_MAX_DROP_SHARE must be a number, 0.0 or more; got -0.1")
+        ValueError, match=re.escape("CNIS_MAX_DROP_SHARE must be a number, from 0.0 to 1.0; got -0.1")
     ):
         CrawlHealth.from_crawler(get_crawler(settings_dict={"CNIS_MAX_DROP_SHARE": -0.1}))
 
