@@ -254,3 +254,16 @@ def test_a_state_folder_that_cannot_be_made_is_one_line(mirror_url: str, tmp_pat
     assert refused.returncode == 2, refused.log[-3000:]
     assert "ERROR: The crawl cannot start: [Errno 17] File exists: 'output'" in refused.log
     assert "Traceback" not in refused.stderr + refused.log
+
+
+def test_a_crawl_below_the_project_says_where_its_dataset_goes(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = cnis_crawler.settings\n")
+    below = tmp_path / "notes"
+    crawl = run_crawl(below, "-a", f"mirror={mirror_url}", "-a", "sites=en.cnis.gov.cn")
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert (
+        f"WARNING: The crawl runs in {below}, below the project's folder {tmp_path}: its crawl state and"
+        f" run files are in {below / 'output'}, a dataset apart from {tmp_path / 'output'}"
+    ) in crawl.log

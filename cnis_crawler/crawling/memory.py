@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -62,6 +63,13 @@ def listed_from_json(text: str | None, title: str | None = None) -> Listed | Non
     return Listed(**json.loads(text)) if text else title_only(title)
 
 
+def project_above(folder: Path) -> Path | None:
+    """The nearest folder above ``folder`` holding a ``scrapy.cfg``, when ``folder`` holds none."""
+    if (folder / "scrapy.cfg").is_file():
+        return None
+    return next((parent for parent in folder.parents if (parent / "scrapy.cfg").is_file()), None)
+
+
 class CrawlMemory:
     def __init__(self, crawler: Crawler, state: CrawlState, recheck_pages: int) -> None:
         self.crawler = crawler
@@ -85,7 +93,20 @@ class CrawlMemory:
         if settings.get("JOBDIR"):
             raise ValueError(JOBDIR_REFUSED)
         recheck_pages = number(settings, "CNIS_RECHECK_PAGES", 1, 1)
-        state = CrawlState(settings.get("CNIS_STATE_PATH") or None)
+        state_path = settings.get("CNIS_STATE_PATH") or None
+        if state_path and not Path(state_path).is_absolute() and (project := project_above(Path.cwd())):
+            # Scrapy finds the project from a folder below it; relative paths stay relative here.
+            logger.warning(
+                "The crawl runs in %s, below the project's folder %s: its crawl state and run files"
+                " are in %s, a dataset apart from %s",
+                *(
+                    Path.cwd(),
+                    project,
+                    Path.cwd() / Path(state_path).parent,
+                    project / Path(state_path).parent,
+                ),
+            )
+        state = CrawlState(state_path)
         if state.moved_aside is not None:
             logger.warning(
                 "The crawl state %s was damaged: moved to %s; the run files are read back into a new one",
