@@ -10,6 +10,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+import pytest
+
 from cnis_crawler.extraction import RUNGS
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.mirror import running_mirror
@@ -186,12 +188,14 @@ def test_progress_is_logged_per_section_while_crawling(crawl_runner: CrawlRunner
             assert all(before <= after for before, after in zip(earlier, later, strict=True)), section
 
 
-def test_a_feed_the_export_cannot_see_makes_nothing_known(crawl_runner: CrawlRunner) -> None:
-    """Records only a user's own feed took (here -s FEEDS={} -O file; Scrapyd's items_dir alike)
-    are in no run file: the state does not count them, so the next crawl writes them there."""
-    result = crawl_runner("-a", "sites=en.cnis.gov.cn", "-s", "FEEDS={}", "-O", "news.jsonl")
+@pytest.mark.parametrize("feed", ["news.jsonl", "output/cnis-mine.jsonl"])
+def test_a_feed_the_export_cannot_see_makes_nothing_known(feed: str, crawl_runner: CrawlRunner) -> None:
+    """Records only a user's own feed took (here -s FEEDS={} -O file, also one named almost like
+    a run file; Scrapyd's items_dir alike) are in no run file: the state does not count them, so
+    the next crawl writes them there."""
+    result = crawl_runner("-a", "sites=en.cnis.gov.cn", "-s", "FEEDS={}", "-O", feed)
     assert result.returncode == 0, result.log[-3000:]
-    assert len((result.workdir / "news.jsonl").read_text(encoding="utf-8").splitlines()) == 8
+    assert len((result.workdir / feed).read_text(encoding="utf-8").splitlines()) == 8
     assert "No feed writes run files (output/cnis-*.jsonl) beside the crawl state" in result.log
     assert "8 records are in no run file stored: the next run fetches them again" in result.log
     again = crawl_runner("-a", "sites=en.cnis.gov.cn")

@@ -256,9 +256,7 @@ def test_a_state_folder_that_cannot_be_made_is_one_line(mirror_url: str, tmp_pat
     assert "Traceback" not in refused.stderr + refused.log
 
 
-def test_a_crawl_below_the_project_says_where_its_dataset_goes(
-    mirror_url: str, tmp_path: Path
-) -> None:
+def test_a_crawl_below_the_project_says_where_its_dataset_goes(mirror_url: str, tmp_path: Path) -> None:
     (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = cnis_crawler.settings\n")
     below = tmp_path / "notes"
     crawl = run_crawl(below, "-a", f"mirror={mirror_url}", "-a", "sites=en.cnis.gov.cn")

@@ -22,6 +22,7 @@ from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.drops import Drop, DuplicateUrl, NotNew, failure_name
 from cnis_crawler.crawling.items import Article, Fetch, page_urls
 from cnis_crawler.memory.files import (
+    RUN_FILE_RE,
     RUN_FILES,
     feed_files,
     local_path,
@@ -96,8 +97,6 @@ class RecordKeeper:
         for path in filter(None, paths.values()):
             if path.parent.is_dir():
                 remove_abandoned_parts(path.parent)
-                if self.state.persistent:
-                    self.adopt(feed_files(path))
         if not self.state.persistent:
             self.counting_feeds = set(paths)
             return
@@ -106,6 +105,9 @@ class RecordKeeper:
         self.counting_feeds = {
             template for template, path in paths.items() if path and writes_run_files(path, self.state.path)
         }
+        for template in self.counting_feeds:
+            if (template_path := paths[template]) is not None and template_path.parent.is_dir():
+                self.adopt([found for found in feed_files(template_path) if RUN_FILE_RE.match(found.name)])
         if not self.counting_feeds:
             logger.warning(
                 "No feed writes run files (%s) beside the crawl state: this run's records go to your"

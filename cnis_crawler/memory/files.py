@@ -12,7 +12,6 @@ import json
 import os
 import re
 from contextlib import contextmanager
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -132,7 +131,13 @@ def writes_run_files(template: Path, state_path: str) -> bool:
     """Whether a feed's files are run files the export reads: ``cnis-*.jsonl`` in the folder of
     the crawl state."""
     in_state_folder = template.parent.resolve() == Path(state_path).parent.resolve()
-    return in_state_folder and fnmatch(PLACEHOLDER_RE.sub("x", template.name), RUN_FILES)
+    # Named as the export reads run files: a sample run's name must match RUN_FILE_RE.
+    sample = {"name": "cnis", "run_id": "2026-01-01T00-00-00.000001", "batch_id": 1}
+    try:
+        name = template.name % sample
+    except (KeyError, TypeError, ValueError):
+        return False
+    return in_state_folder and RUN_FILE_RE.match(name) is not None
 
 
 def feed_files(template: Path) -> list[Path]:
