@@ -265,3 +265,17 @@ def test_a_crawl_below_the_project_says_where_its_dataset_goes(mirror_url: str, 
         f"WARNING: The crawl runs in {below}, below the project's folder {tmp_path}: its crawl state and"
         f" run files are in {below / 'output'}, a dataset apart from {tmp_path / 'output'}"
     ) in crawl.log
+
+
+def test_a_log_file_that_cannot_be_written_is_one_line(mirror_url: str, tmp_path: Path) -> None:
+    refused = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-s", "LOG_FILE=/proc/cnis/crawl.log")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "crawl: error: LOG_FILE /proc/cnis/crawl.log cannot be written: No such file or directory"
+    ]
+    # A folder that is missing is made, as the crawl makes output/.
+    made = run_crawl(
+        tmp_path, "-a", f"mirror={mirror_url}", "-a", "sites=en.cnis.gov.cn", "-s", "LOG_FILE=logs/crawl.log"
+    )
+    assert made.returncode == 0
+    assert "Spider closed (finished)" in (tmp_path / "logs" / "crawl.log").read_text(encoding="utf-8")

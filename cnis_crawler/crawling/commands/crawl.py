@@ -18,6 +18,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -46,6 +47,15 @@ START_ERRORS = (ValueError, StateInUseError, sqlite3.DatabaseError, OSError)
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        # Scrapy opens the log file before any command runs, and a folder that is missing or
+        # read-only ends there in a traceback: a scheduled crawl's first line to go wrong.
+        if (log_file := self.settings.get("LOG_FILE")) and (problem := cannot_write(Path(log_file))):
+            print(f"crawl: error: LOG_FILE {log_file} cannot be written: {problem}", file=sys.stderr)
+            raise SystemExit(2)
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:  # Scrapy's own usage errors
             super().run(args, opts)
@@ -112,3 +122,14 @@ class Command(ScrapyCrawlCommand):
         self.tell(str(error), logged=True)
         self.exitcode = 1 if isinstance(error, StateInUseError) else 2
         return True
+
+
+def cannot_write(path: Path) -> str | None:
+    """Why a file cannot be written at ``path`` (its folder made if missing), or None."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
