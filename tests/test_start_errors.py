@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from cnis_crawler.memory.reader import StateReader
 from cnis_crawler.tools.cli import main as cli
 from cnis_crawler.tools.report import gather, render
 from tests.conftest import assert_one_record_per_article
@@ -188,6 +189,8 @@ def test_output_not_stored_is_a_non_zero_exit(
     told = json.loads((tmp_path / "told.json").read_text(encoding="utf-8"))
     assert told["finish_reason"] == "output_not_stored"
     assert "CNIS_NOTIFY_COMMAND told of this output_not_stored run" in crawl.log
+    [run] = StateReader(tmp_path / "output" / "state.sqlite").runs()
+    assert run.finish_reason == "output_not_stored", "in the crawl state (and so the report) too"
     again = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert again.returncode == 0
     records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_bytes().splitlines()]

@@ -116,11 +116,13 @@ class CrawlMemory:
         crawler.signals.connect(memory.spider_opened, signal=signals.spider_opened)
         memory.records = RecordKeeper.connect(crawler, memory)
         crawler.signals.connect(memory.spider_closed, signal=signals.spider_closed)
-        # Last: after the feeds are stored and their records counted (cnis_crawler.crawling.records).
-        crawler.signals.connect(memory.engine_stopped, signal=signals.engine_stopped)
         return memory
 
     def spider_opened(self, spider: Spider) -> None:
+        # Connected now, after every extension's: the run is finished in the state last, once
+        # the feeds are stored (cnis_crawler.crawling.records) and the summary is written, so
+        # that a summary that could not be written counts in the run's finish reason.
+        self.crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         self.run_id = str(getattr(spider, "run_id", self.run_id))
         mode = str(getattr(spider, "mode", ""))
         self.pass_run = self.state.interrupted_pass(self.run_id, mode)
