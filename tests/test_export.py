@@ -35,6 +35,7 @@ from cnis_crawler.tools.export import (
     crawl_paths,
     export,
 )
+from cnis_crawler.tools.report import gather, render
 from tests.crawling import command_status
 
 if TYPE_CHECKING:
@@ -483,7 +484,7 @@ def test_an_empty_state_file_is_told_as_damaged(tmp_path: Path, capsys: pytest.C
     assert command_status(["export", "--output", str(output)]) == 2
     error = capsys.readouterr().err
     assert "cannot read the crawl state" in error
-    assert "empty, no crawl state in it; it is damaged: the next crawl moves it aside" in error
+    assert "output/state.sqlite: it is empty; the next crawl reads the run files back into it" in error
 
 
 def test_a_state_rebuilt_after_damage_is_told_by_the_export(
@@ -502,3 +503,19 @@ def test_a_state_rebuilt_after_damage_is_told_by_the_export(
             f" as {aside}: delete it once you no longer need it"
         )
     ]
+
+
+def test_an_edited_run_file_is_named_by_the_export_and_the_report(
+    mirror_crawl: CrawlResult, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = tmp_path / "output"
+    shutil.copytree(output_of(mirror_crawl), output, ignore=shutil.ignore_patterns("export"))
+    [run_file] = sorted(output.glob("cnis-*-001.jsonl"))
+    text = run_file.read_text(encoding="utf-8")
+    run_file.write_text(text.replace('"title": "', '"title": "Edited: ', 1), encoding="utf-8")
+    assert command_status(["export", "--output", str(output)]) == 0
+    assert [record.getMessage() for record in caplog.records if "since the crawl" in record.getMessage()] == [
+        f"Run file {run_file.name} (changed) since the crawl stored it: its records are read as they are now"
+    ]
+    page = render(gather(output), output / "report.html")
+    assert f"run file {run_file.name} (changed) since the crawl stored it" in page

@@ -152,7 +152,7 @@ def test_articles_a_damaged_run_file_held_are_fetched_again(
     second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert second.returncode == 0, second.log[-3000:]
     assert (
-        f"Run file {run_file.relative_to(tmp_path)} is {'missing' if harm == 'missing' else 'changed'}"
+        f"Run file {run_file.relative_to(tmp_path)} is {'missing' if harm == 'missing' else 'cut short'}"
         in second.log
     )
     assert second.stats["incremental/lost_records_refetched"] == lost
@@ -211,11 +211,12 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     lost = 60 - data[: len(data) // 2].count(b"\n")
     error = capsys.readouterr().err
     assert f"error: {lost} articles the crawl state counts as written are in no run file of" in error
-    assert f": run file {run_file.name} (changed), and the next crawl fetches them again" in error
+    assert f": run file {run_file.name} (cut short), and the next crawl fetches them again" in error
     rows = (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n")
     assert rows == 60, "the previous export is left as it was"
     report = gather(output)
-    told = f"{lost} articles known to the crawl state are in no run file (run file {run_file.name} (changed))"
+    told = f"{lost} articles known to the crawl state are in no run file (run file {run_file.name}"
+    told += " (cut short))"
     assert told in render(report)
     # The next crawl fetches them again; then the export is whole.
     run_crawl(tmp_path, "-a", f"mirror={mirror_url}")

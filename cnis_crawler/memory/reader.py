@@ -52,7 +52,10 @@ class StateReader:
             with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version == 0:  # a file SQLite reads as a new, empty database: no state
-                    raise sqlite3.DatabaseError("empty, no crawl state in it")
+                    raise StateUnreadableError(
+                        f"cannot read the crawl state {self.path}: it is empty; the next crawl reads"
+                        " the run files back into it"
+                    )
                 if version not in READABLE_VERSIONS:
                     raise StateUnreadableError(
                         f"cannot read the crawl state {self.path}: written by another version of"

@@ -167,8 +167,8 @@ FILES_AS_STORED = "SELECT path, size, mtime_ns FROM files ORDER BY path"
 
 
 def file_changes(stored: Iterable[tuple[str, int, int]]) -> list[tuple[Path, str]]:
-    """Of run files as stored (path, size, mtime in ns), those gone (``missing``) or not as
-    stored (``changed``: cut short, appended to, edited), with how."""
+    """Of run files as stored (path, size, mtime in ns), those gone (``missing``), shorter
+    (``cut short``) or otherwise not as stored (``changed``: appended to, edited), with how."""
     changed = []
     for path_text, size, mtime_ns in stored:
         path = Path(path_text)
@@ -177,7 +177,9 @@ def file_changes(stored: Iterable[tuple[str, int, int]]) -> list[tuple[Path, str
         except FileNotFoundError:
             changed.append((path, "missing"))
             continue
-        if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+        if stat.st_size < size:
+            changed.append((path, "cut short"))
+        elif (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
             changed.append((path, "changed"))
     return changed
 

@@ -233,7 +233,7 @@ def build(
         "year": Counter(row["date"][:4] for row in rows)
     }
     missing = sorted(key for key, version in known.items() if version not in by_key.get(key, {}))
-    changed = [f"{path.name} ({how})" for path, how in state.changed_files()] if missing else []
+    changed = [f"{path.name} ({how})" for path, how in state.changed_files()]
     return Dataset(rows, files, skipped, counts, duplicates, missing, changed)
 
 
@@ -331,6 +331,8 @@ def export(
             " next crawl fetches them again; the export in"
             f" {out_dir} is left as it was"
         )
+    for changed in dataset.changed_files:  # with no record lost: an edit, read as it is now
+        logger.warning("Run file %s since the crawl stored it: its records are read as they are now", changed)
     if not dataset.rows:
         chosen = {key: value for key, value in vars(filters).items() if value}
         what = (

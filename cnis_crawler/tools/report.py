@@ -174,7 +174,7 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         dataset.skipped_lines,
         manifest if manifest.is_file() else None,
         len(dataset.missing),
-        damaged_files(dataset),
+        damaged_files(dataset) if dataset.changed_files else "",
     )
 
 
@@ -321,6 +321,8 @@ def headline(report: Report) -> str:
             f"{report.missing} articles known to the crawl state are in no run file ({report.damaged_files})"
         )
         problems = [*problems, gap]
+    elif report.damaged_files:  # an edit that lost no record
+        problems = [*problems, f"{report.damaged_files} since the crawl stored it"]
     run = "none" if last is None else (
         f"{last.started:%Y-%m-%d %H:%M} UTC: {last.finish_reason or 'unfinished'},"
         f" {last.written('new')} new, {last.written('changed')} changed"
