@@ -260,9 +260,10 @@ class CnisSpider(Spider):
         live_url = self.addressing.live_url(response.url, context_host="")
         if (article := parse_article_url(live_url)) is not None and article.part:
             stem, extension = live_url.rsplit(".", 1)
+            first = self.addressing.fetch_url(f"{stem.rsplit('_', 1)[0]}.{extension}")
             self.logger.error(
                 "Page %d of an article, which is read with its first page: %s (with -d %d to read them all)",
-                *(article.part + 1, f"{stem.rsplit('_', 1)[0]}.{extension}", article.part + 1),
+                *(article.part + 1, first, article.part + 1),
             )
         elif article is not None:
             async for output in self.parse_article(response, live_url):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -55,7 +55,8 @@ def staged(target: Path) -> Iterator[tuple[Path, IO[bytes]]]:
             file.flush()
             os.fsync(file.fileno())
     except BaseException:
-        part.unlink(missing_ok=True)
+        with suppress(OSError):  # a read-only folder: nothing was written either
+            part.unlink(missing_ok=True)
         raise
 
 
