@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 120)
     with console.capture() as tables:
         for row in checked:
-            console.print(section_table(row), "")
+            # The heading apart: a table's title wraps at the table's width.
+            console.print(f"[bold]{row.section}[/]  {row.listing_url}", section_table(row), "")
     # Rich pads every line to the table's width: no trailing blanks in a mail or a log.
     print("\n".join(line.rstrip() for line in tables.get().splitlines()))
     if unreachable(stats):
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         named = "; ".join(f"{row.section}: {', '.join(row.problems)}" for row in wrong)
         print(f"check: {len(wrong)} of {len(checked)} sections look wrong ({named})")
         return LOOKS_WRONG_STATUS
-    print(f"check: all {len(checked)} sections look right")
+    print(f"check: {'the section looks' if len(checked) == 1 else f'all {len(checked)} sections look'} right")
     return 0
 
 
@@ -133,9 +134,7 @@ def unchecked(key: str) -> SectionCheck:
 
 
 def section_table(row: SectionCheck) -> Table:
-    table = Table(
-        title=f"[bold]{row.section}[/]  {row.listing_url}", title_justify="left", box=None, show_header=False
-    )
+    table = Table(box=None, show_header=False)
     table.add_column("what", no_wrap=True)
     table.add_column("value", overflow="fold")
     table.add_column("rung", no_wrap=True)
