@@ -38,7 +38,10 @@ def run_crawl(workdir: Path, *arguments: str, timeout: float = 300) -> CrawlResu
     default FEEDS, state and summary paths, which are relative to the working directory.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings"}
+    # The crawl's temporary files (a summary written aside) stay with the test's folder.
+    temporary = workdir.parent / f"{workdir.name}.tmp"
+    temporary.mkdir(exist_ok=True)
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings", "TMPDIR": str(temporary)}
     log_file = workdir / "crawl.log"
     before = set(output_files(workdir))
     started = time.perf_counter()
