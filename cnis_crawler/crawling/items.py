@@ -80,6 +80,10 @@ class Article:
     source: str | None
     body: str = field(repr=False)
     attachments: list[dict[str, str]] = field(repr=False)
+    standards: list[str]
+    """Standards the title and body name, normalised (``GB/T 19001-2016``, ``ISO/IEC 27001:2022``)."""
+    committees: list[str]
+    """Committees they name (``ISO/TC 268/SC 1``, ``SAC/TC 28``)."""
     doc_id: int
     fetched_at: str
     content_hash: str = field(repr=False)

@@ -140,6 +140,8 @@ class ExtractArticlePipeline:
             source=fields.source,
             body=body,
             attachments=fields.attachments,
+            standards=fields.standards,
+            committees=fields.committees,
             doc_id=article_url.doc_id,
             fetched_at=item.fetched_at,
             content_hash=content_hash(title, body),

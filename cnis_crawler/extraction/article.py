@@ -47,6 +47,7 @@ from cnis_crawler.extraction.labels import (
     read_date_line,
 )
 from cnis_crawler.extraction.patterns import has_colon
+from cnis_crawler.extraction.standards import committees_in, standards_in
 from cnis_crawler.extraction.titles import (
     agrees,
     cut_stem,
@@ -136,6 +137,9 @@ class ArticleFields:
     section: str | None
     body: str
     attachments: list[dict[str, str]]
+    standards: list[str] = field(default_factory=list)
+    """The standards the title and body name (see :mod:`cnis_crawler.extraction.standards`)."""
+    committees: list[str] = field(default_factory=list)
     extracted_by: dict[str, str | None] = field(default_factory=dict)
     """The rung that produced each field of :data:`RUNGS`; None where no rung found a value."""
     disagreements: tuple[str, ...] = ()
@@ -183,6 +187,9 @@ def extract_article(
             ("url-section", article_url.section.trail if article_url else None),
         ),
     )
+    body = "\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle))
+    # What the article is about: the headline and the text, not the page's menus and sidebars.
+    about = "\n".join(filter(None, (title, subtitle, body)))
     return ArticleFields(
         title=title,
         subtitle=subtitle,
@@ -190,8 +197,10 @@ def extract_article(
         date_source=date_source,
         source=source,
         section=section,
-        body="\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle)),
+        body=body,
         attachments=attachments,
+        standards=standards_in(about),
+        committees=committees_in(about),
         extracted_by={name: rungs.get(name) for name in RUNGS},
         disagreements=disagreements(title, day if date_source == "page" else None, listed),
     )

@@ -66,7 +66,7 @@ DEFAULT_STATE = Path("output/state.sqlite")
 DATES = ("date", "url_date")
 TIMES = ("fetched_at", "first_seen", "last_changed")
 # Lists and mappings have no CSV cell of their own: they go in as JSON.
-JSON_CELLS = ("attachments", "extracted_by", "aliases")
+JSON_CELLS = ("attachments", "standards", "committees", "extracted_by", "aliases")
 
 
 PERIOD_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -267,6 +267,8 @@ def parquet_schema(typed: bool = True) -> pa.Schema:
         "version": pa.int64(),
         "versions": pa.int64(),
         "attachments": pa.list_(pa.struct([("name", text), ("url", text)])),
+        "standards": pa.list_(text),
+        "committees": pa.list_(text),
         "extracted_by": pa.struct([(name, text) for name in RUNGS]),
         "aliases": pa.list_(text),
     }
