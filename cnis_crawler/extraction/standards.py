@@ -10,8 +10,8 @@ committees and their subcommittees (``ISO/TC 268/SC 1``, ``IEC/TC 111``, ``SAC/T
 Pages write them in many ways: in full-width letters (as a Chinese input method types them),
 with a long dash before the year (``GB/T 1.1—2020``), without the space (``GB/T19001-2016``) or
 with more (``GB / T 19001``). A mention is normalised to one form: ASCII, one space between the
-code and the number, ``-`` before a year or part. A number alone is never a standard (a year range, a phone number); a
-code followed by a year alone (``ISO 2021``) is a year, not ISO 2021.
+code and the number, ``-`` before a year or part. A number alone is never a standard (a year
+range, a phone number); a code followed by a year alone (``ISO 2021``) is a year, not ISO 2021.
 """
 
 from __future__ import annotations
