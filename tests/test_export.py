@@ -519,3 +519,47 @@ def test_an_edited_run_file_is_named_by_the_export_and_the_report(
     ]
     page = render(gather(output), output / "report.html")
     assert f"run file {run_file.name} (changed) since the crawl stored it" in page
+
+
+# As a Chinese input method types it: every character full-width, the space too.
+FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)} | {0x20: 0x3000}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "doc_ids"),
+    [
+        (["--standard", "ISO 37101"], [53416]),
+        (["--standard", "GB/T 35796"], [36026]),  # every edition; the old host's copy is an alias
+        (["--standard", "GB/T 35796-2017".translate(FULL_WIDTH)], [36026]),
+        (["--committee", "ISO/TC 268"], [24512, 24941, 53416]),  # with its subcommittee
+        (["--committee", "ISO/TC 268/SC 1"], [24941]),
+        (["--committee", "JTC 1"], [46830, 56810]),
+        (["--standard", "ISO 9001", "--standard", "GB/T 10000"], [44856, 56810]),
+    ],
+)
+def test_the_export_filters_by_standard_and_committee(
+    mirror_crawl: CrawlResult, tmp_path: Path, arguments: list[str], doc_ids: list[int]
+) -> None:
+    assert (
+        command_status(
+            ["export", "--output", str(output_of(mirror_crawl)), "--out", str(tmp_path), *arguments]
+        )
+        == 0
+    )
+    rows = [json.loads(line) for line in (tmp_path / "cnis-articles.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(row["doc_id"] for row in rows) == doc_ids
+
+
+def test_a_filter_that_names_no_standard_is_an_error(
+    mirror_crawl: CrawlResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert command_status(["export", "--output", str(output_of(mirror_crawl)), "--standard", "quality"]) == 2
+    assert "argument --standard: 'quality' names no standard, or more than one" in capsys.readouterr().err
+
+
+def test_a_record_of_an_earlier_crawler_gets_its_standards_from_its_text(tmp_path: Path) -> None:
+    earlier = record(1, "2026-11-01T03:00:00Z", "The revised GB/T 19001-2016 was discussed by SAC/TC 151.")
+    assert "standards" not in earlier
+    run_file(tmp_path, 1, json.dumps(earlier))
+    [row] = build(tmp_path, Filters()).rows
+    assert (row["standards"], row["committees"]) == (["GB/T 19001-2016"], ["SAC/TC 151"])

@@ -32,7 +32,7 @@ PAGES = article_pages()
 # Every exported field but the crawl facts (fetch time, rungs), which pages do not determine.
 FIELDS = (
     "url", "site", "lang", "section", "title", "subtitle", "date", "date_source", "url_date",
-    "source", "body", "attachments", "doc_id", "content_hash",
+    "source", "body", "attachments", "standards", "committees", "doc_id", "content_hash",
 )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from rich.table import Table
 
 from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
+from cnis_crawler.extraction.standards import committees_in, standards_in
 from cnis_crawler.memory.files import (
     RUN_FILE_RE,
     RUN_FILES,
@@ -93,6 +95,10 @@ class Filters:
     langs: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     """Section trails (``News``, ``News > CNIS news``: whole crumbs) or keys (``en.cnis.ac.cn/kycg``)."""
+    standards: tuple[str, ...] = ()
+    """Standards, normalised: ``GB/T 19001`` takes every edition (``GB/T 19001-2016`` …)."""
+    committees: tuple[str, ...] = ()
+    """Committees, normalised: ``ISO/TC 268`` takes its subcommittees (``ISO/TC 268/SC 1``) too."""
 
     def accept(self, record: dict[str, Any]) -> bool:
         day = record["date"]
@@ -102,7 +108,36 @@ class Filters:
             and (not self.sites or record["site"] in self.sites)
             and (not self.langs or record["lang"] in self.langs)
             and (not self.sections or any(in_section(record, name) for name in self.sections))
+            and (not self.standards or names_any(record["standards"], self.standards, "-:"))
+            and (not self.committees or names_any(record["committees"], self.committees, "/"))
         )
+
+
+def names_any(named: list[str], wanted: tuple[str, ...], continued_by: str) -> bool:
+    """Whether ``named`` holds one of ``wanted`` or a longer name of it (continued by one of
+    ``continued_by``: an edition's year or part, a subcommittee)."""
+    return any(
+        name == want or (name.startswith(want) and name[len(want)] in continued_by)
+        for name in named
+        for want in wanted
+    )
+
+
+def about(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its standards and committees: a record written before the crawler named
+    them gets them from its own title, subtitle and body, as the crawler reads them now."""
+    if "standards" in record and "committees" in record:
+        return record
+    text = "\n".join(filter(None, (record.get("title"), record.get("subtitle"), record.get("body"))))
+    return {**record, "standards": standards_in(text), "committees": committees_in(text)}
+
+
+def named_once(value: str, find: Callable[[str], list[str]], what: str) -> str:
+    """``--standard``/``--committee``: the one name ``value`` holds, normalised; an argparse type."""
+    found = find(value)
+    if len(found) != 1:
+        raise argparse.ArgumentTypeError(f"{value!r} names no {what}, or more than one")
+    return found[0]
 
 
 def in_section(record: dict[str, Any], name: str) -> bool:
@@ -212,7 +247,7 @@ def build(
                 logger.warning("Two different records of %s version %s: the first one kept", *(
                     record["key"], record["version"]))  # fmt: skip
             continue
-        versions[record["version"]] = record
+        versions[record["version"]] = record = about(record)
         unknown.update(name for name in record if name not in COLUMNS)
     if unknown:
         logger.warning("Fields that are no column of the dataset left out: %s", dict(unknown))
@@ -504,6 +539,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", action="append", default=[], help="a host; repeatable")
     parser.add_argument("--lang", action="append", default=[], choices=("en", "zh"))
     parser.add_argument("--section", action="append", default=[], help="a trail (whole crumbs) or key")
+    parser.add_argument(
+        "--standard",
+        action="append",
+        default=[],
+        type=partial(named_once, find=standards_in, what="standard"),
+        help="articles naming it (GB/T 19001 takes every edition); repeatable",
+    )
+    parser.add_argument(
+        "--committee",
+        action="append",
+        default=[],
+        type=partial(named_once, find=committees_in, what="committee"),
+        help="articles naming it (ISO/TC 268 takes its subcommittees); repeatable",
+    )
     parser.add_argument("--history", action="store_true", help="every version, not the latest")
     parser.add_argument("--excel", action="store_true", help="CSV with the BOM a spreadsheet needs")
     args = parser.parse_args(argv)
@@ -521,7 +570,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--excel is for --format csv")
     if args.since and args.until and args.since[: len(args.until)] > args.until:
         parser.error(f"--since {args.since} is after --until {args.until}: no day is in that period")
-    filters = Filters(args.since, args.until, tuple(args.site), tuple(args.lang), tuple(args.section))
+    filters = Filters(
+        args.since,
+        args.until,
+        tuple(args.site),
+        tuple(args.lang),
+        tuple(args.section),
+        tuple(args.standard),
+        tuple(args.committee),
+    )
     started = time.perf_counter()
     # The bar goes to stderr and only to a terminal: piped or logged, the output is the summary.
     console = Console(stderr=True)
