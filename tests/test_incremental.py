@@ -65,6 +65,8 @@ def article(url: str = URL, body: str = "The report maps 120 national standards.
         source="CNIS",
         body=body,
         attachments=[],
+        standards=[],
+        committees=[],
         doc_id=int(url.rsplit("_", 1)[1].split(".")[0]),
         fetched_at="2026-11-24T05:00:00Z",
         content_hash=content_hash("Report released", body),
