@@ -53,6 +53,7 @@ from cnis_crawler.memory.files import (
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.memory.state import moved_aside
 from cnis_crawler.tools.cli import crawler_version, fail, plain
+from cnis_crawler.tools.datapackage import DATAPACKAGE, datapackage
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -392,6 +393,7 @@ def export(
     for stale in out_dir.iterdir():
         if EXPORT_NAME_RE.match(stale.name) and stale.name not in files:
             stale.unlink()
+    describe_csv(out_dir, files, excel)
     dates = [row["date"] for row in dataset.rows]
     manifest = {
         "crawler_version": crawler_version(),
@@ -456,6 +458,23 @@ def check_writable(folder: Path) -> None:
 
 class ExportError(Exception):
     """Input the export cannot use; the command line says it and exits 2."""
+
+
+def describe_csv(out_dir: Path, files: dict[str, dict[str, Any]], excel: bool) -> None:
+    """The CSV's data package (:mod:`cnis_crawler.tools.datapackage`), or none without a CSV."""
+    package = out_dir / DATAPACKAGE
+    csv_name = next((name for name in files if name.endswith(".csv")), None)
+    if csv_name is None:
+        package.unlink(missing_ok=True)
+        return
+    described = datapackage(COLUMNS, csv_name, files[csv_name], excel)
+    try:
+        write_atomically(package, json.dumps(described, ensure_ascii=False, indent=2))
+    except OSError as error:
+        raise ExportError(
+            f"the export's files are in {out_dir} but its {DATAPACKAGE} could not be written"
+            f" ({error.strerror or error}): the folder counts as an export in the making"
+        ) from error
 
 
 def file_facts(path: Path) -> dict[str, Any]:
