@@ -40,6 +40,9 @@ def test_every_record_of_the_crawl_fits_the_schema(mirror_crawl: CrawlResult) ->
         ({"standards": "GB/T 19001-2016"}, "is not of type 'array'"),
         ({"version": 0}, "is less than the minimum of 1"),
         ({"extra": 1}, "Additional properties are not allowed"),
+        ({"lang": "fr"}, "is not one of ['en', 'zh']"),
+        ({"standards": ["ISO 9001", "ISO 9001"]}, "has non-unique elements"),
+        ({"fetched_at": "2024-13-45T99:99:99Z"}, "is not a 'date-time'"),
     ],
 )
 def test_a_record_that_does_not_fit_is_told(
@@ -69,6 +72,7 @@ def test_frictionless_validates_the_exported_csv_by_its_data_package(
         "array",
     )
     assert fields["standards"]["description"].startswith("Standards the title, subtitle and body name")
+    assert resource["schema"]["primaryKey"] == ["key"]
     assert package["licenses"][0]["title"].startswith("To be set by whoever publishes this dataset")
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["type", "note"])[:5]

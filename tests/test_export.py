@@ -535,6 +535,7 @@ FULL_WIDTH = {code: code + 0xFEE0 for code in range(0x21, 0x7F)} | {0x20: 0x3000
         (["--committee", "ISO/TC 268/SC 1"], [24941]),
         (["--committee", "JTC 1"], [46830, 56810]),
         (["--standard", "ISO 9001", "--standard", "GB/T 10000"], [44856, 56810]),
+        (["--committee", "iso/tc 268/sc 1"], [24941]),  # as typed
     ],
 )
 def test_the_export_filters_by_standard_and_committee(
@@ -554,12 +555,20 @@ def test_a_filter_that_names_no_standard_is_an_error(
     mirror_crawl: CrawlResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert command_status(["export", "--output", str(output_of(mirror_crawl)), "--standard", "quality"]) == 2
-    assert "argument --standard: 'quality' names no standard, or more than one" in capsys.readouterr().err
+    assert "argument --standard: 'quality' names no standard" in capsys.readouterr().err
+    two = "GB/T 19001-2016/ISO 9001:2015"
+    assert command_status(["export", "--output", str(output_of(mirror_crawl)), "--standard", two]) == 2
+    assert "names more than one standard: GB/T 19001-2016, ISO 9001:2015" in capsys.readouterr().err
 
 
-def test_a_record_of_an_earlier_crawler_gets_its_standards_from_its_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("written", ["absent", "null"])
+def test_a_record_of_an_earlier_crawler_gets_its_standards_from_its_text(
+    written: str, tmp_path: Path
+) -> None:
     earlier = record(1, "2026-11-01T03:00:00Z", "The revised GB/T 19001-2016 was discussed by SAC/TC 151.")
     assert "standards" not in earlier
+    if written == "null":
+        earlier |= {"standards": None, "committees": None}
     run_file(tmp_path, 1, json.dumps(earlier))
-    [row] = build(tmp_path, Filters()).rows
+    [row] = build(tmp_path, Filters(standards=("GB/T 19001",))).rows
     assert (row["standards"], row["committees"]) == (["GB/T 19001-2016"], ["SAC/TC 151"])

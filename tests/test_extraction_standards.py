@@ -37,6 +37,15 @@ STANDARDS = [
     ("compostable under ASTM D6400", ["ASTM D6400"]),
     ("IEC 62368-1:2018 and IEC 62368-1:2018", ["IEC 62368-1:2018"]),
     ("an ISO 9001-certified supplier", ["ISO 9001"]),
+    # Adopted standards carry both numbers; drafts, guides and other bodies.
+    ("GB/T 19001-2016/ISO 9001:2015《质量管理体系 要求》", ["GB/T 19001-2016", "ISO 9001:2015"]),
+    ("ISO9001/ISO14001/ISO45001三体系认证", ["ISO 9001", "ISO 14001", "ISO 45001"]),
+    ("ISO 14001:2015 and ISO 14001-2015 and GB/T 19001：2016", ["ISO 14001:2015", "GB/T 19001-2016"]),
+    ("YY 0505-2012, JGJ 3-2010 and GBZ 2.1-2019", ["YY 0505-2012", "JGJ 3-2010", "GBZ 2.1-2019"]),
+    ("企业标准Q/GDW 1234-2014, DB 11/T 1322-2016", ["Q/GDW 1234-2014", "DB11/T 1322-2016"]),
+    ("ISO/IEC TR 29110 and IEC TS 62443-1-1", ["ISO/IEC TR 29110", "IEC TS 62443-1-1"]),
+    ("ISO/DIS 37101, ISO/IEC Guide 98-3:2008", ["ISO/DIS 37101", "ISO/IEC Guide 98-3:2008"]),
+    ("IEEE 802.11 and ITU-T Y.4900", ["IEEE 802.11", "ITU-T Y.4900"]),
     # Order of first mention, across languages.
     ("ISO 9001 与 GB/T 19001-2016 等同", ["ISO 9001", "GB/T 19001-2016"]),
     # Not standards.
@@ -48,7 +57,11 @@ STANDARDS = [
     ("a 16 GB memory card", []),
     ("ISO General Assembly in Berlin", []),
     ("the IEC General Meeting", []),
-    ("GBT 123 is a typo, SGB/T 123 a longer word", []),
+    ("GBT 123 is a typo, 1GB/T 123 a longer word", []),
+    ("IEC 87th General Meeting, ISO 3rd meeting", []),
+    ("ISO 167个成员国, GB 300mm", []),
+    ("ISO 2016-2020年战略规划, IEC 2021-2025 Masterplan", []),
+    ("RTX 4090 and COVID-19 in 2020", []),
     ("ISO/TC 268 and ISO/IEC JTC 1 are committees", []),
 ]
 
@@ -65,6 +78,9 @@ COMMITTEES = [
     ("ＩＳＯ／ＴＣ　２６８", ["ISO/TC 268"]),
     ("CEN/TC 250 on structural Eurocodes", ["CEN/TC 250"]),
     ("ISO/TC 176/SC 2/WG 24 drafted it", ["ISO/TC 176/SC 2/WG 24"]),
+    ("CEN-CENELEC JTC 21 on AI, CEN/CENELEC JTC 13", ["CEN-CENELEC JTC 21", "CEN-CENELEC JTC 13"]),
+    ("IEC SC 61D and ISO/TC 268 SC1", ["IEC/SC 61D", "ISO/TC 268/SC 1"]),
+    ("JTC1 SC42 met; ISO-TC 268 too", ["ISO/IEC JTC 1/SC 42", "ISO/TC 268"]),
     # Not committees.
     ("TC 46 alone names no body", []),
     ("GB/T 19001-2016 is a standard", []),

@@ -81,7 +81,7 @@ class Article:
     body: str = field(repr=False)
     attachments: list[dict[str, str]] = field(repr=False)
     standards: list[str]
-    """Standards the title and body name, normalised (``GB/T 19001-2016``, ``ISO/IEC 27001:2022``)."""
+    """Standards the title, subtitle and body name, normalised (``GB/T 19001-2016``, ``ISO 9001:2015``)."""
     committees: list[str]
     """Committees they name (``ISO/TC 268/SC 1``, ``SAC/TC 28``)."""
     doc_id: int

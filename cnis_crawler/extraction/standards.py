@@ -21,34 +21,49 @@ import unicodedata
 
 # Dashes a page may write between a number and its year or part.
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d", "-"))
-# Nothing of a code may stand right before it: "SGB 123" or "1GB/T" is no mention.
-_START = r"(?<![A-Za-z0-9/])"
+# Nothing of a code may stand right before it ("SGB 123", "1GB/T"), nor a slash after a letter
+# (the IEC of "ISO/IEC"); after a number's slash a code starts again: the ISO half of the dual
+# number "GB/T 19001-2016/ISO 9001:2015".
+_START = r"(?<![A-Za-z0-9])(?<![A-Za-z]/)"
 _YEAR = r"(?:19|20)\d\d"
+# Chinese measure words: "ISO 167个成员" counts members, it names no standard.
+_COUNTERS = "个名家项位届次多余年月日"
 
 STANDARD_CODES = (
+    r"GBZ(?:\s*/\s*T)?",
     r"GB(?:\s*/\s*[TZ])?",
-    r"ISO(?:\s*/\s*(?:IEC|TS|TR|PAS|ASTM))*",
-    r"IEC(?:\s*/\s*(?:TS|TR|PAS))*",
+    r"ISO(?:\s*/\s*(?:IEC|IEEE|ASTM))*(?:\s*[/ ]\s*(?:TS|TR|PAS|DIS|FDIS|CD|Guide))?",
+    r"IEC(?:\s*[/ ]\s*(?:TS|TR|PAS))?",
     r"EN(?:\s+ISO)?",
     r"ASTM",
+    r"IEEE",
+    r"ITU-T\s*[A-Z]\.",
     r"JJ[FG]",
-    r"[A-Z]{2}(?:\d{2})?\s*/\s*T",
-    r"T\s*/\s*[A-Z]{2,8}",
+    r"[A-Z]{2,3}(?:\s*\d{2})?\s*/\s*T",
+    r"[TQ]\s*/\s*[A-Z]{2,8}",
 )
+"""Codes of standards, longest first where one begins another."""
+_MANDATORY_CODE = r"[A-Z]{2,3}"
+"""A sector's mandatory standards (``YY 0505-2012``, ``JGJ 3-2010``): taken with a year only, as
+two or three capitals and a number alone are as often a product (``RTX 4090``)."""
+_NUMBER = r"(?P<number>[A-Z]?\d+(?:\.\d+)*)"
+_TAIL = rf"(?P<tail>(?:\s?-\s?(?!{_YEAR}(?!\d))\d+)*)"
+_END = rf"(?![\d.]*\d)(?![A-Za-z{_COUNTERS}])"
 _STANDARD_RE = re.compile(
     _START
-    + rf"(?P<code>{'|'.join(STANDARD_CODES)})"
-    + r"\s*(?P<number>[A-Z]?\d+(?:\.\d+)*)"
-    + rf"(?P<tail>(?:\s?-\s?(?!{_YEAR}(?!\d))\d+)*)"
-    + rf"(?P<year>(?:\s?[-:]\s?{_YEAR}(?!\d)))?"
-    + r"(?![\d.]*\d)"
+    + rf"(?:(?P<code>{'|'.join(STANDARD_CODES)})\s*{_NUMBER}{_TAIL}"
+    + rf"(?P<year>\s?[-:]\s?{_YEAR}(?!\d))?"
+    + rf"|(?P<mandatory>{_MANDATORY_CODE})\s*(?P<m_number>\d+(?:\.\d+)*)(?P<m_year>\s?-\s?{_YEAR}(?!\d)))"
+    + _END
 )
+INTERNATIONAL = ("ISO", "IEC", "EN", "ASTM", "IEEE", "ITU")
+"""Codes whose year follows a colon (``ISO 9001:2015``); others' a dash (``GB/T 19001-2016``)."""
 _COMMITTEE_RE = re.compile(
     _START
-    + r"(?:(?P<body>ISO\s*/\s*IEC|ISO|IEC|SAC|CEN|CENELEC)\s*/?\s*)?"
-    + r"(?P<kind>TC|JTC|PC)\s*(?P<number>\d+)"
-    + r"(?P<subs>(?:\s*/\s*(?:SC|WG)\s*\d+[A-Z]?)*)"
-    + r"(?!\d)"
+    + r"(?:(?P<body>ISO\s*/\s*IEC|CEN\s*[-/]\s*CENELEC|ISO|IEC|SAC|CENELEC|CEN)\s*[-/]?\s*)?"
+    + r"(?P<kind>TC|JTC|PC|SC)\s*(?P<number>\d+[A-Z]?)"
+    + r"(?P<subs>(?:\s*/?\s*(?:SC|WG)\s*\d+[A-Z]?)*)"
+    + r"(?![\dA-Za-z])"
 )
 
 
@@ -56,14 +71,19 @@ def standards_in(text: str) -> list[str]:
     """The standards ``text`` mentions, normalised, each once, in order of first mention."""
     found: dict[str, None] = {}
     for match in _STANDARD_RE.finditer(_plain(text)):
+        if match["mandatory"]:
+            name = f"{match['mandatory']} {match['m_number']}-{match['m_year'].strip(' -')}"
+            found.setdefault(name, None)
+            continue
         code = re.sub(r"\s*/\s*", "/", match["code"])
-        code = re.sub(r"\s+", " ", code)
-        number, tail, year = match["number"], match["tail"] or "", match["year"] or ""
-        if not tail and not year and re.fullmatch(_YEAR, number) and not code.startswith(("GB", "T/")):
-            continue  # "ISO 2021 annual meeting": a year
-        tail = re.sub(r"\s", "", tail)
-        year = re.sub(r"\s", "", year)
-        found.setdefault(f"{code} {number}{tail}{year}", None)
+        code = re.sub(r"([A-Z])\s+(\d)", r"\1\2", re.sub(r"\s+", " ", code))  # DB 11/T: DB11/T
+        number, tail, year = match["number"], re.sub(r"\s", "", match["tail"] or ""), match["year"] or ""
+        if not tail and re.fullmatch(_YEAR, number) and not code.startswith(("GB", "T/")):
+            continue  # "ISO 2021 annual meeting", "ISO 2016-2020 strategy": years
+        if year:
+            year = (":" if code.startswith(INTERNATIONAL) else "-") + year.strip(" -:")
+        space = "" if code.endswith(".") else " "  # ITU-T Y.4900
+        found.setdefault(f"{code}{space}{number}{tail}{year}", None)
     return list(found)
 
 
@@ -71,13 +91,12 @@ def committees_in(text: str) -> list[str]:
     """The committees ``text`` mentions, normalised, each once, in order of first mention."""
     found: dict[str, None] = {}
     for match in _COMMITTEE_RE.finditer(_plain(text)):
-        body = re.sub(r"\s", "", match["body"] or "")
+        body = re.sub(r"\s", "", match["body"] or "").replace("CEN/CENELEC", "CEN-CENELEC")
         kind = match["kind"]
         if kind == "JTC":
-            body = "ISO/IEC"  # the one joint technical committee
-            name = f"{body} JTC {match['number']}"
-        elif not body:
-            continue  # "TC 46" alone: of no body a reader can tell
+            name = f"{body or 'ISO/IEC'} JTC {match['number']}"  # ISO/IEC's, unless named
+        elif not body or (kind == "SC" and body != "IEC"):
+            continue  # "TC 46" alone: of no body a reader can tell; only IEC has SCs of its own
         else:
             name = f"{body}/{kind} {match['number']}"
         for sub, number in re.findall(r"(SC|WG)\s*(\d+[A-Z]?)", match["subs"] or ""):

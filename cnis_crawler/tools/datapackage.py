@@ -34,7 +34,7 @@ LICENCE_PLACEHOLDER = {
 
 
 def datapackage(
-    columns: tuple[str, ...], csv_name: str, csv_facts: dict[str, Any], excel: bool
+    columns: tuple[str, ...], csv_name: str, csv_facts: dict[str, Any], excel: bool, history: bool
 ) -> dict[str, Any]:
     """The data package of an export whose CSV is ``csv_name`` (``csv_facts``: its ``rows``,
     ``bytes`` and ``sha256``)."""
@@ -42,7 +42,11 @@ def datapackage(
     return {
         "name": "cnis-news",
         "title": "News of the China National Institute of Standardization (CNIS)",
-        "description": record_schema()["description"],
+        "description": (
+            "One row per news article of the China National Institute of Standardization: its latest"
+            " version (every version, one row each, in an export made with --history), with when it was"
+            " first seen and last changed and its other URLs. Written by cnis-crawler export."
+        ),
         "licenses": [LICENCE_PLACEHOLDER],
         "created_by": f"cnis-crawler {crawler_version()}",
         "resources": [
@@ -55,7 +59,10 @@ def datapackage(
                 "rows": csv_facts["rows"],
                 "bytes": csv_facts["bytes"],
                 "hash": f"sha256:{csv_facts['sha256']}",
-                "schema": {"fields": [table_field(name, properties[name]) for name in columns]},
+                "schema": {
+                    "fields": [table_field(name, properties[name]) for name in columns],
+                    "primaryKey": ["key", "version"] if history else ["key"],
+                },
             }
         ],
     }
@@ -75,6 +82,19 @@ def table_field(name: str, schema: dict[str, Any]) -> dict[str, Any]:
         field["type"] = kind
     else:
         field["type"] = "string"
+    constraints: dict[str, Any] = {}
+    if "null" not in ([kinds] if isinstance(kinds, str) else kinds):
+        constraints["required"] = True
     if "enum" in schema:
-        field["constraints"] = {"enum": schema["enum"]}
+        constraints["enum"] = schema["enum"]
+    if "pattern" in schema and field["type"] == "string":
+        # Table Schema's patterns match the whole value; JSON Schema's anywhere.
+        core = schema["pattern"].removeprefix("^")
+        constraints["pattern"] = core.removesuffix("$") if core.endswith("$") else f"{core}.*"
+    if field["type"] == "string" and "minLength" in schema:
+        constraints["minLength"] = schema["minLength"]
+    if field["type"] == "integer" and "minimum" in schema:
+        constraints["minimum"] = schema["minimum"]
+    if constraints:
+        field["constraints"] = constraints
     return field

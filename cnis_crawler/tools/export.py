@@ -127,7 +127,7 @@ def names_any(named: list[str], wanted: tuple[str, ...], continued_by: str) -> b
 def about(record: dict[str, Any]) -> dict[str, Any]:
     """A record with its standards and committees: a record written before the crawler named
     them gets them from its own title, subtitle and body, as the crawler reads them now."""
-    if "standards" in record and "committees" in record:
+    if record.get("standards") is not None and record.get("committees") is not None:
         return record
     text = "\n".join(filter(None, (record.get("title"), record.get("subtitle"), record.get("body"))))
     return {**record, "standards": standards_in(text), "committees": committees_in(text)}
@@ -135,9 +135,11 @@ def about(record: dict[str, Any]) -> dict[str, Any]:
 
 def named_once(value: str, find: Callable[[str], list[str]], what: str) -> str:
     """``--standard``/``--committee``: the one name ``value`` holds, normalised; an argparse type."""
-    found = find(value)
-    if len(found) != 1:
-        raise argparse.ArgumentTypeError(f"{value!r} names no {what}, or more than one")
+    found = find(value.upper())  # as typed: "gb/t 10000" is GB/T 10000
+    if not found:
+        raise argparse.ArgumentTypeError(f"{value!r} names no {what}")
+    if len(found) > 1:
+        raise argparse.ArgumentTypeError(f"{value!r} names more than one {what}: {', '.join(found)}")
     return found[0]
 
 
@@ -393,7 +395,7 @@ def export(
     for stale in out_dir.iterdir():
         if EXPORT_NAME_RE.match(stale.name) and stale.name not in files:
             stale.unlink()
-    describe_csv(out_dir, files, excel)
+    describe_csv(out_dir, files, excel, history)
     dates = [row["date"] for row in dataset.rows]
     manifest = {
         "crawler_version": crawler_version(),
@@ -460,14 +462,14 @@ class ExportError(Exception):
     """Input the export cannot use; the command line says it and exits 2."""
 
 
-def describe_csv(out_dir: Path, files: dict[str, dict[str, Any]], excel: bool) -> None:
+def describe_csv(out_dir: Path, files: dict[str, dict[str, Any]], excel: bool, history: bool) -> None:
     """The CSV's data package (:mod:`cnis_crawler.tools.datapackage`), or none without a CSV."""
     package = out_dir / DATAPACKAGE
     csv_name = next((name for name in files if name.endswith(".csv")), None)
     if csv_name is None:
         package.unlink(missing_ok=True)
         return
-    described = datapackage(COLUMNS, csv_name, files[csv_name], excel)
+    described = datapackage(COLUMNS, csv_name, files[csv_name], excel, history)
     try:
         write_atomically(package, json.dumps(described, ensure_ascii=False, indent=2))
     except OSError as error:
@@ -507,7 +509,7 @@ def summary(manifest: dict[str, Any], out_dir: Path, seconds: float) -> Group:
     for section, count in counts["section"].items():
         sections.add_row(section, str(count))
     return Group(
-        f"[bold]{rows:,} {'versions' if manifest['history'] else 'articles'}[/bold], dated {dates[0]} … "
+        f"[bold]{counted(rows, 'version' if manifest['history'] else 'article')}[/bold], dated {dates[0]} … "
         f"{dates[-1]}, from {counted(len(manifest['run_files']), 'run file')} in {seconds:.2f} s"
         + (f" ({skipped} lines skipped: see the warnings)" if skipped else "")
         + (f" ({duplicates} records found twice, written once)" if duplicates else ""),
