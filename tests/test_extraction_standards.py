@@ -46,6 +46,11 @@ STANDARDS = [
     ("ISO/IEC TR 29110 and IEC TS 62443-1-1", ["ISO/IEC TR 29110", "IEC TS 62443-1-1"]),
     ("ISO/DIS 37101, ISO/IEC Guide 98-3:2008", ["ISO/DIS 37101", "ISO/IEC Guide 98-3:2008"]),
     ("IEEE 802.11 and ITU-T Y.4900", ["IEEE 802.11", "ITU-T Y.4900"]),
+    # Numbers that share the code before them.
+    ("ISO 9001, 14001 and 45001 certificates", ["ISO 9001", "ISO 14001", "ISO 45001"]),
+    ("GB/T 19001、19004和24001", ["GB/T 19001", "GB/T 19004", "GB/T 24001"]),
+    ("ISO 9001/14001/45001", ["ISO 9001", "ISO 14001", "ISO 45001"]),
+    ("ISO 9001, 2015 edition, and 12 other standards", ["ISO 9001"]),
     # Order of first mention, across languages.
     ("ISO 9001 与 GB/T 19001-2016 等同", ["ISO 9001", "GB/T 19001-2016"]),
     # Not standards.

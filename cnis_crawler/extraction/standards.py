@@ -67,24 +67,43 @@ _COMMITTEE_RE = re.compile(
 )
 
 
+# "ISO 9001, 14001 and 45001", "GB/T 19001、19004": numbers that share the code before them.
+_LISTED_RE = re.compile(
+    rf"\s*(?:,|、|/|和|与|及|or|and|&)\s*(?P<number>\d{{3,}}(?:\.\d+)*){_TAIL}"
+    rf"(?P<year>\s?[-:]\s?{_YEAR}(?!\d))?{_END}"
+)
+
+
 def standards_in(text: str) -> list[str]:
     """The standards ``text`` mentions, normalised, each once, in order of first mention."""
     found: dict[str, None] = {}
-    for match in _STANDARD_RE.finditer(_plain(text)):
+    plain = _plain(text)
+    for match in _STANDARD_RE.finditer(plain):
         if match["mandatory"]:
-            name = f"{match['mandatory']} {match['m_number']}-{match['m_year'].strip(' -')}"
-            found.setdefault(name, None)
+            found.setdefault(f"{match['mandatory']} {match['m_number']}-{match['m_year'].strip(' -')}", None)
             continue
         code = re.sub(r"\s*/\s*", "/", match["code"])
         code = re.sub(r"([A-Z])\s+(\d)", r"\1\2", re.sub(r"\s+", " ", code))  # DB 11/T: DB11/T
-        number, tail, year = match["number"], re.sub(r"\s", "", match["tail"] or ""), match["year"] or ""
-        if not tail and re.fullmatch(_YEAR, number) and not code.startswith(("GB", "T/")):
-            continue  # "ISO 2021 annual meeting", "ISO 2016-2020 strategy": years
-        if year:
-            year = (":" if code.startswith(INTERNATIONAL) else "-") + year.strip(" -:")
-        space = "" if code.endswith(".") else " "  # ITU-T Y.4900
-        found.setdefault(f"{code}{space}{number}{tail}{year}", None)
+        if first := _standard(code, match):
+            found.setdefault(first, None)
+            end = match.end()
+            while listed := _LISTED_RE.match(plain, end):
+                if more := _standard(code, listed):
+                    found.setdefault(more, None)
+                end = listed.end()
     return list(found)
+
+
+def _standard(code: str, match: re.Match[str]) -> str | None:
+    """The normalised name of the standard ``code`` and ``match`` (its number, tail, year)
+    give, or None when the number is a year ("ISO 2021 annual meeting", "ISO 2016-2020")."""
+    number, tail, year = match["number"], re.sub(r"\s", "", match["tail"] or ""), match["year"] or ""
+    if not tail and re.fullmatch(_YEAR, number) and not code.startswith(("GB", "T/")):
+        return None
+    if year:
+        year = (":" if code.startswith(INTERNATIONAL) else "-") + year.strip(" -:")
+    space = "" if code.endswith(".") else " "  # ITU-T Y.4900
+    return f"{code}{space}{number}{tail}{year}"
 
 
 def committees_in(text: str) -> list[str]:
