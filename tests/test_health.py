@@ -103,6 +103,19 @@ def test_a_crawled_section_that_yields_nothing_is_section_empty(
     assert re.search(r": www\.cnis\.ac\.cn/tzgg \([^)]*" + re.escape(why) + r"\)$", problem.message)
 
 
+def test_a_crawl_that_read_no_listing_page_points_at_the_address_first() -> None:
+    """Every listing page failed (a mirror's wrong path answers 404 to all): the site did not
+    change everywhere at once; the address comes first."""
+    table = {key: row(listing_pages_failed=1) for key in FIRST_CRAWL}
+    [problem] = assess(table, 0.2, crawled=FIRST_CRAWL)
+    assert problem.message.endswith(
+        "; not one listing page could be read: check the site's address (-a mirror=) first"
+    )
+    one_read = table | {"www.cnis.ac.cn/tzgg": read(6, 2, records=6)}
+    [problem] = assess(one_read, 0.2, crawled=FIRST_CRAWL)
+    assert "check the site's address" not in problem.message
+
+
 def test_every_empty_section_is_named() -> None:
     table = FIRST_CRAWL | {"en.cnis.ac.cn/zdxw": read(0), "www.cnis.ac.cn/tzgg": row(listing_pages_failed=1)}
     [problem] = assess(table, 0.2)

@@ -98,11 +98,21 @@ def assess(
     }
     if empty:
         described = "; ".join(f"{key} ({why_empty(row)})" for key, row in empty.items())
+        # Not one listing page read anywhere, yet answers came: an address that serves no CNIS site
+        # (a mirror's wrong path, a moved site) before a redesign of every section at once.
+        nothing_read = len(empty) == len(crawled_rows) and not any(
+            row["listing_pages_fetched"] for row in crawled_rows.values()
+        )
+        hint = (
+            "; not one listing page could be read: check the site's address (-a mirror=) first"
+            if nothing_read
+            else ""
+        )
         problems.append(
             Problem(
                 SECTION_EMPTY,
                 f"{SECTION_EMPTY}: {len(empty)} section(s) yielded nothing (no article written, known,"
-                f" unchanged or an alias), as when the site changed: {described}",
+                f" unchanged or an alias), as when the site changed: {described}{hint}",
             )
         )
     fetched = sum(fetched_articles(row) for row in table.values())
