@@ -46,6 +46,9 @@ STANDARDS = [
     ("ISO/IEC TR 29110 and IEC TS 62443-1-1", ["ISO/IEC TR 29110", "IEC TS 62443-1-1"]),
     ("ISO/DIS 37101, ISO/IEC Guide 98-3:2008", ["ISO/DIS 37101", "ISO/IEC Guide 98-3:2008"]),
     ("IEEE 802.11 and ITU-T Y.4900", ["IEEE 802.11", "ITU-T Y.4900"]),
+    # A two-digit year of the last century is the same standard's four-digit one.
+    ("GB 2760-96 and GB 2760-1996", ["GB 2760-1996"]),
+    ("ISO 9001-87 stays as written", ["ISO 9001-87"]),
     # Numbers that share the code before them.
     ("ISO 9001, 14001 and 45001 certificates", ["ISO 9001", "ISO 14001", "ISO 45001"]),
     ("GB/T 19001、19004和24001", ["GB/T 19001", "GB/T 19004", "GB/T 24001"]),

@@ -102,6 +102,10 @@ def _standard(code: str, match: re.Match[str]) -> str | None:
         return None
     if year:
         year = (":" if code.startswith(INTERNATIONAL) else "-") + year.strip(" -:")
+    elif not code.startswith(INTERNATIONAL) and (short := re.fullmatch(r"-([5-9]\d)", tail)):
+        # A Chinese standard of the last century gave its year in two digits (GB 2760-96: of
+        # 1996); its parts are numbered after a dot (GB 4706.1), never after a dash.
+        tail, year = "", f"-19{short[1]}"
     space = "" if code.endswith(".") else " "  # ITU-T Y.4900
     return f"{code}{space}{number}{tail}{year}"
 
