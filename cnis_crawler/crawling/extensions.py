@@ -226,9 +226,8 @@ class SectionReport:
         # Written last, when the feeds are stored and the crawl state has counted what it kept.
         if self.closed is None:
             return
-        spider, reason = self.closed
-        if output_not_stored(self.stats.get_stats()):
-            reason = OUTPUT_NOT_STORED
+        spider, closed_as = self.closed
+        if (reason := final_reason(self.stats.get_stats(), closed_as)) != closed_as:
             self.stats.set_value("finish_reason", reason)
         if self.summary_path:
             self.write_summary(spider, reason, self.sections())
@@ -291,6 +290,11 @@ class FreezeStartupObjects:
         # What was frozen and has become garbage since is freed again, should the process go on
         # (another crawl in it, a test run).
         gc.unfreeze()
+
+
+def final_reason(stats: dict[str, Any], closed_as: str) -> str:
+    """The finish reason of a crawl that closed as ``closed_as``, once its output is stored (or not)."""
+    return OUTPUT_NOT_STORED if output_not_stored(stats) else closed_as
 
 
 def output_not_stored(stats: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from cnis_crawler.crawling.config import number
-from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED, output_not_stored
+from cnis_crawler.crawling.extensions import final_reason
 from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
@@ -241,8 +241,8 @@ class CrawlMemory:
             for key, value in self.stats.get_stats().items()
             if key.startswith(STATS_PREFIX)
         }
-        if output_not_stored(self.stats.get_stats()):  # the feeds are stored by now
-            reason = OUTPUT_NOT_STORED
+        # The feeds are stored and the summary is written by now.
+        reason = final_reason(self.stats.get_stats(), reason)
         self.state.finish_run(self.run_id, utc_now(), reason, accounting, completed)
         logger.info(
             "Incremental accounting: %s; state %s: %s",

@@ -47,7 +47,7 @@ from cnis_crawler.extraction.labels import (
     read_date_line,
 )
 from cnis_crawler.extraction.patterns import has_colon
-from cnis_crawler.extraction.standards import committees_in, standards_in
+from cnis_crawler.extraction.standards import named_in
 from cnis_crawler.extraction.titles import (
     agrees,
     cut_stem,
@@ -188,8 +188,7 @@ def extract_article(
         ),
     )
     body = "\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle))
-    # What the article is about: the headline and the text, not the page's menus and sidebars.
-    about = "\n".join(filter(None, (title, subtitle, body)))
+    standards, committees = named_in(title, subtitle, body)
     return ArticleFields(
         title=title,
         subtitle=subtitle,
@@ -199,8 +198,8 @@ def extract_article(
         section=section,
         body=body,
         attachments=attachments,
-        standards=standards_in(about),
-        committees=committees_in(about),
+        standards=standards,
+        committees=committees,
         extracted_by={name: rungs.get(name) for name in RUNGS},
         disagreements=disagreements(title, day if date_source == "page" else None, listed),
     )

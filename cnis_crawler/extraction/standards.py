@@ -74,6 +74,13 @@ _LISTED_RE = re.compile(
 )
 
 
+def named_in(title: str | None, subtitle: str | None, body: str | None) -> tuple[list[str], list[str]]:
+    """The standards and the committees an article names: in its headline and its text, not in
+    the page's menus and sidebars."""
+    about = "\n".join(filter(None, (title, subtitle, body)))
+    return standards_in(about), committees_in(about)
+
+
 def standards_in(text: str) -> list[str]:
     """The standards ``text`` mentions, normalised, each once, in order of first mention."""
     found: dict[str, None] = {}

@@ -668,11 +668,7 @@ class CrawlState:
                 self.db.execute("UPDATE pages SET content_hash = ? WHERE key = ?", (content_hash, key))
             self.db.execute("DELETE FROM files")
             for path, records in files:
-                stat = path.stat()
-                self.db.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-                    (str(path), stat.st_size, stat.st_mtime_ns, records, at),
-                )
+                self.file_stored(path, records, at)
         return lost
 
     def adopt(self, path: Path, run_id: str, at: str) -> tuple[int, int]:

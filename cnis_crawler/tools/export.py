@@ -41,7 +41,7 @@ from rich.table import Table
 
 from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.extraction.standards import committees_in, standards_in
+from cnis_crawler.extraction.standards import committees_in, named_in, standards_in
 from cnis_crawler.memory.files import (
     RUN_FILE_RE,
     RUN_FILES,
@@ -129,8 +129,8 @@ def about(record: dict[str, Any]) -> dict[str, Any]:
     them gets them from its own title, subtitle and body, as the crawler reads them now."""
     if record.get("standards") is not None and record.get("committees") is not None:
         return record
-    text = "\n".join(filter(None, (record.get("title"), record.get("subtitle"), record.get("body"))))
-    return {**record, "standards": standards_in(text), "committees": committees_in(text)}
+    standards, committees = named_in(record.get("title"), record.get("subtitle"), record.get("body"))
+    return {**record, "standards": standards, "committees": committees}
 
 
 def named_once(value: str, find: Callable[[str], list[str]], what: str) -> str:
@@ -409,14 +409,19 @@ def export(
         "skipped_lines": dataset.skipped_lines,
         "duplicate_records": dataset.duplicates,
     }
+    write_beside(out_dir, "manifest.json", manifest)
+    return manifest
+
+
+def write_beside(out_dir: Path, name: str, described: dict[str, Any]) -> None:
+    """A JSON file describing the export's files, written once they are in place."""
     try:
-        write_atomically(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        write_atomically(out_dir / name, json.dumps(described, ensure_ascii=False, indent=2))
     except OSError as error:
         raise ExportError(
-            f"the export's files are in {out_dir} but its manifest.json could not be written"
+            f"the export's files are in {out_dir} but its {name} could not be written"
             f" ({error.strerror or error}): the folder counts as an export in the making"
         ) from error
-    return manifest
 
 
 def damaged_files(dataset: Dataset) -> str:
@@ -464,19 +469,11 @@ class ExportError(Exception):
 
 def describe_csv(out_dir: Path, files: dict[str, dict[str, Any]], excel: bool, history: bool) -> None:
     """The CSV's data package (:mod:`cnis_crawler.tools.datapackage`), or none without a CSV."""
-    package = out_dir / DATAPACKAGE
     csv_name = next((name for name in files if name.endswith(".csv")), None)
     if csv_name is None:
-        package.unlink(missing_ok=True)
+        (out_dir / DATAPACKAGE).unlink(missing_ok=True)
         return
-    described = datapackage(COLUMNS, csv_name, files[csv_name], excel, history)
-    try:
-        write_atomically(package, json.dumps(described, ensure_ascii=False, indent=2))
-    except OSError as error:
-        raise ExportError(
-            f"the export's files are in {out_dir} but its {DATAPACKAGE} could not be written"
-            f" ({error.strerror or error}): the folder counts as an export in the making"
-        ) from error
+    write_beside(out_dir, DATAPACKAGE, datapackage(COLUMNS, csv_name, files[csv_name], excel, history))
 
 
 def file_facts(path: Path) -> dict[str, Any]:
@@ -560,20 +557,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", action="append", default=[], help="a host; repeatable")
     parser.add_argument("--lang", action="append", default=[], choices=("en", "zh"))
     parser.add_argument("--section", action="append", default=[], help="a trail (whole crumbs) or key")
-    parser.add_argument(
-        "--standard",
-        action="append",
-        default=[],
-        type=partial(named_once, find=standards_in, what="standard"),
-        help="articles naming it (GB/T 19001 takes every edition); repeatable",
-    )
-    parser.add_argument(
-        "--committee",
-        action="append",
-        default=[],
-        type=partial(named_once, find=committees_in, what="committee"),
-        help="articles naming it (ISO/TC 268 takes its subcommittees); repeatable",
-    )
+    for what, find, wider in (
+        ("standard", standards_in, "GB/T 19001 takes every edition"),
+        ("committee", committees_in, "ISO/TC 268 takes its subcommittees"),
+    ):
+        parser.add_argument(
+            f"--{what}",
+            action="append",
+            default=[],
+            type=partial(named_once, find=find, what=what),
+            help=f"articles naming it ({wider}); repeatable",
+        )
     parser.add_argument("--history", action="store_true", help="every version, not the latest")
     parser.add_argument("--excel", action="store_true", help="CSV with the BOM a spreadsheet needs")
     args = parser.parse_args(argv)
