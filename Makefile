@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/cnis-crawler mirror $(MIRROR) -- $(BIN)/scrapy crawl cnis -a mirror={url}
 	@latest=$$(ls -t output/cnis-*.jsonl | head -n 1); \
-	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records)"; head -c 600 $$latest; echo " ..."
+	  echo "Newest output file: $$latest ($$(wc -l < $$latest) records); a record with pictures, standards and committees:"; \
+	  grep -m 1 '"images": \[{.*"committees": \["' $$latest || head -c 600 $$latest; echo
 	$(BIN)/cnis-crawler export --format jsonl --format csv --format parquet
 	$(BIN)/cnis-crawler report
 

@@ -41,7 +41,16 @@ ITEM_PIPELINES = {
     "cnis_crawler.crawling.pipelines.ExtractArticlePipeline": 100,
     "cnis_crawler.crawling.pipelines.ValidateArticlePipeline": 200,
     "cnis_crawler.crawling.versions.VersionArticlePipeline": 300,
+    # Off unless asked (-a files=1 or CNIS_FILES = True): attachments and pictures into FILES_STORE.
+    "cnis_crawler.crawling.files.ArticleFilesPipeline": 400,
 }
+CNIS_FILES = False
+FILES_STORE = "output/files"
+# Scrapy's: a file stored this many days ago is fetched again when a record links it.
+FILES_EXPIRES = 90
+# A file moved on the server is still the file; where it leads to a web page, that page is
+# dropped as FileServedAsHtml (cnis_crawler.crawling.files).
+MEDIA_ALLOW_REDIRECTS = True
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retries, waiting with backoff (cnis_crawler.crawling.retry), in its place in the chain.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -65,6 +65,7 @@ def article(url: str = URL, body: str = "The report maps 120 national standards.
         source="CNIS",
         body=body,
         attachments=[],
+        images=[],
         standards=[],
         committees=[],
         doc_id=int(url.rsplit("_", 1)[1].split(".")[0]),

@@ -41,7 +41,7 @@ def two_runs(mirror_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
 def test_every_article_once_by_section_and_month(two_runs: tuple[Path, CrawlResult]) -> None:
     output, first = two_runs
     report = gather(output)
-    assert len(report.articles) == len(first.records) == 60
+    assert len(report.articles) == len(first.records) == 64
     sections = sum(report.by_month.values(), Counter())
     assert sections == Counter(section_of(record["url"]).key for record in first.records)  # type: ignore[union-attr]
     months = {month: counts.total() for month, counts in report.by_month.items()}
@@ -51,13 +51,13 @@ def test_every_article_once_by_section_and_month(two_runs: tuple[Path, CrawlResu
 
 def test_runs_from_the_state_and_the_summaries(two_runs: tuple[Path, CrawlResult]) -> None:
     second, first = gather(two_runs[0]).runs
-    assert (first.written("new"), second.written("new")) == (60, 0)
+    assert (first.written("new"), second.written("new")) == (64, 0)
     assert (first.counters["aliases"], first.dropped) == (2, Counter(Gone=1))
     # The state's counters and the summary's per-section table are two records of one crawl.
     for run in (first, second):
         for counter in ("aliases", "skipped_known"):
             assert run.counters.get(counter, 0) == run.total(counter), (run.run_id, counter)
-    assert first.total("listing_pages_fetched") == first.total("listing_pages_declared") == 16
+    assert first.total("listing_pages_fetched") == first.total("listing_pages_declared") == 17
     assert second.total("listing_pages_fetched") == len(second.sections or {}) == 8
     assert second.counters["skipped_known"] == 40
     assert first.problems == second.problems == []
@@ -67,7 +67,7 @@ def test_runs_from_the_state_and_the_summaries(two_runs: tuple[Path, CrawlResult
 def test_the_page_shows_the_counts(two_runs: tuple[Path, CrawlResult]) -> None:
     report = gather(two_runs[0])
     page = render(report)
-    assert '<b id="total">60</b>' in page
+    assert '<b id="total">64</b>' in page
     assert page.count('<g class="month"') == len(report.by_month)
     assert page.count('<tr class="run"') == 2
     assert "healthy" in page
@@ -143,7 +143,7 @@ def test_command_line(
 ) -> None:
     out = tmp_path / "site" / "report.html"
     assert main(["--output", str(two_runs[0]), "--out", str(out)]) == 0
-    assert f"60 articles and 2 runs in {out} ({out.stat().st_size:,} bytes)" in capsys.readouterr().out
+    assert f"64 articles and 2 runs in {out} ({out.stat().st_size:,} bytes)" in capsys.readouterr().out
     assert [path.name for path in out.parent.iterdir()] == ["report.html"]
     assert main(["--output", str(tmp_path / "nothing")]) == 2
     assert "no crawl in" in capsys.readouterr().err
@@ -198,14 +198,14 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
             browser.close()
     assert problems == []
     assert requests == [out.as_uri()]
-    assert shown["total"] == "60"
+    assert shown["total"] == "64"
     sections_per_month: dict[str, set[str]] = {}
     for record in first.records:
         sections_per_month.setdefault(record["date"][:7], set()).add(section_of(record["url"]).key)  # type: ignore[union-attr]
     assert shown["months"] == {month: len(keys) for month, keys in sections_per_month.items()}
     assert shown["drawn"]
     assert shown["newest"] == 20
-    assert [row[3] for row in shown["runs"]] == ["0", "60"]  # new, the newest run first
+    assert [row[3] for row in shown["runs"]] == ["0", "64"]  # new, the newest run first
     assert [row[-1] for row in shown["runs"]] == ["ok", "ok"]
     assert shown["health"].startswith("healthy")
     assert shown["width"] <= 1280, "no horizontal scrollbar at 1,280 px"

@@ -80,6 +80,10 @@ class Article:
     source: str | None
     body: str = field(repr=False)
     attachments: list[dict[str, str]] = field(repr=False)
+    """Files the article links in its folder: ``name`` and ``url`` (``path``, ``checksum`` once
+    downloaded, see :mod:`cnis_crawler.crawling.files`)."""
+    images: list[dict[str, str | None]] = field(repr=False)
+    """The article's pictures in order: ``url``, ``caption``, ``alt`` (and ``path``, ``checksum``)."""
     standards: list[str]
     """Standards the title, subtitle and body name, normalised (``GB/T 19001-2016``, ``ISO 9001:2015``)."""
     committees: list[str]

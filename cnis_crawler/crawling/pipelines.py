@@ -140,6 +140,7 @@ class ExtractArticlePipeline:
             source=fields.source,
             body=body,
             attachments=fields.attachments,
+            images=fields.images,
             standards=fields.standards,
             committees=fields.committees,
             doc_id=article_url.doc_id,

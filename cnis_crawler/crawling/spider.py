@@ -27,6 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.extensions import section_stat
+from cnis_crawler.crawling.files import FILES_SETTING
 from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
 from cnis_crawler.crawling.logs import quiet_robotstxt_failures
 from cnis_crawler.crawling.memory import CrawlMemory
@@ -81,7 +82,7 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
 
 
-SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate")
+SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate", "files")
 
 
 class CnisSpider(Spider):
@@ -93,6 +94,7 @@ class CnisSpider(Spider):
         mirror: str | None = None,
         full: str | None = None,
         revalidate: str | None = None,
+        files: str | None = None,
         **kwargs: Any,
     ) -> None:
         # Scrapyd passes its own (_job …); any other is a mistake, silently ignored otherwise.
@@ -108,6 +110,7 @@ class CnisSpider(Spider):
         self.sections = [section for section in SECTIONS if section.host in self.sites]
         self.full = parse_flag("full", full)
         self.revalidate = parse_flag("revalidate", revalidate)
+        self.files = parse_flag("files", files)
         self.run_id = new_run_id()
         self.linked: set[str] = set()
         self.memory: CrawlMemory | None = None
@@ -123,6 +126,8 @@ class CnisSpider(Spider):
         quiet_robotstxt_failures()
         if spider.addressing.mirror:
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
+        if spider.files:
+            crawler.settings.set(FILES_SETTING, True, priority="spider")
         return spider
 
     @property

@@ -26,6 +26,7 @@ from cnis_crawler.extraction.furniture import (
     is_furniture,
     is_noise,
 )
+from cnis_crawler.extraction.images import article_images
 from cnis_crawler.extraction.labels import (
     ANY_LABEL_RUNG,
     AUTHOR_RE,
@@ -137,6 +138,8 @@ class ArticleFields:
     section: str | None
     body: str
     attachments: list[dict[str, str]]
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    """The article's pictures (see :mod:`cnis_crawler.extraction.images`)."""
     standards: list[str] = field(default_factory=list)
     """The standards the title and body name (see :mod:`cnis_crawler.extraction.standards`)."""
     committees: list[str] = field(default_factory=list)
@@ -161,13 +164,19 @@ def extract_article(
     rungs.update(head.rungs)
     day, date_source = _date(doc, page.date_line, article_url, rungs)
     body_lines, source_note = page.body(rungs)
+    images, captions = article_images(doc, body_lines)
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
         part_doc = read_page(part_html, url)
         part_lines, part_note = _Layout(part_doc, article_url, listed).body({})
         body_lines += part_lines
         source_note = part_note or source_note  # a repost's closing note sits on its last page
+        part_images, part_captions = article_images(part_doc, part_lines)
+        images += [found for found in part_images if found not in images]
+        captions |= part_captions
         attachments += [found for found in _attachments(part_doc, article_url) if found not in attachments]
+    if any(id(line) not in captions for line in body_lines):
+        body_lines = [line for line in body_lines if id(line) not in captions]
     labelled_source, bare_source = page.source_values()
     source = _first_rung(
         rungs,
@@ -198,6 +207,7 @@ def extract_article(
         section=section,
         body=body,
         attachments=attachments,
+        images=images,
         standards=standards,
         committees=committees,
         extracted_by={name: rungs.get(name) for name in RUNGS},

@@ -137,9 +137,20 @@ def _hidden_style(style: str) -> bool:
     return "display:none" in style or "visibility:hidden" in style
 
 
-def lines_of(root: Element) -> list[Line]:
+@dataclass(frozen=True)
+class Picture:
+    """A visible ``<img>``, placed among the lines: where a caption next to it would stand."""
+
+    element: Element = field(repr=False)
+    line: int
+    """The index of the line it stands in (``inline``) or, else, of the line right after it."""
+    inline: bool
+    """Text of the same line stands before it: a picture inside a sentence, an icon in a widget."""
+
+
+def lines_of(root: Element, pictures: list[Picture] | None = None) -> list[Line]:
     """Cuts a tree into lines, in one walk of lxml's (iterative: pathologically deep markup
-    cannot overflow it)."""
+    cannot overflow it); the visible pictures are appended to ``pictures`` if given."""
     lines: list[Line] = []
     parts: list[str] = []  # the text of the line being read
     link_chars = 0
@@ -178,6 +189,8 @@ def lines_of(root: Element) -> list[Line]:
             is_block = tag in BLOCK_TAGS
             if is_block or tag == "br":
                 flush(block)
+            elif tag == "img" and pictures is not None:
+                pictures.append(Picture(element, len(lines), shown))
             in_link = in_link or (tag == "a" and bool(element.get("href")))
             open_elements.append((element if is_block else block, in_link, is_block))
             if text := element.text:
@@ -253,9 +266,11 @@ def parse_html(html: str) -> Selector:
 
 
 @_keep_recent
-def page_lines(html: str) -> tuple[Line, ...]:
-    """The visible lines of a page, shared like its tree: they do not depend on its URL."""
-    return tuple(lines_of(parse_html(html).root))
+def page_lines(html: str) -> tuple[tuple[Line, ...], tuple[Picture, ...]]:
+    """The visible lines and pictures of a page, shared like its tree: they do not depend on its URL."""
+    pictures: list[Picture] = []
+    lines = lines_of(parse_html(html).root, pictures)
+    return tuple(lines), tuple(pictures)
 
 
 @_keep_recent
@@ -283,7 +298,11 @@ class Document:
 
     @cached_property
     def lines(self) -> tuple[Line, ...]:
-        return page_lines(self.html)
+        return page_lines(self.html)[0]
+
+    @cached_property
+    def pictures(self) -> tuple[Picture, ...]:
+        return page_lines(self.html)[1]
 
     @cached_property
     def meta(self) -> Mapping[str, str]:
@@ -312,22 +331,28 @@ class Document:
         """Every followable ``<a href>``: its resolved URL and the element, whose text
         (:func:`link_text`) only some readers need (for a listing title, an attachment's name)."""
         found = []
-        # What an href is resolved against: the site's root for a root-relative href (most of the
-        # navigation, the same on every page), else the page's folder (no file name, no query).
-        origin, directory = urljoin(self.base_url, "/"), urljoin(self.base_url, ".")
         for node in self.selector.root.iter("a"):
             href = (node.get("href") or "").strip()
             if href and not href.lower().startswith(("javascript:", "mailto:", "#")):
-                if href[0] == "/" and href[:2] != "//":
-                    url = _resolve(origin, href)
-                elif href.startswith("?") or ":" in href.split("/", 1)[0]:
-                    # A query keeps the page's file name, and a scheme ("http:", "https:?q") may
-                    # keep more of the page's URL: joined against the page itself.
-                    url = _resolve(self.base_url, href)
-                else:
-                    url = _resolve(directory, href)
-                found.append((url, node))
+                found.append((self.resolve(href), node))
         return tuple(found)
+
+    @cached_property
+    def _bases(self) -> tuple[str, str]:
+        # What an href is resolved against: the site's root for a root-relative href (most of the
+        # navigation, the same on every page), else the page's folder (no file name, no query).
+        return urljoin(self.base_url, "/"), urljoin(self.base_url, ".")
+
+    def resolve(self, href: str) -> str:
+        """The absolute URL of a link or source as written on the page (stripped)."""
+        origin, directory = self._bases
+        if href[0] == "/" and href[:2] != "//":
+            return _resolve(origin, href)
+        if href.startswith("?") or ":" in href.split("/", 1)[0]:
+            # A query keeps the page's file name, and a scheme ("http:", "https:?q") may keep
+            # more of the page's URL: joined against the page itself.
+            return _resolve(self.base_url, href)
+        return _resolve(directory, href)
 
     def inline_scripts(self) -> list[str]:
         scripts = self.selector.root.iter("script")

@@ -69,7 +69,7 @@ DEFAULT_STATE = Path("output/state.sqlite")
 DATES = ("date", "url_date")
 TIMES = ("fetched_at", "first_seen", "last_changed")
 # Lists and mappings have no CSV cell of their own: they go in as JSON.
-JSON_CELLS = ("attachments", "standards", "committees", "extracted_by", "aliases")
+JSON_CELLS = ("attachments", "images", "standards", "committees", "extracted_by", "aliases")
 
 
 PERIOD_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -124,9 +124,24 @@ def names_any(named: list[str], wanted: tuple[str, ...], continued_by: str) -> b
     )
 
 
+FILE_LISTS = ("attachments", "images")
+DOWNLOAD_FIELDS = ("path", "checksum")
+
+
 def about(record: dict[str, Any]) -> dict[str, Any]:
-    """A record with its standards and committees: a record written before the crawler named
-    them gets them from its own title, subtitle and body, as the crawler reads them now."""
+    """A record with every field of today's: one written before the crawler named standards and
+    committees gets them from its own title, subtitle and body, as the crawler reads them now;
+    one written before it kept pictures has none (its page was not kept to read them from).
+    Every attachment and picture has a ``path`` and ``checksum``, null where no file was
+    downloaded, so that each format of the export has one shape."""
+    files = {
+        name: [
+            entry | {key: None for key in DOWNLOAD_FIELDS if key not in entry}
+            for entry in record.get(name) or ()
+        ]
+        for name in FILE_LISTS
+    }
+    record = {**record, **files}
     if record.get("standards") is not None and record.get("committees") is not None:
         return record
     standards, committees = named_in(record.get("title"), record.get("subtitle"), record.get("body"))
@@ -300,11 +315,13 @@ def parquet_schema(typed: bool = True) -> pa.Schema:
     import pyarrow as pa
 
     text = pa.string()
+    downloaded = [("path", text), ("checksum", text)]  # null where the crawl downloaded no files
     types = {
         "doc_id": pa.int64(),
         "version": pa.int64(),
         "versions": pa.int64(),
-        "attachments": pa.list_(pa.struct([("name", text), ("url", text)])),
+        "attachments": pa.list_(pa.struct([("name", text), ("url", text), *downloaded])),
+        "images": pa.list_(pa.struct([("url", text), ("caption", text), ("alt", text), *downloaded])),
         "standards": pa.list_(text),
         "committees": pa.list_(text),
         "extracted_by": pa.struct([(name, text) for name in RUNGS]),

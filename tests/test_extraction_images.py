@@ -1,0 +1,172 @@
+"""Pictures of an article: which pictures are the article's, their captions, and the body without
+the caption lines, on markup of several kinds (the mirror's pages are checked in the crawl)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnis_crawler.extraction.article import extract_article
+
+URL = "https://en.cnis.ac.cn/zdxw/202403/t20240315_57700.shtml"
+FOLDER = "https://en.cnis.ac.cn/zdxw/202403/"
+PARAGRAPH = (
+    "On March 14, experts of the institute met a delegation of the national standards body of "
+    "Kenya to discuss cooperation on the standards for the energy efficiency of appliances."
+)
+SECOND = "The two sides agreed to exchange experts and to hold a joint training course later this year."
+
+
+def page(body: str, before: str = "", after: str = "") -> str:
+    """An article page: header with a logo, the headline and date line, ``body`` in its container."""
+    return f"""<html><head><title>Kenyan delegation visits CNIS</title></head><body>
+<div class="top"><a href="/"><img src="/images/logo.png" alt="CNIS"></a>
+<img src="/images/banner.jpg" width="1000" height="120"></div>
+<ul class="nav"><li><a href="/xwdt/">News</a></li><li><a href="/zdxw/">Photo News</a></li></ul>
+<div class="crumb">Your Location:<a href="/">CNIS Home</a>-&gt;<a href="/zdxw/">Photo News</a></div>
+{before}
+<h1>Kenyan delegation visits CNIS</h1>
+<div class="date">Date: 2024-03-15&nbsp;&nbsp;&nbsp;Source:CNIS</div>
+<div class="content">{body}</div>
+{after}
+<div class="footer"><img src="/images/qrcode.png" width="120" height="120"><p>©China National Institute of
+Standardization | Privacy Policy | Contact Us</p></div>
+</body></html>"""
+
+
+def images(html: str) -> list[tuple[str, str | None, str | None]]:
+    found = extract_article(html, URL).images
+    return [(str(image["url"]).removeprefix(FOLDER), image["caption"], image["alt"]) for image in found]
+
+
+CASES = [
+    pytest.param(
+        '<p align="center"><img src="./a.jpg" alt="Meeting room"></p>'
+        f'<p align="center">The delegation at CNIS</p><p>{PARAGRAPH}</p>',
+        [("a.jpg", "The delegation at CNIS", "Meeting room")],
+        PARAGRAPH,
+        id="centred-caption-below",
+    ),
+    pytest.param(
+        f"<p style='text-align:center'><b>The delegation at CNIS</b></p><p style='text-align:center'>"
+        f"<img src='./a.jpg'></p><p>{PARAGRAPH}</p><p style='text-align:center'><b>Signing the agreement"
+        f"</b></p><p style='text-align:center'><img src='./b.jpg'></p><p>{SECOND}</p>",
+        [("a.jpg", "The delegation at CNIS", None), ("b.jpg", "Signing the agreement", None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="captions-above",
+    ),
+    pytest.param(
+        "<p align='center'>The delegation at CNIS</p><p align='center'><img src='./a.jpg'></p>"
+        "<p align='center'>Signing the agreement</p><p align='center'><img src='./b.jpg'></p>"
+        f"<p>{PARAGRAPH}</p>",
+        [("a.jpg", "The delegation at CNIS", None), ("b.jpg", "Signing the agreement", None)],
+        PARAGRAPH,
+        id="captions-above-one-under-the-other",
+    ),
+    pytest.param(
+        "<figure><img src='./a.jpg'><figcaption>The delegation at CNIS</figcaption></figure>"
+        f"<p>{PARAGRAPH}</p><figure><figcaption>Signing the agreement</figcaption><img src='./b.png'>"
+        f"</figure><p>{SECOND}</p>",
+        [("a.jpg", "The delegation at CNIS", None), ("b.png", "Signing the agreement", None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="figcaptions",
+    ),
+    pytest.param(
+        f"<p><img src='./a.jpg'><br>The delegation at CNIS</p><p>{PARAGRAPH}</p>",
+        [("a.jpg", "The delegation at CNIS", None)],
+        PARAGRAPH,
+        id="caption-after-br-in-the-pictures-paragraph",
+    ),
+    pytest.param(
+        f"{PARAGRAPH}<br><br><img src='./a.jpg'><br><br>{SECOND}",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="br-run-paragraph-after-a-picture-is-no-caption",
+    ),
+    pytest.param(
+        f"<p align='center'><img src='./a.jpg'></p><p>{PARAGRAPH}</p>",
+        [("a.jpg", None, None)],
+        PARAGRAPH,
+        id="long-paragraph-under-a-picture-is-no-caption",
+    ),
+    pytest.param(
+        f"<p><img src='./a.jpg' title='The delegation at CNIS' alt='Photo'></p><p>{PARAGRAPH}</p>",
+        [("a.jpg", "The delegation at CNIS", "Photo")],
+        PARAGRAPH,
+        id="title-attribute",
+    ),
+    pytest.param(
+        "<table><tr><td align='center'><img src='./a.jpg'></td></tr>"
+        f"<tr><td align='center'>图为代表团参观实验室</td></tr></table><p>{PARAGRAPH}</p>",
+        [("a.jpg", "图为代表团参观实验室", None)],
+        PARAGRAPH,
+        id="caption-in-a-table-row",
+    ),
+    pytest.param(
+        f"<p><img src='data:image/gif;base64,R0lGOD' data-original='./lazy.jpg'></p><p>{PARAGRAPH}</p>"
+        f"<p><img src='./a.jpg'></p><p><img src='./a.jpg'></p><p>{SECOND}</p>",
+        [("lazy.jpg", None, None), ("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="lazy-source-and-a-repeated-picture",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='/images/spacer.gif' width='1' height='1'></p>"
+        f"<p><img src='/images/dot.png' style='width: 8px; height: 8px'></p>"
+        f"<p><img src='./x.jpg' aria-hidden='true'></p><p><a href='../202402/t20240220_57600.shtml'>"
+        f"<img src='./thumb.jpg'></a></p><p><a href='javascript:share()'><img src='./wechat.jpg'></a></p>"
+        f"<p>{SECOND}</p>",
+        [],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="decoration-is-no-picture",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><a href='./big.jpg'><img src='./a.jpg'></a></p><p>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="linked-to-a-bigger-copy",
+    ),
+    pytest.param(
+        "<p><img src='./a.jpg'><br>Trainees at the opening ceremony</p>"
+        "<p><img src='./b.jpg'><br>A lecture on the drafting rules</p>",
+        [
+            ("a.jpg", "Trainees at the opening ceremony", None),
+            ("b.jpg", "A lecture on the drafting rules", None),
+        ],
+        "Trainees at the opening ceremony\n\nA lecture on the drafting rules",
+        id="pictures-only-body-is-the-captions",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected", "text"), CASES)
+def test_images_and_captions(
+    body: str, expected: list[tuple[str, str | None, str | None]], text: str
+) -> None:
+    html = page(body)
+    assert images(html) == expected
+    assert extract_article(html, URL).body == text
+
+
+def test_widget_icons_and_a_qr_code_after_the_body_are_no_pictures() -> None:
+    after = (
+        "<div class='share'>Share to: <a href='#'><img src='/images/wechat.png'></a> WeChat "
+        "<a href='#'><img src='/images/weibo.png'></a> Weibo</div>"
+        "<div class='ewm'><img src='/images/code.png'><p>Scan the QR code to read on your phone</p></div>"
+    )
+    html = page(f"<p align='center'><img src='./a.jpg'></p><p>{PARAGRAPH}</p>", after=after)
+    assert images(html) == [("a.jpg", None, None)]
+
+
+def test_a_picture_inside_a_sidebar_before_the_article_is_not_its() -> None:
+    before = "<div class='side'><img src='./ad.jpg'><p>Visit the national library of standards</p></div>"
+    assert images(page(f"<p>{PARAGRAPH}</p>", before=before)) == []
+
+
+def test_pictures_of_each_page_of_a_multi_page_article_in_order() -> None:
+    first = page(f"<p align='center'><img src='./a.jpg'></p><p>{PARAGRAPH}</p>")
+    second = page(f"<p align='center'><img src='./b.jpg'></p><p align='center'>Signing</p><p>{SECOND}</p>")
+    fields = extract_article(first, URL, continuations=[second])
+    assert [(image["url"], image["caption"]) for image in fields.images] == [
+        (FOLDER + "a.jpg", None),
+        (FOLDER + "b.jpg", "Signing"),
+    ]
+    assert fields.body == f"{PARAGRAPH}\n\n{SECOND}"

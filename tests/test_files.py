@@ -1,0 +1,164 @@
+"""``-a files=1``: attachments and pictures downloaded into output/files/ by Scrapy's FilesPipeline,
+each record's entries given ``path`` and ``checksum``, a failed file dropped by name and never its
+article; on the mirror, whose files are real PDF, DOC, RAR, JPEG and PNG bytes, a 404 and pages
+served as HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import pytest
+from scrapy.http import Response
+
+from cnis_crawler.crawling.files import download_problem
+from cnis_crawler.schema import record_schema
+from tests.conftest import SITE
+from tests.crawling import CrawlResult, run_crawl
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SOURCE_FILES = Path(__file__).parent / "fixtures" / "source" / "files"
+
+
+def mirror_file(live_url: str) -> Path:
+    """Where the mirror keeps the file at ``live_url``."""
+    host_and_path = live_url.split("://", 1)[1]
+    return SITE / host_and_path
+
+
+def served_as_html() -> set[str]:
+    """The mirror's files that answer with an HTML page (from its _headers.json)."""
+    headers = json.loads((SITE / "_headers.json").read_text("utf-8"))
+    return {path for path, content_type in headers.items() if not path.endswith(("html", "shtml"))}
+
+
+def file_entries(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for record in records:
+        yield from record["attachments"]
+        yield from record["images"]
+
+
+@pytest.fixture(scope="module")
+def files_crawl(mirror_url: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
+    return run_crawl(tmp_path_factory.mktemp("files"), "-a", f"mirror={mirror_url}", "-a", "files=1")
+
+
+def test_each_file_is_stored_once_with_its_path_and_checksum(files_crawl: CrawlResult) -> None:
+    assert files_crawl.returncode == 0, files_crawl.log[-3000:]
+    assert len(files_crawl.records) == 64, "a file that fails drops no article"
+    store = files_crawl.workdir / "output" / "files"
+    stored = 0
+    for entry in file_entries(files_crawl.records):
+        source = mirror_file(entry["url"])
+        if entry["path"] is None:
+            continue
+        data = (store / entry["path"]).read_bytes()
+        assert data == source.read_bytes(), entry["url"]
+        assert entry["checksum"] == hashlib.md5(data).hexdigest()
+        stored += 1
+    kinds = {path.suffix for path in (store / "full").iterdir()}
+    assert kinds == {".pdf", ".doc", ".rar", ".jpg", ".png"}
+    assert stored == files_crawl.stats["file_status_count/downloaded"] == 24
+    assert len(list((store / "full").iterdir())) == 24
+
+
+def test_a_missing_file_and_files_served_as_html_are_dropped_by_name(
+    files_crawl: CrawlResult, mirror_crawl: CrawlResult
+) -> None:
+    missing = [entry["url"] for entry in file_entries(files_crawl.records) if entry["path"] is None]
+    gone = [url for url in missing if not mirror_file(url).exists()]
+    html = [url for url in missing if "/" + url.split("://", 1)[1] in served_as_html()]
+    assert sorted(gone + html) == sorted(missing)
+    assert (len(gone), len(html)) == (4, 2)
+    stats = files_crawl.stats
+    assert stats["file_dropped_reasons_count/FileGone"] == 4
+    assert stats["file_dropped_reasons_count/FileServedAsHtml"] == 2
+    item_drops = {key: value for key, value in stats.items() if key.startswith("item_dropped")}
+    assert item_drops == {k: v for k, v in mirror_crawl.stats.items() if k.startswith("item_dropped")}
+    for url in html:
+        assert f"Dropped file (FileServedAsHtml: a web page (text/html)): {url}, of " in files_crawl.log
+    assert "Traceback" not in files_crawl.log
+    assert all(
+        entry["checksum"] is None for entry in file_entries(files_crawl.records) if entry["url"] in missing
+    )
+
+
+def test_records_with_files_fit_the_schema(files_crawl: CrawlResult) -> None:
+    validator = jsonschema.Draft202012Validator(
+        record_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    for record in files_crawl.records:
+        validator.validate(record)
+
+
+def test_a_file_stored_by_an_earlier_run_is_not_fetched_again(
+    files_crawl: CrawlResult, mirror_url: str, tmp_path: Path
+) -> None:
+    # Another crawl state (every article new again), the same FILES_STORE, the mirror under
+    # another address: the files are named after their live URLs.
+    shutil.copytree(files_crawl.workdir / "output" / "files", tmp_path / "output" / "files")
+    other_address = mirror_url.replace("127.0.0.1", "localhost")
+    again = run_crawl(tmp_path, "-a", f"mirror={other_address}", "-a", "files=1")
+    assert again.returncode == 0, again.log[-3000:]
+    assert again.stats["file_status_count/uptodate"] == 24
+    assert "file_status_count/downloaded" not in again.stats
+    first = {entry["url"]: (entry["path"], entry["checksum"]) for entry in file_entries(files_crawl.records)}
+    assert {
+        entry["url"]: (entry["path"], entry["checksum"]) for entry in file_entries(again.records)
+    } == first
+
+
+def test_without_files_nothing_is_downloaded(mirror_crawl: CrawlResult) -> None:
+    assert not (mirror_crawl.workdir / "output" / "files").exists()
+    assert not any("file_count" in key for key in mirror_crawl.stats)
+    assert all("path" not in entry for entry in file_entries(mirror_crawl.records))
+    assert "ArticleFilesPipeline" not in mirror_crawl.log
+
+
+def response(
+    body: bytes, url: str = "https://www.cnis.ac.cn/tzgg/202412/P0.pdf", status: int = 200, **headers: str
+) -> Response:
+    return Response(url, status=status, body=body, headers=headers)
+
+
+PDF = (SOURCE_FILES / "report.pdf").read_bytes()
+PNG = (SOURCE_FILES / "chart.png").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("answer", "picture", "problem"),
+    [
+        pytest.param(response(PDF, **{"Content-Type": "application/pdf"}), False, None, id="pdf"),
+        pytest.param(response(PNG, "https://x/W0.png"), True, None, id="png-without-content-type"),
+        pytest.param(response(b"", status=404), False, ("FileGone", "HTTP 404"), id="404"),
+        pytest.param(response(b"x", status=410), False, ("FileGone", "HTTP 410"), id="410"),
+        pytest.param(response(b"busy", status=503), False, ("FileHttpError", "HTTP 503"), id="503"),
+        pytest.param(response(b""), False, ("FileEmpty", "no bytes"), id="empty"),
+        pytest.param(
+            response(b"<html><body>Not found</body></html>", **{"Content-Type": "text/html; charset=utf-8"}),
+            False,
+            ("FileServedAsHtml", "a web page (text/html)"),
+            id="html-page",
+        ),
+        pytest.param(
+            response(b"\xef\xbb\xbf\n<!DOCTYPE html><html>", **{"Content-Type": "application/octet-stream"}),
+            False,
+            ("FileServedAsHtml", "a web page (application/octet-stream)"),
+            id="html-bytes-under-another-type",
+        ),
+        pytest.param(
+            response(PDF, "https://x/W0.jpg", **{"Content-Type": "application/pdf"}),
+            True,
+            ("FileNotAPicture", "application/pdf, not a picture"),
+            id="a-picture-url-answering-a-pdf",
+        ),
+    ],
+)
+def test_download_problems(answer: Response, picture: bool, problem: tuple[str, str] | None) -> None:
+    assert download_problem(answer, picture=picture) == problem
