@@ -112,8 +112,7 @@ CASES = [
         f"<p>{PARAGRAPH}</p><p><img src='/images/spacer.gif' width='1' height='1'></p>"
         f"<p><img src='/images/dot.png' style='width: 8px; height: 8px'></p>"
         f"<p><img src='./x.jpg' aria-hidden='true'></p><p><a href='../202402/t20240220_57600.shtml'>"
-        f"<img src='./thumb.jpg'></a></p><p><a href='javascript:share()'><img src='./wechat.jpg'></a></p>"
-        f"<p>{SECOND}</p>",
+        f"<img src='./thumb.jpg'></a></p><p>{SECOND}</p>",
         [],
         f"{PARAGRAPH}\n\n{SECOND}",
         id="decoration-is-no-picture",
@@ -154,6 +153,17 @@ def test_widget_icons_and_a_qr_code_after_the_body_are_no_pictures() -> None:
     )
     html = page(f"<p align='center'><img src='./a.jpg'></p><p>{PARAGRAPH}</p>", after=after)
     assert images(html) == [("a.jpg", None, None)]
+
+
+def test_a_picture_over_the_controls_over_the_body_is_the_articles() -> None:
+    controls = "<div class='tools'>[Font size: A+ A A-] [Print] [Close]</div>"
+    body = f"<p align='center'><img src='./a.jpg'></p>{controls}<p>{PARAGRAPH}</p>"
+    assert images(page(body)) == [("a.jpg", None, None)]
+
+
+def test_a_picture_in_a_viewer_link_is_the_articles() -> None:
+    body = f"<p>{PARAGRAPH}</p><p><a href='javascript:void(0)' onclick='view(1)'><img src='./a.jpg'></a></p>"
+    assert images(page(body + f"<p>{SECOND}</p>")) == [("a.jpg", None, None)]
 
 
 def test_a_picture_inside_a_sidebar_before_the_article_is_not_its() -> None:

@@ -19,7 +19,7 @@ import re
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.document import BLOCK_TAGS, Line, Picture, collapse_whitespace, text_of
-from cnis_crawler.extraction.furniture import LINK_DENSE
+from cnis_crawler.extraction.furniture import LINK_DENSE, is_control
 from cnis_crawler.extraction.labels import SENTENCE_END_RE
 from cnis_crawler.site import IMAGE_EXTENSIONS
 from cnis_crawler.urls import canonical_url
@@ -85,6 +85,8 @@ def _source(doc: Document, element: Element) -> str | None:
 def _belongs(doc: Document, picture: Picture, in_body: set[int]) -> bool:
     """Among the body's lines, in no block of lines the body left out, no decoration."""
     first, last = min(in_body), max(in_body)
+    while first > 0 and is_control(doc.lines[first - 1]):
+        first -= 1  # a picture over the body, under the controls between date line and body
     index = picture.line
     if not first <= index <= last + 1 or (picture.inline and index not in in_body):
         return False
@@ -117,11 +119,12 @@ def _is_decoration(element: Element) -> bool:
 
 
 def _links_elsewhere(doc: Document, element: Element) -> bool:
-    """Inside a link to a page, not to a picture (a bigger copy of itself)."""
+    """Inside a link to a page rather than to a picture (a bigger copy of itself); "#" and
+    scripts open a picture viewer as often as a share dialog, and say nothing."""
     anchor = next(element.iterancestors("a"), None)
     href = (anchor.get("href") or "").strip() if anchor is not None else ""
     if not href or href.startswith("#") or href.lower().startswith("javascript:"):
-        return anchor is not None and bool(href)  # a button ("javascript:share()")
+        return False
     path = doc.resolve(href).split("?", 1)[0].split("#", 1)[0]
     return path.rsplit(".", 1)[-1].lower() not in IMAGE_EXTENSIONS
 
