@@ -89,6 +89,28 @@ CASES = [
         id="long-paragraph-under-a-picture-is-no-caption",
     ),
     pytest.param(
+        f"<p>{PARAGRAPH}</p><div class='pic'><img src='./a.jpg'></div>"
+        "<div class='pic-text'>The delegation visits the energy efficiency laboratory of the institute.</div>"
+        f"<p>{SECOND}</p><p>{PARAGRAPH}</p>",
+        [("a.jpg", "The delegation visits the energy efficiency laboratory of the institute.", None)],
+        f"{PARAGRAPH}\n\n{SECOND}\n\n{PARAGRAPH}",
+        id="caption-marked-up-unlike-the-paragraphs",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./a.jpg'></p>"
+        f"<p><em>Photo: the delegation at the laboratory.</em></p><p>{SECOND}</p>",
+        [("a.jpg", "Photo: the delegation at the laboratory.", None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="caption-in-emphasis",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./a.jpg'></p>"
+        f"<p>The meeting ended with a group photo.</p><p>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\nThe meeting ended with a group photo.\n\n{SECOND}",
+        id="a-short-paragraph-like-the-others-is-no-caption",
+    ),
+    pytest.param(
         f"<p><img src='./a.jpg' title='The delegation at CNIS' alt='Photo'></p><p>{PARAGRAPH}</p>",
         [("a.jpg", "The delegation at CNIS", "Photo")],
         PARAGRAPH,

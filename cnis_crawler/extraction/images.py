@@ -16,6 +16,7 @@ article that is only pictures): then its captions are its body.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.document import BLOCK_TAGS, Line, Picture, collapse_whitespace, text_of
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 DECORATION_MAX_PX = 100
 # A caption set apart from the prose (its picture's block, centred) runs to a few sentences...
 CAPTION_MAX_CHARS = 200
+# ...one marked up unlike the body's paragraphs a sentence or two...
+STYLED_CAPTION_MAX_CHARS = 120
+# (the body's usual markup: that of most of its lines, and of this many at least)
+USUAL_MIN_LINES = 2
 # ...a plain line under a picture counts when it is a label rather than prose.
 PLAIN_CAPTION_MAX_CHARS = 80
 # Lazy-loading pages put the picture here and a placeholder in ``src``.
@@ -135,8 +140,9 @@ def _captions(
     """Each picture's caption and the body lines it is (indexes into ``doc.lines``): its
     figcaption, or the line on the side where this page's pictures have their captions (below,
     unless more of them have one above)."""
-    below = [_caption_line(doc, pictures, k, +1, in_body) for k in range(len(pictures))]
-    above = [_caption_line(doc, pictures, k, -1, in_body) for k in range(len(pictures))]
+    usual = _usual_style(doc, in_body)
+    below = [_caption_line(doc, pictures, k, +1, in_body, usual) for k in range(len(pictures))]
+    above = [_caption_line(doc, pictures, k, -1, in_body, usual) for k in range(len(pictures))]
     more_above = sum(i is not None for i in above) > sum(i is not None for i in below)
     primary, other = (above, below) if more_above else (below, above)
     claimed = {index for index in primary if index is not None}
@@ -165,7 +171,9 @@ def _figcaption(element: Element) -> Element | None:
     return caption if caption is not None and text_of(caption) else None
 
 
-def _caption_line(doc: Document, pictures: list[Picture], k: int, side: int, in_body: set[int]) -> int | None:
+def _caption_line(
+    doc: Document, pictures: list[Picture], k: int, side: int, in_body: set[int], usual: Style | None
+) -> int | None:
     picture = pictures[k]
     if side < 0 and picture.inline:
         return None  # text before it on its line is a sentence, not its caption
@@ -182,9 +190,40 @@ def _caption_line(doc: Document, pictures: list[Picture], k: int, side: int, in_
     # <p><img><br>caption</p>: the picture's own block, where it holds no other body line (in one
     # run of text and <br>s, the line after a picture is the next paragraph).
     own_block = line.block is block and sum(doc.lines[i].block is block for i in in_body) == 1
-    set_apart = own_block or _is_centred(line.block)
+    set_apart = (
+        own_block
+        or _is_centred(line.block)
+        or (usual is not None and _style(line.block) != usual and len(line.text) <= STYLED_CAPTION_MAX_CHARS)
+    )
     plain_label = len(line.text) <= PLAIN_CAPTION_MAX_CHARS and not SENTENCE_END_RE.search(line.text)
     return index if set_apart or plain_label else None
+
+
+Style = tuple[str, ...]
+
+
+def _style(block: Element) -> Style:
+    """How a block is marked up: tag, class, style and alignment, and those of an element that
+    holds all its text (<p><em>…</em></p>)."""
+    only_child = block[0] if len(block) == 1 and not (block.text or "").strip() else None
+    return tuple(
+        value
+        for element in (block, only_child)
+        if element is not None
+        for value in (
+            str(element.tag),
+            element.get("class") or "",
+            "".join((element.get("style") or "").split()).lower(),
+            (element.get("align") or "").lower(),
+        )
+    )
+
+
+def _usual_style(doc: Document, in_body: set[int]) -> Style | None:
+    """The markup most of the body's lines have, if most have one: a caption is marked up apart."""
+    styles = Counter(_style(doc.lines[index].block) for index in in_body)
+    style, count = styles.most_common(1)[0]
+    return style if count >= USUAL_MIN_LINES and 2 * count > len(in_body) else None
 
 
 def _is_centred(block: Element) -> bool:
