@@ -53,12 +53,13 @@ fixtures: $(STAMP)
 
 # Extraction quality against trafilatura on every fixture and drift page, then the requests an
 # incremental crawl saves on a generated 5,000-article mirror, then crawl throughput and memory
-# against a plain Scrapy spider on 1,000 and 10,000 articles (benchmarks/).
+# against a plain Scrapy spider on 1,000 and 10,000 articles, and what -a files=1 adds (benchmarks/).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.extraction_quality
 	$(BIN)/python -m benchmarks.incremental --articles 5000
 	$(BIN)/python -m benchmarks.throughput
+	$(BIN)/python -m benchmarks.files
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
