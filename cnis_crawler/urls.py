@@ -98,14 +98,14 @@ def listing_page_url(section: Section, page: int) -> str:
 
 # Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
 @lru_cache(maxsize=512)
-def canonical_url(url: str) -> str:
+def canonical_url(url: str, *, keep_query: bool = False) -> str:
     """The form a live URL is recorded under: the host's own scheme and no port for a CNIS host,
-    no fragment, no query."""
+    no fragment, no query (unless kept: a picture served by a script, ``getpic.jsp?id=1``)."""
     parts = urlsplit(url)
     host = HOSTS.get((parts.hostname or "").lower())
     if host is None:
-        return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
-    return urlunsplit((host.scheme, host.name, parts.path or "/", "", ""))
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+    return urlunsplit((host.scheme, host.name, parts.path or "/", parts.query if keep_query else "", ""))
 
 
 def is_attachment(url: str, article: ArticleUrl) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cnis_crawler.extraction.article import extract_article
+from cnis_crawler.extraction.document import KEPT_MAX_CHARS
 
 URL = "https://en.cnis.ac.cn/zdxw/202403/t20240315_57700.shtml"
 FOLDER = "https://en.cnis.ac.cn/zdxw/202403/"
@@ -158,6 +159,87 @@ CASES = [
 ]
 
 
+# Found by the review of the first version: prose taken for captions, decoration for pictures.
+REVIEW_CASES = [
+    pytest.param(
+        f"<p><img src='./a.jpg'>{PARAGRAPH}</p><p>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="a-paragraph-that-starts-with-a-picture-is-no-caption",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./a.jpg'></p>"
+        "<p><span style='font-size:16px'>The meeting ended with a visit to the laboratory.</span></p>"
+        f"<p>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\nThe meeting ended with a visit to the laboratory.\n\n{SECOND}",
+        id="a-paragraph-in-another-font-is-no-caption",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./a.jpg'></p><p>Next steps</p><p>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\nNext steps\n\n{SECOND}",
+        id="a-plain-short-line-is-no-caption",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./a.jpg'></p><p align='center'><b>二、主要成果</b></p>"
+        f"<p>{SECOND}</p><h3>Next steps</h3><p><img src='./b.jpg'></p><ul><li>Energy labels</li></ul>",
+        [("a.jpg", None, None), ("b.jpg", None, None)],
+        f"{PARAGRAPH}\n\n二、主要成果\n\n{SECOND}\n\nNext steps\n\nEnergy labels",
+        id="numbered-headings-headings-and-list-items-are-no-captions",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='/images/spacer.gif'></p>"
+        "<p><img src='/images/dot.gif'> Energy labels</p>"
+        f"<p><a href='#'><img src='/images/wx.png'></a><a href='#'><img src='/images/wb.png'></a></p>"
+        f"<p>{SECOND}</p><div><img src='https://hm.baidu.com/hm.gif?si=abc'></div>"
+        "<span id='_ideConac'><img src='https://dcs.conac.cn/image/red.png'></span>",
+        [],
+        f"{PARAGRAPH}\n\nEnergy labels\n\n{SECOND}",
+        id="gifs-button-rows-and-badges-after-the-body-are-no-pictures",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><table><tr><td><img src='./t1.jpg'></td><td><img src='./t2.jpg'></td></tr>"
+        f"<tr><td>Opening</td><td>Speech</td></tr></table><p>{SECOND}</p>",
+        [("t1.jpg", "Opening", None), ("t2.jpg", "Speech", None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="a-table-of-pictures-with-their-captions-in-the-next-row",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='http://[::1/a.jpg'></p><p><img src='http://'></p>"
+        "<p><img src='//'></p>"
+        f"<p><a href='http://[::1/x.pdf'>x.pdf</a></p><p><img src='HTTP://EN.CNIS.AC.CN/zdxw/A.JPG'></p>"
+        f"<p><img src='/getpic.jsp?id=1' width='400'></p><p><img src='/getpic.jsp?id=2' width='400'></p>"
+        f"<p>{SECOND}</p>",
+        [
+            ("../../zdxw/A.JPG", None, None),
+            ("../../getpic.jsp?id=1", None, None),
+            ("../../getpic.jsp?id=2", None, None),
+        ],
+        f"{PARAGRAPH}\n\n{SECOND}",  # a line that is all link is no body text
+        id="odd-addresses",
+    ),
+    pytest.param(
+        f"<p><img src='./a.jpg' title='IMG_1234.JPG' alt='W0202.jpg'></p><p>{PARAGRAPH}</p>",
+        [("a.jpg", None, None)],
+        PARAGRAPH,
+        id="file-names-are-no-caption-or-alt",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected", "text"), REVIEW_CASES)
+def test_what_the_review_found(
+    body: str, expected: list[tuple[str, str | None, str | None]], text: str
+) -> None:
+    html = page(body)
+    found = [
+        (url.replace("https://en.cnis.ac.cn/", "../../"), caption, alt) for url, caption, alt in images(html)
+    ]
+    assert found == expected
+    assert extract_article(html, URL).body == text
+
+
 @pytest.mark.parametrize(("body", "expected", "text"), CASES)
 def test_images_and_captions(
     body: str, expected: list[tuple[str, str | None, str | None]], text: str
@@ -202,3 +284,14 @@ def test_pictures_of_each_page_of_a_multi_page_article_in_order() -> None:
         (FOLDER + "b.jpg", "Signing"),
     ]
     assert fields.body == f"{PARAGRAPH}\n\n{SECOND}"
+
+
+def test_a_page_too_long_to_be_kept_has_its_lines_and_pictures_of_one_tree() -> None:
+    body = "<div>" + "<br>".join(f"{PARAGRAPH}<br><img src='./p{n}.jpg'>" for n in range(3000)) + "</div>"
+    html = page(body)
+    assert len(html) > KEPT_MAX_CHARS
+    found = images(html)
+    assert len(found) == 3000
+    assert all(url.startswith("p") for url, _, _ in found), (
+        "the footer's QR code is no picture of the article"
+    )

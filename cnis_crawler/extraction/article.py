@@ -172,7 +172,8 @@ def extract_article(
         body_lines += part_lines
         source_note = part_note or source_note  # a repost's closing note sits on its last page
         part_images, part_captions = article_images(part_doc, part_lines)
-        images += [found for found in part_images if found not in images]
+        shown = {image["url"] for image in images}
+        images += [found for found in part_images if found["url"] not in shown]  # a picture once
         captions |= part_captions
         attachments += [found for found in _attachments(part_doc, article_url) if found not in attachments]
     if any(id(line) not in captions for line in body_lines):

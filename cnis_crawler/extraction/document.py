@@ -297,12 +297,21 @@ class Document:
         self.base_url = urljoin(url, base) if base else url
 
     @cached_property
-    def lines(self) -> tuple[Line, ...]:
-        return page_lines(self.html)[0]
+    def _layout(self) -> tuple[tuple[Line, ...], tuple[Picture, ...]]:
+        if len(self.html) <= KEPT_MAX_CHARS:
+            return page_lines(self.html)  # of the kept tree, which is this document's too
+        # A page too long to be kept would be parsed anew: its lines and pictures must be of
+        # this document's tree, where its selector finds containers.
+        pictures: list[Picture] = []
+        return tuple(lines_of(self.selector.root, pictures)), tuple(pictures)
 
-    @cached_property
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return self._layout[0]
+
+    @property
     def pictures(self) -> tuple[Picture, ...]:
-        return page_lines(self.html)[1]
+        return self._layout[1]
 
     @cached_property
     def meta(self) -> Mapping[str, str]:
@@ -334,7 +343,10 @@ class Document:
         for node in self.selector.root.iter("a"):
             href = (node.get("href") or "").strip()
             if href and not href.lower().startswith(("javascript:", "mailto:", "#")):
-                found.append((self.resolve(href), node))
+                try:
+                    found.append((self.resolve(href), node))
+                except ValueError:  # "http://[::1/x.pdf" leads nowhere
+                    continue
         return tuple(found)
 
     @cached_property
@@ -344,7 +356,8 @@ class Document:
         return urljoin(self.base_url, "/"), urljoin(self.base_url, ".")
 
     def resolve(self, href: str) -> str:
-        """The absolute URL of a link or source as written on the page (stripped)."""
+        """The absolute URL of a link or source as written on the page (stripped); ValueError
+        where it is no URL ("http://[::1/x")."""
         origin, directory = self._bases
         if href[0] == "/" and href[:2] != "//":
             return _resolve(origin, href)
