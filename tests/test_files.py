@@ -8,14 +8,19 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from twisted.internet.error import ConnectionLost
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseNeverReceived
 
-from cnis_crawler.crawling.files import download_problem
+from cnis_crawler.crawling.files import AtomicFSFilesStore, download_problem, failure_text
 from cnis_crawler.schema import record_schema
 from tests.conftest import SITE
 from tests.crawling import CrawlResult, run_crawl
@@ -129,6 +134,8 @@ def response(
 
 PDF = (SOURCE_FILES / "report.pdf").read_bytes()
 PNG = (SOURCE_FILES / "chart.png").read_bytes()
+LINKED_PDF = "https://www.cnis.ac.cn/tzgg/202412/P0.pdf"
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"></svg>'
 
 
 @pytest.mark.parametrize(
@@ -136,6 +143,10 @@ PNG = (SOURCE_FILES / "chart.png").read_bytes()
     [
         pytest.param(response(PDF, **{"Content-Type": "application/pdf"}), False, None, id="pdf"),
         pytest.param(response(PNG, "https://x/W0.png"), True, None, id="png-without-content-type"),
+        pytest.param(response(SVG, "https://x/W0.svg"), True, None, id="svg"),
+        pytest.param(
+            response(PDF, **{"Content-Type": "text/html"}), False, None, id="a-pdf-sent-as-text-html"
+        ),
         pytest.param(response(b"", status=404), False, ("FileGone", "HTTP 404"), id="404"),
         pytest.param(response(b"x", status=410), False, ("FileGone", "HTTP 410"), id="410"),
         pytest.param(response(b"busy", status=503), False, ("FileHttpError", "HTTP 503"), id="503"),
@@ -145,6 +156,12 @@ PNG = (SOURCE_FILES / "chart.png").read_bytes()
             False,
             ("FileServedAsHtml", "a web page (text/html)"),
             id="html-page",
+        ),
+        pytest.param(
+            response(b"<html><body>Not found</body></html>", "https://www.cnis.ac.cn/error.html"),
+            False,
+            ("FileServedAsHtml", "a web page (no Content-Type)"),
+            id="redirected-to-an-error-page",
         ),
         pytest.param(
             response(b"\xef\xbb\xbf\n<!DOCTYPE html><html>", **{"Content-Type": "application/octet-stream"}),
@@ -161,4 +178,69 @@ PNG = (SOURCE_FILES / "chart.png").read_bytes()
     ],
 )
 def test_download_problems(answer: Response, picture: bool, problem: tuple[str, str] | None) -> None:
-    assert download_problem(answer, picture=picture) == problem
+    linked = answer.url if answer.url.startswith("https://x/") else LINKED_PDF
+    assert download_problem(answer, linked, picture=picture) == problem
+
+
+def test_a_failure_is_told_in_one_line() -> None:
+    lost = ResponseNeverReceived([Failure(ConnectionLost("Connection to the other side was lost"))])
+    assert failure_text(Failure(lost)) == "ResponseNeverReceived: ConnectionLost"
+    assert (
+        failure_text(Failure(IgnoreRequest("Forbidden by robots.txt")))
+        == "IgnoreRequest: Forbidden by robots.txt"
+    )
+    assert failure_text(Failure(TimeoutError())) == "TimeoutError"
+
+
+def test_a_file_is_stored_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = AtomicFSFilesStore(str(tmp_path))
+    store.persist_file("full/a.pdf", BytesIO(PDF), info=None)  # type: ignore[arg-type]
+    assert (tmp_path / "full" / "a.pdf").read_bytes() == PDF
+
+    def disk_full(source: object, target: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        store.persist_file("full/b.pdf", BytesIO(PDF), info=None)  # type: ignore[arg-type]
+    assert sorted(path.name for path in (tmp_path / "full").iterdir()) == ["a.pdf"]
+
+
+def test_a_file_the_disk_refuses_is_dropped_by_name(mirror_url: str, tmp_path: Path) -> None:
+    # Where one picture would be stored there is a folder: writing it fails.
+    live_url = "https://en.cnis.ac.cn/zdxw/202109/W020210903048120000002.png"
+    (tmp_path / "output" / "files" / "full" / f"{hashlib.sha1(live_url.encode()).hexdigest()}.png").mkdir(
+        parents=True
+    )
+    crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", "files=1")
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert len(crawl.records) == 64
+    assert crawl.stats["file_dropped_reasons_count/FileNotStored"] == 1
+    assert "Dropped file (FileNotStored: IsADirectoryError: " in crawl.log
+    assert "Traceback" not in crawl.log
+    [entry] = [image for record in crawl.records for image in record["images"] if image["url"] == live_url]
+    assert (entry["path"], entry["checksum"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ("-a", "files=1", "-s", "FILES_STORE="),
+            "-a files=1 needs FILES_STORE, the folder to store the files in",
+        ),
+        (("-s", "CNIS_FILES=maybe"), "CNIS_FILES takes True or False, got 'maybe'"),
+        (("-a", "files=1", "-s", "FILES_STORE=blocked"), "blocked/full"),
+    ],
+    ids=["no-store", "not-a-flag", "store-not-a-folder"],
+)
+def test_files_that_cannot_be_stored_stop_the_crawl_at_once(
+    mirror_url: str, tmp_path: Path, arguments: tuple[str, ...], message: str
+) -> None:
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "full").write_text("a file where the folder goes")
+    crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", *arguments)
+    assert crawl.returncode == 2, crawl.log[-3000:]
+    assert "The crawl cannot start: " in crawl.log
+    assert message in crawl.log
+    assert crawl.records == []

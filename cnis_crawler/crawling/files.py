@@ -15,26 +15,34 @@ A file that cannot be had is a named drop of that file, never of its article: on
 record. Reasons: ``FileGone`` (404, 410), ``FileHttpError`` (another status), ``FileEmpty``,
 ``FileServedAsHtml`` (a web page where a file was linked: a lost file's error page, a login),
 ``FileNotAPicture`` (a picture's URL answering something else), ``FileNotFetched`` (no answer:
-the network, robots.txt, an off-site host).
+the network, robots.txt, an off-site host), ``FileNotStored`` (the disk refused it). A stored
+file is written beside its name and renamed into place: a killed run or a full disk leaves no
+half of one that a later run would take for the file.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from typing import TYPE_CHECKING, Any
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 
+from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.items import Article
 
 if TYPE_CHECKING:
+    from io import BytesIO
     from typing import Self
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.pipelines.files import FilesStoreProtocol
     from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
     from twisted.python.failure import Failure
 
@@ -55,19 +63,59 @@ PICTURE_SIGNATURES = (
     b"II*\x00",
     b"MM\x00*",
 )
+# How a web page starts (after a byte-order mark and blanks), whatever its Content-Type says.
+HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta", b"<script", b"<title")
 NO_FILE = ""
-"""The ``path`` and ``checksum`` of a download's result that stored nothing (a dropped file):
-results of the media pipeline must be results, or Scrapy logs a traceback for each."""
+"""The ``path`` and ``checksum`` of a dropped file's result: see :meth:`ArticleFilesPipeline.drop`."""
+
+
+class AtomicFSFilesStore(FSFilesStore):
+    """Scrapy's store of local files, each written beside its name and renamed into place."""
+
+    def persist_file(
+        self,
+        path: str | os.PathLike[str],
+        buf: BytesIO,
+        info: MediaPipeline.SpiderInfo,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        target = Path(self.basedir, *os.fspath(path).split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        aside = target.with_name(f"{target.name}.part")
+        try:
+            aside.write_bytes(buf.getvalue())
+            os.replace(aside, target)
+        finally:
+            aside.unlink(missing_ok=True)
 
 
 class ArticleFilesPipeline(FilesPipeline):
     """Downloads each written record's attachments and pictures; see the module."""
 
+    STORE_SCHEMES: ClassVar[dict[str, type[FilesStoreProtocol]]] = {
+        **FilesPipeline.STORE_SCHEMES,
+        "": AtomicFSFilesStore,
+        "file": AtomicFSFilesStore,
+    }
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool(FILES_SETTING):
-            raise NotConfigured  # without a message: Scrapy would log the default as a WARNING
-        return super().from_crawler(crawler)
+        raw = crawler.settings.get(FILES_SETTING)
+        try:
+            wanted = crawler.settings.getbool(FILES_SETTING)
+        except ValueError:
+            raise ValueError(f"{FILES_SETTING} takes True or False, got {raw!r}") from None
+        if not wanted:
+            raise NotConfigured  # without a message: Scrapy would log one as a WARNING
+        store = crawler.settings.get("FILES_STORE")
+        if not store:
+            raise ValueError("-a files=1 needs FILES_STORE, the folder to store the files in; it is empty")
+        pipeline = super().from_crawler(crawler)
+        if isinstance(pipeline.store, FSFilesStore):
+            # A folder the files cannot go to is a crawl that cannot start, not 100 drops.
+            Path(pipeline.store.basedir, "full").mkdir(parents=True, exist_ok=True)
+        return pipeline
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
         if not isinstance(item, Article):
@@ -96,17 +144,31 @@ class ArticleFilesPipeline(FilesPipeline):
     async def media_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo:
-        problem = download_problem(response, picture=bool(request.meta.get(PICTURE_META)))
+        # FilesPipeline's own, but a response that is not the file and a disk that refuses it
+        # are drops of the file: Scrapy's raises, and logs a traceback for each.
+        live_url = request.meta.get(LIVE_URL_META, request.url)
+        problem = download_problem(response, live_url, picture=bool(request.meta.get(PICTURE_META)))
         if problem is not None:
-            self.drop(request, *problem)
-            return {"url": request.url, "path": NO_FILE, "checksum": NO_FILE, "status": "dropped"}
-        return await super().media_downloaded(response, request, info, item=item)
+            return self.drop(request, *problem)
+        path = self.file_path(request, response=response, info=info, item=item)
+        try:
+            checksum = self.file_downloaded(response, request, info, item=item)
+            if inspect.isawaitable(checksum):
+                checksum = await checksum
+        except OSError as error:
+            return self.drop(request, "FileNotStored", f"{type(error).__name__}: {error}")
+        status = "cached" if "cached" in response.flags else "downloaded"
+        self.inc_stats(status)
+        return {"url": request.url, "path": path, "checksum": checksum, "status": status}
 
-    # Scrapy's FilesPipeline raises here, and the media pipeline logs a traceback for each raise.
+    # Scrapy's media pipeline logs a traceback for whatever media_failed raises, which its
+    # contract asks: the failure is recorded as a drop instead, and the pipeline passes on the
+    # None returned here, which item_completed takes as no file.
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:  # type: ignore[override]
-        self.drop(request, "FileNotFetched", failure.getErrorMessage())
+        self.drop(request, "FileNotFetched", failure_text(failure))
 
-    def drop(self, request: Request, reason: str, detail: str) -> None:
+    def drop(self, request: Request, reason: str, detail: str) -> FileInfo:
+        """Counts and logs the file as dropped: the result of a download that stored nothing."""
         self.crawler.stats.inc_value("file_count")
         self.crawler.stats.inc_value("file_status_count/dropped")
         self.crawler.stats.inc_value(f"file_dropped_reasons_count/{reason}")
@@ -114,6 +176,7 @@ class ArticleFilesPipeline(FilesPipeline):
         logger.warning(
             "Dropped file (%s: %s): %s, of %s", reason, detail, live_url, request.meta.get(ARTICLE_META)
         )
+        return {"url": request.url, "path": NO_FILE, "checksum": NO_FILE, "status": "dropped"}
 
     def item_completed(
         self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo
@@ -131,22 +194,46 @@ def entries(article: Article) -> list[tuple[dict[str, Any], bool]]:
     return [(entry, False) for entry in article.attachments] + [(entry, True) for entry in article.images]
 
 
-def download_problem(response: Response, *, picture: bool) -> tuple[str, str] | None:
-    """Why a response is not the file that was linked, as a drop reason and its detail."""
+def failure_text(failure: Failure) -> str:
+    """What went wrong, in one line: the exception's name and the first line of its message
+    (a lost connection's message is a list of failures: their names)."""
+    value = failure.value
+    reasons = getattr(value, "reasons", None)
+    if isinstance(reasons, list) and reasons:
+        return f"{failure_name(failure)}: " + ", ".join(failure_name(reason) for reason in reasons)
+    message = str(value).strip().splitlines()
+    return f"{failure_name(failure)}: {message[0]}" if message else failure_name(failure)
+
+
+def download_problem(response: Response, linked_url: str, *, picture: bool) -> tuple[str, str] | None:
+    """Why a response is not the file ``linked_url`` names, as a drop reason and its detail."""
     if response.status in (404, 410):
         return "FileGone", f"HTTP {response.status}"
     if response.status != 200:
         return "FileHttpError", f"HTTP {response.status}"
-    if not response.body:
-        return "FileEmpty", "no bytes"
-    start = response.body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
-    named_html = response.url.split("?", 1)[0].lower().endswith(HTML_EXTENSIONS)
-    if not named_html and (content_type == b"text/html" or start.startswith((b"<!doctype html", b"<html"))):
-        return "FileServedAsHtml", f"a web page ({content_type.decode('latin-1') or 'no Content-Type'})"
     body = response.body
-    if picture and not (
-        body.startswith(PICTURE_SIGNATURES) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
+    if not body:
+        return "FileEmpty", "no bytes"
+    start = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
+    shown_type = content_type.decode("latin-1") or "no Content-Type"
+    # Named after the link, not the address a redirect ended at (an error page of the site).
+    linked_page = linked_url.split("?", 1)[0].lower().endswith(HTML_EXTENSIONS)
+    if not linked_page and (
+        start.startswith(HTML_STARTS) or (content_type == b"text/html" and start.startswith(b"<"))
     ):
-        return "FileNotAPicture", f"{content_type.decode('latin-1') or 'no Content-Type'}, not a picture"
+        return "FileServedAsHtml", f"a web page ({shown_type})"
+    if picture and not is_picture(body, content_type):
+        return "FileNotAPicture", f"{shown_type}, not a picture"
     return None
+
+
+def is_picture(body: bytes, content_type: bytes) -> bool:
+    if body.startswith(PICTURE_SIGNATURES) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP"):
+        return True
+    start = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return (
+        content_type == b"image/svg+xml"
+        or start.startswith(b"<svg")
+        or (start.startswith(b"<?xml") and b"<svg" in body[:1024].lower())
+    )

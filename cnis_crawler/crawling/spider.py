@@ -110,7 +110,8 @@ class CnisSpider(Spider):
         self.sections = [section for section in SECTIONS if section.host in self.sites]
         self.full = parse_flag("full", full)
         self.revalidate = parse_flag("revalidate", revalidate)
-        self.files = parse_flag("files", files)
+        # Given or not: -a files=0 turns off a CNIS_FILES the settings turn on.
+        self.files = None if files is None else parse_flag("files", files)
         self.run_id = new_run_id()
         self.linked: set[str] = set()
         self.memory: CrawlMemory | None = None
@@ -126,8 +127,8 @@ class CnisSpider(Spider):
         quiet_robotstxt_failures()
         if spider.addressing.mirror:
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
-        if spider.files:
-            crawler.settings.set(FILES_SETTING, True, priority="spider")
+        if spider.files is not None:
+            crawler.settings.set(FILES_SETTING, spider.files, priority="spider")
         return spider
 
     @property
