@@ -228,6 +228,61 @@ REVIEW_CASES = [
 ]
 
 
+SECOND_REVIEW_CASES = [
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p align='center'><img src='./a.jpg'></p><p><span>图为会议现场。</span></p>"
+        f"<p>{SECOND}</p><p><img src='./b.jpg'><span>Photo: the signing.</span></p><p>{PARAGRAPH}</p>",
+        [("a.jpg", "图为会议现场。", None), ("b.jpg", "Photo: the signing.", None)],
+        f"{PARAGRAPH}\n\n{SECOND}\n\n{PARAGRAPH}",
+        id="a-line-that-opens-as-captions-do",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p align='center'><img src='./a.jpg'><br>图为会议现场<br>（摄影 张三）</p>"
+        f"<p>{SECOND}</p>",
+        [("a.jpg", "图为会议现场 （摄影 张三）", None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="a-caption-on-two-lines",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='./chart.gif' width='100%'></p>"
+        "<p align='center'><a href='#'><img src='./c.jpg' width='400' height='300'></a>"
+        "<a href='#'><img src='./d.jpg' width='400' height='300'></a></p>"
+        f"<p>{SECOND}</p><p align='center'><img src='https://img.cnis.ac.cn/e.jpg' width='600'></p>",
+        [
+            ("chart.gif", None, None),
+            ("c.jpg", None, None),
+            ("d.jpg", None, None),
+            ("https://img.cnis.ac.cn/e.jpg", None, None),
+        ],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="a-gif-of-declared-size-viewer-links-and-the-sites-own-picture-host",
+    ),
+    pytest.param(
+        f"<p style='text-align:center'><img src='./a.jpg'></p><p style='text-align:center'>{PARAGRAPH}</p>"
+        f"<p style='text-align:center'>{SECOND}</p>",
+        [("a.jpg", None, None)],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="centring-sets-nothing-apart-in-a-centred-article",
+    ),
+    pytest.param(
+        f"<p>{PARAGRAPH}</p><p><img src='http://host:port/a.jpg' width='600'></p>"
+        f"<p><img src='https://[::1]:99999/b.jpg' width='600'></p><p>{SECOND}</p>",
+        [],
+        f"{PARAGRAPH}\n\n{SECOND}",
+        id="an-address-with-no-port",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected", "text"), SECOND_REVIEW_CASES)
+def test_what_the_second_review_found(
+    body: str, expected: list[tuple[str, str | None, str | None]], text: str
+) -> None:
+    html = page(body)
+    assert images(html) == expected
+    assert extract_article(html, URL).body == text
+
+
 @pytest.mark.parametrize(("body", "expected", "text"), REVIEW_CASES)
 def test_what_the_review_found(
     body: str, expected: list[tuple[str, str | None, str | None]], text: str

@@ -14,13 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
+from scrapy import Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseNeverReceived
 
-from cnis_crawler.crawling.files import AtomicFSFilesStore, download_problem, failure_text
+from cnis_crawler.crawling.commands.crawl import START_ERRORS
+from cnis_crawler.crawling.files import (
+    ArticleFilesPipeline,
+    AtomicFSFilesStore,
+    download_problem,
+    failure_text,
+)
 from cnis_crawler.schema import record_schema
 from tests.conftest import SITE
 from tests.crawling import CrawlResult, run_crawl
@@ -145,6 +153,18 @@ SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="40
         pytest.param(response(PNG, "https://x/W0.png"), True, None, id="png-without-content-type"),
         pytest.param(response(SVG, "https://x/W0.svg"), True, None, id="svg"),
         pytest.param(
+            response(b"<!-- Generator: Adobe Illustrator -->" + SVG, "https://x/W0.svg"),
+            True,
+            None,
+            id="svg-comment",
+        ),
+        pytest.param(
+            response(b"\x00\x00\x00\x1cftypavif", "https://x/W0.avif", **{"Content-Type": "image/avif"}),
+            True,
+            None,
+            id="avif",
+        ),
+        pytest.param(
             response(PDF, **{"Content-Type": "text/html"}), False, None, id="a-pdf-sent-as-text-html"
         ),
         pytest.param(response(b"", status=404), False, ("FileGone", "HTTP 404"), id="404"),
@@ -244,3 +264,23 @@ def test_files_that_cannot_be_stored_stop_the_crawl_at_once(
     assert "The crawl cannot start: " in crawl.log
     assert message in crawl.log
     assert crawl.records == []
+
+
+@pytest.mark.parametrize("store", ["s3://bucket/files", "gs://bucket/files"])
+def test_a_store_whose_library_is_missing_stops_the_crawl_at_once(store: str) -> None:
+    crawler = get_crawler(Spider, {"CNIS_FILES": True, "FILES_STORE": store})
+    with pytest.raises(ValueError, match=f"-a files=1 cannot store files in {store}: "):
+        ArticleFilesPipeline.from_crawler(crawler)
+
+
+def test_a_store_the_disk_refuses_stops_the_crawl_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(path: Path, data: bytes) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)
+    crawler = get_crawler(Spider, {"CNIS_FILES": True, "FILES_STORE": str(tmp_path)})
+    with pytest.raises(PermissionError) as raised:
+        ArticleFilesPipeline.from_crawler(crawler)
+    assert isinstance(raised.value, START_ERRORS), "scrapy crawl tells it in one line and exits 2"

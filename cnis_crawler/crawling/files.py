@@ -111,10 +111,17 @@ class ArticleFilesPipeline(FilesPipeline):
         store = crawler.settings.get("FILES_STORE")
         if not store:
             raise ValueError("-a files=1 needs FILES_STORE, the folder to store the files in; it is empty")
-        pipeline = super().from_crawler(crawler)
+        try:
+            pipeline = super().from_crawler(crawler)
+        except (NotConfigured, ImportError) as error:  # s3:// without botocore, gs:// without its library
+            raise ValueError(f"-a files=1 cannot store files in {store}: {error}") from None
         if isinstance(pipeline.store, FSFilesStore):
             # A folder the files cannot go to is a crawl that cannot start, not 100 drops.
-            Path(pipeline.store.basedir, "full").mkdir(parents=True, exist_ok=True)
+            folder = Path(pipeline.store.basedir, "full")
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".cnis-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
         return pipeline
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
@@ -219,21 +226,27 @@ def download_problem(response: Response, linked_url: str, *, picture: bool) -> t
     shown_type = content_type.decode("latin-1") or "no Content-Type"
     # Named after the link, not the address a redirect ended at (an error page of the site).
     linked_page = linked_url.split("?", 1)[0].lower().endswith(HTML_EXTENSIONS)
+    if picture and is_picture(body, content_type):
+        return None
     if not linked_page and (
         start.startswith(HTML_STARTS) or (content_type == b"text/html" and start.startswith(b"<"))
     ):
         return "FileServedAsHtml", f"a web page ({shown_type})"
-    if picture and not is_picture(body, content_type):
+    if picture:
         return "FileNotAPicture", f"{shown_type}, not a picture"
     return None
 
 
 def is_picture(body: bytes, content_type: bytes) -> bool:
+    """Bytes of a picture: by their signature, an SVG's start, or an image/* type the bytes do
+    not belie (AVIF, icons)."""
     if body.startswith(PICTURE_SIGNATURES) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP"):
         return True
-    start = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return (
-        content_type == b"image/svg+xml"
-        or start.startswith(b"<svg")
-        or (start.startswith(b"<?xml") and b"<svg" in body[:1024].lower())
-    )
+    start = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if (
+        b"<svg" in start
+        and b"<html" not in start
+        and start.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg"))
+    ):
+        return True
+    return content_type.startswith(b"image/") and not start.startswith(HTML_STARTS)

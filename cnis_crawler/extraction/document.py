@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from parsel import Selector
@@ -280,6 +280,14 @@ def read_page(html: str, url: str) -> Document:
     return Document(html, url)
 
 
+def _has_bad_port(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 (raises ValueError for "host:port", ":99999")
+    except ValueError:
+        return True
+    return False
+
+
 @lru_cache(maxsize=1024)
 def _resolve(base: str, href: str) -> str:
     """``urljoin``, memoized: every page of a host links the same navigation."""
@@ -357,15 +365,19 @@ class Document:
 
     def resolve(self, href: str) -> str:
         """The absolute URL of a link or source as written on the page (stripped); ValueError
-        where it is no URL ("http://[::1/x")."""
+        where it is no URL ("http://[::1/x", "http://host:port/x")."""
         origin, directory = self._bases
         if href[0] == "/" and href[:2] != "//":
-            return _resolve(origin, href)
-        if href.startswith("?") or ":" in href.split("/", 1)[0]:
+            url = _resolve(origin, href)
+        elif href.startswith("?") or ":" in href.split("/", 1)[0]:
             # A query keeps the page's file name, and a scheme ("http:", "https:?q") may keep
             # more of the page's URL: joined against the page itself.
-            return _resolve(self.base_url, href)
-        return _resolve(directory, href)
+            url = _resolve(self.base_url, href)
+        else:
+            url = _resolve(directory, href)
+        if "//" in href and _has_bad_port(url):
+            raise ValueError(f"no port in {href!r}")
+        return url
 
     def inline_scripts(self) -> list[str]:
         scripts = self.selector.root.iter("script")

@@ -11,7 +11,8 @@ block); after the body's last line, a picture from another host (badges, counter
 A caption is the ``<figcaption>`` of the picture's ``<figure>``; the cell under it in a table of
 pictures; else the line right under it (or, on a page that puts captions above its pictures,
 the line right above) where that line is set apart: after a line break in the picture's own
-block, centred, in emphasis, or in an element of another kind than the body's paragraphs. A
+block (with the line after it there), centred where the prose is not, in emphasis, in an element
+of another kind than the body's paragraphs, or opening as captions do ("图为…", "Photo: …"). A
 heading, a list item or a numbered line ("一、", "1.") is never a caption. Else the picture's
 ``title``. Caption lines leave the body, unless nothing else would be left of it (an article
 that is only pictures): then its captions are its body.
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 DECORATION_MAX_PX = 100
 # A caption runs to a few sentences...
 CAPTION_MAX_CHARS = 200
+# (on as many lines at most: "图为…<br>（摄影 张三）")
+CAPTION_MAX_LINES = 3
 # ...one told apart only by the kind of element that holds it, to a sentence or two.
 OTHER_ELEMENT_CAPTION_MAX_CHARS = 120
 # Lazy-loading pages put the picture here and a placeholder in ``src``.
@@ -57,7 +60,15 @@ EMPHASIS_TAGS = frozenset(("em", "i", "small"))
 LIST_TAGS = frozenset(("li", "dt", "dd"))
 PIXELS_RE = re.compile(r"^\s*(\d+)\s*(?:px)?\s*$", re.IGNORECASE)
 STYLE_SIZE_RE = re.compile(r"(?:^|;)\s*(width|height)\s*:\s*(\d+)\s*px", re.IGNORECASE)
+SIZE_STYLE_RE = re.compile(r"(?:^|;)\s*(?:width|height)\s*:", re.IGNORECASE)
 CENTRED_STYLE_RE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
+# How a caption opens in Chinese and English news ("图为…", "图：", "Photo: …", "(Photo by …)"):
+# the line right by a picture that opens so is its caption, whatever its markup.
+CAPTION_CUE_RE = re.compile(
+    r"^\s*[（(]?(?:图为|图\s*[:：\d一二三四五六七八九十]|摄影|(?:photo|picture|image)s?\s*(?:[:：]|by\b|shows?\b)"
+    r"|the (?:photo|picture|image)s? shows?\b|pictured\b)",
+    re.IGNORECASE,
+)
 # "一、", "（二）", "1.", "2、", "(3)", "第一章": the heading of a part, an item of a list.
 NUMBERED_RE = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+\s*[、.\uff0e]|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[、.\uff0e)）](?!\d)"
@@ -104,15 +115,15 @@ def _source(doc: Document, element: Element) -> str | None:
             try:
                 url = doc.resolve(value)
                 parts = urlsplit(url)
-                if (
-                    parts.scheme.lower() not in ("http", "https")
-                    or not parts.hostname
-                    or parts.path.endswith("/")
-                ):
-                    return None  # no file: "http://", "//", a folder
-                return canonical_url(url, keep_query=True)
-            except ValueError:  # "http://[::1/a.jpg": no address, and no picture
+            except ValueError:  # "http://[::1/a.jpg", "http://host:port/": no address, no picture
                 return None
+            if (
+                parts.scheme.lower() not in ("http", "https")
+                or not parts.hostname
+                or parts.path.endswith("/")
+            ):
+                return None  # no file: "http://", "//", a folder
+            return canonical_url(url, keep_query=True)
     return None
 
 
@@ -126,9 +137,12 @@ class _Body:
         while self.first > 0 and is_control(doc.lines[self.first - 1]):
             self.first -= 1  # a picture over the body, under the controls between date line and body
         self.blocks = Counter(doc.lines[index].block for index in indexes)
+        self.lines_in: dict[Element, list[int]] = {}
+        for index in sorted(indexes):
+            self.lines_in.setdefault(doc.lines[index].block, []).append(index)
         # Every element that holds a body line: a picture's block among them holds prose.
         self.holders = {node for block in self.blocks for node in (block, *block.iterancestors())}
-        self.host = (urlsplit(doc.base_url).hostname or "").lower()
+        self.site = _site_of(urlsplit(doc.base_url).hostname or "")
 
     def holds(self, picture: Picture, url: str) -> bool:
         """Among the body's lines, in no block of lines the body left out, no decoration."""
@@ -143,8 +157,8 @@ class _Body:
             for neighbour in (index - 1, index)
         ):
             return False  # an icon of a widget, a QR code over "扫一扫在手机打开当前页"
-        if index == self.last + 1 and (urlsplit(url).hostname or "").lower() != self.host:
-            return False  # after the body, from elsewhere: a badge, a counter
+        if index == self.last + 1 and _site_of(urlsplit(url).hostname or "") != self.site:
+            return False  # after the body, from another site: a badge, a counter
         return not (
             _is_decoration(picture.element, url)
             or _links_elsewhere(self.doc, picture.element)
@@ -153,7 +167,7 @@ class _Body:
 
     def _in_button_row(self, element: Element, block: Element) -> bool:
         """One of several pictures in "#" or script links in one block: share or print buttons."""
-        return _in_button_link(element) and sum(map(_in_button_link, block.iter("img"))) > 1
+        return _is_button(element) and sum(map(_is_button, block.iter("img"))) > 1
 
     @cached_property
     def usual_tag(self) -> str | None:
@@ -188,8 +202,27 @@ class _Body:
                 captions.append((None, []))
                 continue
             claimed.add(index)
-            captions.append((self.doc.lines[index].text, [index]))
+            lines = [index]
+            while (following := lines[-1] + 1) in self.indexes and self._continues(following, picture):
+                lines.append(following)  # "图为…<br>（摄影 张三）": one caption on two lines
+            captions.append((" ".join(self.doc.lines[i].text for i in lines), lines))
         return captions
+
+    def _continues(self, index: int, picture: Picture) -> bool:
+        """A further line of a caption in the picture's own block ("图为…<br>（摄影 张三）")."""
+        block = _block_of(picture.element)
+        return self.doc.lines[index].block is block and self._holds_only_captions(block, picture, +1)
+
+    def _holds_only_captions(self, block: Element, picture: Picture, side: int) -> bool:
+        """A block whose body lines are all on that side of the picture, and a caption's: a few
+        short lines, none a heading (in one run of text and <br>s, prose stands on both sides)."""
+        lines = self.lines_in.get(block, [])
+        on_its_side = all(i >= picture.line if side > 0 else i < picture.line for i in lines)
+        return (
+            on_its_side
+            and len(lines) <= CAPTION_MAX_LINES
+            and all(self._could_be_caption(self.doc.lines[i]) for i in lines)
+        )
 
     @staticmethod
     def _could_be_caption(line: Line) -> bool:
@@ -217,7 +250,7 @@ class _Body:
         block = _block_of(picture.element)
         own_block = (
             line.block is block
-            and self.blocks[block] == 1
+            and self._holds_only_captions(block, picture, side)
             and not picture.inline
             and _broken(picture.element, block, after=side > 0)
         )
@@ -226,9 +259,15 @@ class _Body:
             and line.block.tag != self.usual_tag
             and len(line.text) <= OTHER_ELEMENT_CAPTION_MAX_CHARS
         )
-        return (
-            index if own_block or _is_centred(line.block) or _emphasised(line.block) or other_kind else None
-        )
+        centred = _is_centred(line.block) and not self.mostly_centred
+        cue = bool(CAPTION_CUE_RE.match(line.text))
+        return index if own_block or centred or _emphasised(line.block) or other_kind or cue else None
+
+    @cached_property
+    def mostly_centred(self) -> bool:
+        """Most of the body's prose is centred: centring sets nothing apart there."""
+        prose = [i for i in self.indexes if len(self.doc.lines[i].text) > OTHER_ELEMENT_CAPTION_MAX_CHARS]
+        return 2 * sum(_is_centred(self.doc.lines[i].block) for i in prose) > len(prose)
 
 
 def _block_of(element: Element) -> Element:
@@ -241,6 +280,12 @@ def _block_of(element: Element) -> Element:
 
 def _inside(element: Element, ancestor: Element) -> bool:
     return element is ancestor or any(node is ancestor for node in element.iterancestors())
+
+
+def _site_of(host: str) -> str:
+    """The host without its first label: img.cnis.ac.cn and en.cnis.ac.cn are of one site."""
+    host = host.lower()
+    return host.split(".", 1)[1] if host.count(".") >= 2 else host
 
 
 def _declared_sizes(element: Element) -> list[int]:
@@ -258,10 +303,16 @@ def _is_decoration(element: Element, url: str) -> bool:
     if any(size < DECORATION_MAX_PX for size in sizes):
         return True
     # Spacers, bullets, rules and counters are GIFs; a GIF of the article declares its size.
-    return urlsplit(url).path.lower().endswith(".gif") and not sizes
+    declared = (
+        element.get("width") or element.get("height") or SIZE_STYLE_RE.search(element.get("style") or "")
+    )
+    return urlsplit(url).path.lower().endswith(".gif") and not declared
 
 
-def _in_button_link(element: Element) -> bool:
+def _is_button(element: Element) -> bool:
+    """A picture in a "#" or script link that declares no size of a photo."""
+    if any(size >= DECORATION_MAX_PX for size in _declared_sizes(element)):
+        return False  # a viewer's link around a photo
     anchor = next(element.iterancestors("a"), None)
     href = (anchor.get("href") or "").strip().lower() if anchor is not None else None
     return href is not None and (href in ("", "#") or href.startswith(("#", "javascript:")))
