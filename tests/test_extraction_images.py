@@ -350,3 +350,13 @@ def test_a_page_too_long_to_be_kept_has_its_lines_and_pictures_of_one_tree() -> 
     assert all(url.startswith("p") for url, _, _ in found), (
         "the footer's QR code is no picture of the article"
     )
+
+
+def test_one_picture_with_one_caption_is_an_article_not_a_subtitle() -> None:
+    # The caption under the date line, before the share bar's label: a subtitle's place, but a
+    # picture stands right above it.
+    body = "<p align='center'><img src='./a.jpg'></p><p align='center'>The delegation at CNIS</p>"
+    html = page(body, after="<div>Share to: WeChat Weibo LinkedIn</div><div>[Print] [Close]</div>")
+    fields = extract_article(html, URL)
+    assert (fields.subtitle, fields.body) == (None, "The delegation at CNIS")
+    assert images(html) == [("a.jpg", "The delegation at CNIS", None)]

@@ -267,6 +267,12 @@ class _Layout:
         self.head_start, self.head_end = self._metadata_block()
 
     @cached_property
+    def _under_pictures(self) -> set[int]:
+        """``id`` of the lines a picture stands right above (on no line of its own)."""
+        lines = self.doc.lines
+        return {id(lines[p.line]) for p in self.doc.pictures if not p.inline and p.line < len(lines)}
+
+    @cached_property
     def witnesses(self) -> list[tuple[str, str]]:
         return title_witnesses(self.doc, self.listed)
 
@@ -526,7 +532,8 @@ class _Layout:
 
     def _could_be_subtitle(self, line: Line) -> bool:
         return not (
-            len(line.text) > HEADLINE_MAX_CHARS
+            id(line) in self._under_pictures  # a picture's caption: the body has begun
+            or len(line.text) > HEADLINE_MAX_CHARS
             or SENTENCE_END_RE.search(line.text)
             or is_label_line(line)
             or is_furniture(line)
