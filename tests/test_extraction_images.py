@@ -360,3 +360,13 @@ def test_one_picture_with_one_caption_is_an_article_not_a_subtitle() -> None:
     fields = extract_article(html, URL)
     assert (fields.subtitle, fields.body) == (None, "The delegation at CNIS")
     assert images(html) == [("a.jpg", "The delegation at CNIS", None)]
+
+
+def test_an_article_of_pictures_alone_has_them_and_no_text() -> None:
+    body = (
+        "<p align='center'><img src='./a.jpg'></p><p align='center'><img src='./b.jpg' title='The signing'>"
+    )
+    html = page(body, after="<div>Share to: WeChat Weibo LinkedIn</div>")
+    fields = extract_article(html, URL)
+    assert fields.body == ""
+    assert images(html) == [("a.jpg", None, None), ("b.jpg", "The signing", None)]

@@ -110,6 +110,19 @@ def test_drops_name_their_reason_and_url(page: FetchedPage, reason: type[DropIte
         run_chain(page, pipeline_chain())
 
 
+def test_an_article_of_pictures_alone_is_a_record() -> None:
+    html = whole(
+        "<div>Your Location:CNIS Home-&gt;Research</div><h2>Report released</h2>"
+        "<div>Date: 2020-01-10&nbsp;&nbsp;Source:CNIS</div><p><img src='./W020200110.jpg' width='600'></p>"
+    )
+    article = run_chain(fetched(html=html), pipeline_chain())
+    assert isinstance(article, Article)
+    assert (article.body, [image["url"] for image in article.images]) == (
+        "",
+        [URL.rsplit("/", 1)[0] + "/W020200110.jpg"],
+    )
+
+
 def test_pipelines_pass_other_items_through() -> None:
     item = {"not": "ours"}
     assert run_chain(item, [ExtractArticlePipeline(), ValidateArticlePipeline()]) is item

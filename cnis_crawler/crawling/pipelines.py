@@ -189,6 +189,6 @@ class ValidateArticlePipeline:
                 raise MissingTitle(f"no title found: {item.url}")
             if not ISO_DAY_RE.match(item.date):
                 raise MissingDate(f"no date found: {item.url}")
-            if not item.body:
+            if not item.body and not item.images:  # a photo news may be pictures alone
                 raise EmptyBody(f"no body text found: {item.url}")
         return item

@@ -164,7 +164,9 @@ def extract_article(
     rungs.update(head.rungs)
     day, date_source = _date(doc, page.date_line, article_url, rungs)
     body_lines, source_note = page.body(rungs)
-    images, captions = article_images(doc, body_lines)
+    body_lines = [line for line in body_lines if line.text not in (title, subtitle)]
+    head_line = page.lines[head.body_start - 1] if page.date_line is not None and head.body_start else None
+    images, captions = article_images(doc, body_lines, head_line)
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
         part_doc = read_page(part_html, url)
@@ -197,7 +199,7 @@ def extract_article(
             ("url-section", article_url.section.trail if article_url else None),
         ),
     )
-    body = "\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle))
+    body = "\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle))  # pages 2, 3 …
     standards, committees = named_in(title, subtitle, body)
     return ArticleFields(
         title=title,

@@ -77,11 +77,23 @@ NUMBERED_RE = re.compile(
 FILE_NAME_RE = re.compile(r"^[\w\-. ]+\.(?:jpe?g|png|gif|bmp|webp|tiff?)$", re.IGNORECASE)
 
 
-def article_images(doc: Document, body: Sequence[Line]) -> tuple[list[dict[str, str | None]], set[int]]:
+def article_images(
+    doc: Document, body: Sequence[Line], head: Line | None = None
+) -> tuple[list[dict[str, str | None]], set[int]]:
     """The pictures of the article whose body is ``body`` (lines of ``doc``), as records
-    (``url``, ``caption``, ``alt``), and the ``id`` of the body lines that are their captions."""
+    (``url``, ``caption``, ``alt``), and the ``id`` of the body lines that are their captions.
+    A body of no line (pictures and nothing else) has the pictures right under ``head``, the
+    last line of the headline and date, with no caption but their ``title``."""
     index_of = {id(line): index for index, line in enumerate(doc.lines)}
     indexes = {index for line in body if (index := index_of.get(id(line))) is not None}
+    pictures_alone = not indexes and head is not None
+    if head is not None and pictures_alone:
+        # The head's line as the page read it, or the last of the page's lines it was joined from.
+        joined = (
+            index for index in range(len(doc.lines) - 1, -1, -1) if doc.lines[index].block is head.block
+        )
+        head_index = index_of.get(id(head), next(joined, None))
+        indexes = set() if head_index is None else {head_index}
     if not indexes:
         return [], set()
     article = _Body(doc, indexes)
@@ -94,7 +106,10 @@ def article_images(doc: Document, body: Sequence[Line]) -> tuple[list[dict[str, 
             pictures.append((picture, url))
     images = []
     caption_lines: set[int] = set()
-    captions = article.captions([picture for picture, _ in pictures])
+    if pictures_alone:
+        captions: list[tuple[str | None, list[int]]] = [(None, []) for _ in pictures]
+    else:
+        captions = article.captions([picture for picture, _ in pictures])
     for (picture, url), (caption, lines) in zip(pictures, captions, strict=True):
         caption_lines.update(id(doc.lines[index]) for index in lines)
         caption = caption or _named(picture.element.get("title"))
