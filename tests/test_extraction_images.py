@@ -3,10 +3,13 @@ the caption lines, on markup of several kinds (the mirror's pages are checked in
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cnis_crawler.extraction.article import extract_article
 from cnis_crawler.extraction.document import KEPT_MAX_CHARS
+from tests.conftest import SITE
 
 URL = "https://en.cnis.ac.cn/zdxw/202403/t20240315_57700.shtml"
 FOLDER = "https://en.cnis.ac.cn/zdxw/202403/"
@@ -370,3 +373,15 @@ def test_an_article_of_pictures_alone_has_them_and_no_text() -> None:
     fields = extract_article(html, URL)
     assert fields.body == ""
     assert images(html) == [("a.jpg", None, None), ("b.jpg", "The signing", None)]
+
+
+def test_the_mirrors_picture_only_page_without_its_captions_is_its_pictures() -> None:
+    # The English site's own template, as the mirror renders it, its captions taken out.
+    page_path = SITE / "en.cnis.ac.cn/zdxw/202402/t20240226_57310.shtml"
+    html = re.sub(r"<br />[^<]+</p>", "</p>", page_path.read_text("utf-8"))
+    live = "https://en.cnis.ac.cn/zdxw/202402/t20240226_57310.shtml"
+    fields = extract_article(html, live)
+    assert (fields.subtitle, fields.body) == (None, "")
+    assert [(image["url"].rsplit("/", 1)[1], image["caption"]) for image in fields.images] == [
+        (f"W020240226057310{serial:06d}.jpg", None) for serial in (1, 2, 3)
+    ]

@@ -165,8 +165,7 @@ def extract_article(
     day, date_source = _date(doc, page.date_line, article_url, rungs)
     body_lines, source_note = page.body(rungs)
     body_lines = [line for line in body_lines if line.text not in (title, subtitle)]
-    head_line = page.lines[head.body_start - 1] if page.date_line is not None and head.body_start else None
-    images, captions = article_images(doc, body_lines, head_line)
+    images, captions = article_images(doc, body_lines, page.headline_and_date())
     attachments = _attachments(doc, article_url)
     for part_html in continuations:
         part_doc = read_page(part_html, url)
@@ -267,6 +266,15 @@ class _Layout:
         self.breadcrumb = None if self.breadcrumb_index is None else self.lines[self.breadcrumb_index]
         self.date_line = self._find_date_line(article_url)
         self.head_start, self.head_end = self._metadata_block()
+
+    def headline_and_date(self) -> list[Line]:
+        """The date line, and the title and subtitle where they stand under it."""
+        if self.date_line is None:
+            return []
+        date_line = self.lines[self.date_line.index]
+        shown = (self.head.title, self.head.subtitle)
+        under = self.lines[self.date_line.index + 1 : self.head.body_start]
+        return [date_line, *(line for line in under if line.text in shown)]
 
     @cached_property
     def _under_pictures(self) -> set[int]:

@@ -78,22 +78,21 @@ FILE_NAME_RE = re.compile(r"^[\w\-. ]+\.(?:jpe?g|png|gif|bmp|webp|tiff?)$", re.I
 
 
 def article_images(
-    doc: Document, body: Sequence[Line], head: Line | None = None
+    doc: Document, body: Sequence[Line], head: Sequence[Line] = ()
 ) -> tuple[list[dict[str, str | None]], set[int]]:
     """The pictures of the article whose body is ``body`` (lines of ``doc``), as records
     (``url``, ``caption``, ``alt``), and the ``id`` of the body lines that are their captions.
     A body of no line (pictures and nothing else) has the pictures right under ``head``, the
-    last line of the headline and date, with no caption but their ``title``."""
+    lines of the headline and date, with no caption but their ``title``."""
     index_of = {id(line): index for index, line in enumerate(doc.lines)}
     indexes = {index for line in body if (index := index_of.get(id(line))) is not None}
-    pictures_alone = not indexes and head is not None
-    if head is not None and pictures_alone:
-        # The head's line as the page read it, or the last of the page's lines it was joined from.
-        joined = (
-            index for index in range(len(doc.lines) - 1, -1, -1) if doc.lines[index].block is head.block
-        )
-        head_index = index_of.get(id(head), next(joined, None))
-        indexes = set() if head_index is None else {head_index}
+    pictures_alone = not indexes
+    if pictures_alone:
+        # The head's lines as the page read them, or the last of the lines each was joined from.
+        for line in head:
+            joined = (i for i in range(len(doc.lines) - 1, -1, -1) if doc.lines[i].block is line.block)
+            if (index := index_of.get(id(line), next(joined, None))) is not None:
+                indexes.add(index)
     if not indexes:
         return [], set()
     article = _Body(doc, indexes)
