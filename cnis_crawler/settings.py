@@ -68,7 +68,13 @@ EXTENSIONS = {
     # Last: runs CNIS_NOTIFY_COMMAND with the run summary when a run ends unhealthy.
     "cnis_crawler.crawling.notify.NotifyUnhealthy": 530,
     "cnis_crawler.crawling.extensions.FreezeStartupObjects": 900,
+    # Every response kept as fetched, in WARC files under output/warc/.
+    "cnis_crawler.crawling.archive.WarcArchive": 600,
 }
+# The archive (cnis_crawler.crawling.archive): on unless turned off; a new file after this many bytes.
+CNIS_WARC_ENABLED = True
+CNIS_WARC_DIR = "output/warc"
+CNIS_WARC_MAX_BYTES = 100_000_000
 # Seconds between the per-section progress lines of a crawl (0: none).
 CNIS_PROGRESS_INTERVAL = 60
 # A crawl dropping more than this share of the articles it fetched closes as too_many_drops and

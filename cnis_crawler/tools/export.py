@@ -423,6 +423,11 @@ def export(
         "date_range": [min(dates), max(dates)] if dates else None,
         "counts": {name: dict(sorted(counter.items())) for name, counter in dataset.counts.items()},
         "run_files": dataset.run_files,
+        # The pages the records were read from, as fetched (the crawl's archive).
+        "warc_files": [
+            {"name": f"warc/{path.name}", "bytes": path.stat().st_size}
+            for path in sorted((output_dir / "warc").glob("*.warc.gz"))
+        ],
         "skipped_lines": dataset.skipped_lines,
         "duplicate_records": dataset.duplicates,
     }

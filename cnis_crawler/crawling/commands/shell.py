@@ -20,6 +20,7 @@ LOOK_ONLY: dict[str, Any] = {
     "FEEDS": {},
     "CNIS_STATE_PATH": "",
     "CNIS_SUMMARY_PATH": None,
+    "CNIS_WARC_ENABLED": False,
 }
 """Settings of a command that only looks at pages: no crawl state, no run files, no summary."""
 

@@ -1,0 +1,213 @@
+"""Every response of a crawl kept as fetched: gzipped WARC records (ISO 28500, with ``warcio``)
+under ``output/warc/`` (``CNIS_WARC_DIR``), on unless ``CNIS_WARC_ENABLED`` is off.
+
+Each response is a ``request`` record (the headers sent) and a ``response`` record (status,
+headers, body), or a ``revisit`` record for a 304 (profile *server-not-modified*: the page did
+not change, there is no body to keep). ``WARC-Target-URI`` is the live URL, also when the crawl
+reads a mirror. The body is the one the crawl read: decompressed by Scrapy's HttpCompression
+middleware, so the record's HTTP headers no longer name a content or transfer encoding.
+
+A run writes ``cnis-<run id>-<n>.warc.gz`` files, a new one after ``CNIS_WARC_MAX_BYTES``; each
+is written as ``….warc.gz.part`` and renamed when complete, as the run files are. A killed run
+leaves its ``.part``: the next run keeps of it the records written whole (a gzip member each)
+and renames it, so no archive is ever cut short.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from cnis_crawler import __version__
+from cnis_crawler.urls import mirrored_host
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+PART_SUFFIX = ".part"
+WARC_SUFFIX = ".warc.gz"
+# Headers that describe bytes on the wire the crawl no longer has: the body kept is decoded.
+WIRE_HEADERS = frozenset((b"content-encoding", b"transfer-encoding", b"content-length"))
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+class WarcArchive:
+    """Writes each response the crawl receives into the run's WARC files (see the module)."""
+
+    def __init__(self, folder: Path, max_bytes: int, run_id: str) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.run_id = run_id
+        self.number = 0
+        self.file: IO[bytes] | None = None
+        self.writer: WARCWriter | None = None
+        self.stored: list[Path] = []
+        self.records = 0
+        self.stats: StatsCollector | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("CNIS_WARC_ENABLED"):
+            raise NotConfigured
+        run_id = getattr(crawler.spider, "run_id", None) or datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
+        archive = cls(Path(settings["CNIS_WARC_DIR"]), settings.getint("CNIS_WARC_MAX_BYTES"), run_id)
+        archive.folder.mkdir(parents=True, exist_ok=True)
+        recover_parts(archive.folder)
+        crawler.signals.connect(archive.response_received, signal=signals.response_received)
+        crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
+        archive.stats = crawler.stats
+        return archive
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        uri = live_url(spider, response)
+        if uri is None:
+            return  # a mirror's own file (its robots.txt): no page of the site
+        writer = self.current_writer()
+        target = urlsplit(uri)
+        path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+        sent = StatusAndHeaders(
+            f"{request.method} {path} HTTP/1.1", header_pairs(request.headers), is_http_request=True
+        )
+        kept = [
+            pair for pair in header_pairs(response.headers) if pair[0].lower().encode() not in WIRE_HEADERS
+        ]
+        reason = (
+            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        )
+        received = StatusAndHeaders(f"{response.status} {reason}".strip(), kept, protocol="HTTP/1.1")
+        date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if response.status == 304:
+            record = writer.create_warc_record(
+                uri, "revisit", http_headers=received, warc_headers_dict={"WARC-Date": date}
+            )
+            record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        else:
+            record = writer.create_warc_record(
+                uri,
+                "response",
+                payload=BytesIO(response.body),
+                length=len(response.body),
+                http_headers=received,
+                warc_headers_dict={"WARC-Date": date},
+            )
+        request_record = writer.create_warc_record(
+            uri,
+            "request",
+            payload=BytesIO(request.body),
+            length=len(request.body),
+            http_headers=sent,
+            warc_headers_dict={"WARC-Date": date},
+        )
+        writer.write_request_response_pair(request_record, record)
+        self.records += 1
+        if self.stats is not None:
+            self.stats.inc_value("warc/responses")
+        assert self.file is not None
+        if self.file.tell() >= self.max_bytes:
+            self.close_file()
+
+    def current_writer(self) -> WARCWriter:
+        if self.writer is None:
+            self.number += 1
+            path = self.folder / f"cnis-{self.run_id}-{self.number:03d}{WARC_SUFFIX}{PART_SUFFIX}"
+            self.file = path.open("wb")
+            self.writer = WARCWriter(self.file, gzip=True, warc_version="1.1")
+            info = {"software": f"cnis-crawler {__version__} (warcio)", "format": "WARC File Format 1.1"}
+            self.writer.write_record(
+                self.writer.create_warcinfo_record(path.name.removesuffix(PART_SUFFIX), info)
+            )
+        return self.writer
+
+    def close_file(self) -> None:
+        if self.file is None:
+            return
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        part = Path(self.file.name)
+        final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+        os.replace(part, final)
+        self.stored.append(final)
+        if self.stats is not None:
+            self.stats.inc_value("warc/files")
+        self.file = self.writer = None
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.close_file()
+        if self.stored:
+            size = sum(path.stat().st_size for path in self.stored)
+            logger.info(
+                "Archived %d responses in %d WARC file(s) under %s (%d bytes)",
+                self.records,
+                len(self.stored),
+                self.folder,
+                size,
+            )
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def live_url(spider: Spider, response: Response) -> str | None:
+    """The live URL a response stands for: a mirror's ``<mirror>/<host>/<path>`` is
+    ``<host>/<path>``, and a mirror's file of no host (its robots.txt) stands for none."""
+    addressing = getattr(spider, "addressing", None)
+    if addressing is None or not addressing.mirror or not response.url.startswith(f"{addressing.mirror}/"):
+        return response.url
+    path, _, query = response.url[len(addressing.mirror) :].partition("?")
+    mirrored = mirrored_host(path.split("#", 1)[0])
+    if mirrored is None:
+        return None
+    host, rest = mirrored
+    return f"{host.scheme}://{host.name}/{rest}" + (f"?{query}" if query else "")
+
+
+def recover_parts(folder: Path) -> None:
+    """A killed run's ``.part`` files: what was written whole is kept and renamed, the record
+    cut short is dropped (each record is a gzip member of its own)."""
+    for part in sorted(folder.glob(f"*{WARC_SUFFIX}{PART_SUFFIX}")):
+        final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+        kept = 0
+        aside = part.with_name(f"{part.name}.recovering")
+        with part.open("rb") as source, aside.open("wb") as target:
+            writer = WARCWriter(target, gzip=True, warc_version="1.1")
+            try:
+                for record in ArchiveIterator(source, no_record_parse=False):
+                    writer.write_record(record)
+                    kept += 1
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as error:
+                logger.warning(
+                    "The archive %s of a killed run ends in a record cut short (%s): dropped", part, error
+                )
+        if kept:
+            os.replace(aside, final)
+            logger.warning("Kept %d WARC records of the archive %s that a killed run left", kept, final)
+        else:
+            aside.unlink()
+        part.unlink()
