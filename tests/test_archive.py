@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from cnis_crawler.crawling.archive import recover_parts
+from cnis_crawler.memory.state import CrawlState
 from cnis_crawler.tools.export import Filters, export
 from tests.conftest import SITE
 from tests.crawling import CrawlResult, run_crawl
@@ -121,3 +122,17 @@ def test_the_exports_manifest_lists_the_archive(mirror_crawl: CrawlResult, tmp_p
     [path] = warc_files(mirror_crawl)
     manifest = export(mirror_crawl.workdir / "output", tmp_path, ["jsonl"], Filters())
     assert manifest["warc_files"] == [{"name": f"warc/{path.name}", "bytes": path.stat().st_size}]
+
+
+def test_the_crawl_state_lists_the_archive(mirror_crawl: CrawlResult) -> None:
+    [path] = warc_files(mirror_crawl)
+    state = CrawlState(mirror_crawl.workdir / "output" / "state.sqlite")
+    try:
+        [(listed, size, responses, _)] = state.archives()
+    finally:
+        state.close()
+    assert (Path(listed).name, size, responses) == (
+        path.name,
+        path.stat().st_size,
+        mirror_crawl.stats["warc/responses"],
+    )

@@ -32,6 +32,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from cnis_crawler import __version__
+from cnis_crawler.crawling.memory import CrawlMemory
+from cnis_crawler.memory.state import utc_now
 from cnis_crawler.urls import mirrored_host
 
 if TYPE_CHECKING:
@@ -64,6 +66,9 @@ class WarcArchive:
         self.stored: list[Path] = []
         self.records = 0
         self.stats: StatsCollector | None = None
+        self.memory: CrawlMemory | None = None
+        self.crawler: Crawler | None = None
+        self.in_file = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -74,10 +79,17 @@ class WarcArchive:
         archive = cls(Path(settings["CNIS_WARC_DIR"]), settings.getint("CNIS_WARC_MAX_BYTES"), run_id)
         archive.folder.mkdir(parents=True, exist_ok=True)
         recover_parts(archive.folder)
+        crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
         archive.stats = crawler.stats
+        archive.crawler = crawler
         return archive
+
+    def spider_opened(self, spider: Spider) -> None:
+        # The crawl state, where the archive's files are listed (there once the extensions are).
+        assert self.crawler is not None
+        self.memory = self.crawler.get_extension(CrawlMemory)
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         uri = live_url(spider, response)
@@ -121,6 +133,7 @@ class WarcArchive:
         )
         writer.write_request_response_pair(request_record, record)
         self.records += 1
+        self.in_file += 1
         if self.stats is not None:
             self.stats.inc_value("warc/responses")
         assert self.file is not None
@@ -149,6 +162,9 @@ class WarcArchive:
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         os.replace(part, final)
         self.stored.append(final)
+        if self.memory is not None:
+            self.memory.state.archive_stored(final, self.in_file, self.run_id, utc_now())
+        self.in_file = 0
         if self.stats is not None:
             self.stats.inc_value("warc/files")
         self.file = self.writer = None

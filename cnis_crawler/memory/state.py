@@ -125,6 +125,13 @@ CREATE TABLE IF NOT EXISTS files (
     records INTEGER NOT NULL,
     stored_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS archives (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    responses INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     started TEXT NOT NULL,
@@ -629,6 +636,17 @@ class CrawlState:
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             (str(path), stat.st_size, stat.st_mtime_ns, records, at),
         )
+
+    def archive_stored(self, path: Path, responses: int, run_id: str, at: str) -> None:
+        """A WARC file of the run's archive, complete (see cnis_crawler.crawling.archive)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO archives VALUES (?, ?, ?, ?, ?)",
+            (str(path), path.stat().st_size, responses, run_id, at),
+        )
+
+    def archives(self) -> list[tuple[str, int, int, str]]:
+        """The archive's WARC files: path, size, responses, run id; oldest first."""
+        return self.db.execute("SELECT path, size, responses, run_id FROM archives ORDER BY path").fetchall()
 
     def changed_files(self) -> list[tuple[Path, str]]:
         """The run files whose records it counts that are gone or not as stored: (path, how)."""
