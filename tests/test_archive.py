@@ -3,7 +3,7 @@ that appear whole, rolled by size, a 304 as a revisit, and what a killed run lef
 
 from __future__ import annotations
 
-import gzip
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -99,23 +99,49 @@ def test_no_archive_when_turned_off(mirror_url: str, tmp_path: Path) -> None:
     assert not (tmp_path / "output" / "warc").exists()
 
 
-def test_what_a_killed_run_left_is_kept_up_to_its_last_whole_record(
+def test_what_a_killed_run_left_is_kept_up_to_its_last_whole_pair(
     mirror_crawl: CrawlResult, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     [whole] = warc_files(mirror_crawl)
     data = whole.read_bytes()
-    # Cut in the middle of a gzip member: the records before it are whole.
+    pairs = len(records(whole)) // 2
+    # Cut anywhere: in a record's WARC headers, its HTTP headers, its body, between records.
+    for cut in range(301, len(data), len(data) // 23):
+        folder = tmp_path / str(cut)
+        folder.mkdir()
+        part = folder / "cnis-2026-12-06T00-00-00.000000-001.warc.gz.part"
+        part.write_bytes(data[:cut])
+        kept = recover_parts(folder)
+        assert not part.exists()
+        if not kept:
+            continue
+        [path] = kept
+        assert path.name == part.name.removesuffix(".part")
+        assert warcio_check(path).returncode == 0
+        found = records(path)
+        assert found[0][0] == "warcinfo"
+        assert [kind for kind, *_ in found[1:]] == ["response", "request"] * ((len(found) - 1) // 2)
+        for _, headers, _, _ in found:  # every record whole: its block as long as it says
+            assert headers.get_header("Content-Length")
+        assert (len(found) - 1) // 2 <= pairs
+    assert "Kept " in caplog.text
+
+
+def test_a_part_another_crawl_is_writing_is_left_alone(tmp_path: Path) -> None:
     part = tmp_path / "cnis-2026-12-06T00-00-00.000000-001.warc.gz.part"
-    part.write_bytes(data[: len(data) // 2])
-    recover_parts(tmp_path)
-    [kept] = sorted(tmp_path.iterdir())
-    assert kept.name == part.name.removesuffix(".part")
-    assert warcio_check(kept).returncode == 0
-    count = len(records(kept))
-    assert 0 < count < len(records(whole))
-    assert f"Kept {count} WARC records" in caplog.text
-    with gzip.open(kept) as stream:
-        assert stream.read()  # every member whole
+    with part.open("wb") as writing:
+        fcntl.flock(writing.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        writing.write(b"\x1f\x8b")
+        writing.flush()
+        assert recover_parts(tmp_path) == []
+        assert part.exists()
+
+
+def test_request_records_name_the_live_referer(mirror_crawl: CrawlResult, mirror_url: str) -> None:
+    [path] = warc_files(mirror_crawl)
+    referers = [http.get_header("Referer") for kind, _, http, _ in records(path) if kind == "request"]
+    assert any(referers)
+    assert not [referer for referer in referers if referer and referer.startswith(mirror_url)]
 
 
 def test_the_exports_manifest_lists_the_archive(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
@@ -136,3 +162,22 @@ def test_the_crawl_state_lists_the_archive(mirror_crawl: CrawlResult) -> None:
         path.stat().st_size,
         mirror_crawl.stats["warc/responses"],
     )
+
+
+def test_the_next_crawl_keeps_and_lists_what_a_killed_run_left(
+    mirror_crawl: CrawlResult, mirror_url: str, tmp_path: Path
+) -> None:
+    [whole] = warc_files(mirror_crawl)
+    left = tmp_path / "output" / "warc" / "cnis-2026-12-06T00-00-00.000000-001.warc.gz.part"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    state = CrawlState(tmp_path / "output" / "state.sqlite")
+    try:
+        listed = {Path(path).name: (responses, run_id) for path, _, responses, run_id in state.archives()}
+    finally:
+        state.close()
+    kept = left.name.removesuffix(".part")
+    assert listed[kept] == (len(records(left.with_name(kept))) // 2, "2026-12-06T00-00-00.000000")
+    assert not list(left.parent.glob("*.part"))

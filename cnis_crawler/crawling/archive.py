@@ -15,8 +15,11 @@ and renames it, so no archive is ever cut short.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import zlib
+from contextlib import suppress
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -26,8 +29,6 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -37,6 +38,7 @@ from cnis_crawler.memory.state import utc_now
 from cnis_crawler.urls import mirrored_host
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Request, Spider
@@ -50,6 +52,7 @@ PART_SUFFIX = ".part"
 WARC_SUFFIX = ".warc.gz"
 # Headers that describe bytes on the wire the crawl no longer has: the body kept is decoded.
 WIRE_HEADERS = frozenset((b"content-encoding", b"transfer-encoding", b"content-length"))
+CHUNK = 1 << 16
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
@@ -69,6 +72,7 @@ class WarcArchive:
         self.memory: CrawlMemory | None = None
         self.crawler: Crawler | None = None
         self.in_file = 0
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -78,7 +82,9 @@ class WarcArchive:
         run_id = getattr(crawler.spider, "run_id", None) or datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
         archive = cls(Path(settings["CNIS_WARC_DIR"]), settings.getint("CNIS_WARC_MAX_BYTES"), run_id)
         archive.folder.mkdir(parents=True, exist_ok=True)
-        recover_parts(archive.folder)
+        probe = archive.folder / ".cnis-write-test"  # a folder it cannot write: no crawl
+        probe.write_bytes(b"")
+        probe.unlink()
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
@@ -90,17 +96,43 @@ class WarcArchive:
         # The crawl state, where the archive's files are listed (there once the extensions are).
         assert self.crawler is not None
         self.memory = self.crawler.get_extension(CrawlMemory)
+        for path in recover_parts(self.folder):
+            self.list_file(path, run_id_of(path))
+
+    def list_file(self, path: Path, run_id: str) -> None:
+        if self.memory is not None:
+            responses = sum(1 for _ in whole_members(path.read_bytes())) // 2  # warcinfo, then pairs
+            self.memory.state.archive_stored(path, responses, run_id, utc_now())
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        uri = live_url(spider, response)
+        if self.failed:
+            return
+        uri = live_url(spider, response.url)
         if uri is None:
             return  # a mirror's own file (its robots.txt): no page of the site
+        try:
+            self.archive(uri, response, request, spider)
+        except OSError as error:
+            # A disk that refuses the archive refuses it for the rest of the run: told once.
+            self.failed = True
+            logger.error(
+                "The archive stops: %s cannot be written (%s); the crawl goes on without it",
+                self.folder,
+                error,
+            )
+            if self.stats is not None:
+                self.stats.set_value("warc/failed", str(error))
+            self.abandon_file()
+
+    def archive(self, uri: str, response: Response, request: Request, spider: Spider) -> None:
         writer = self.current_writer()
         target = urlsplit(uri)
         path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-        sent = StatusAndHeaders(
-            f"{request.method} {path} HTTP/1.1", header_pairs(request.headers), is_http_request=True
-        )
+        sent_headers = [
+            (name, live_url(spider, value) or value if name.lower() == "referer" else value)
+            for name, value in header_pairs(request.headers)
+        ]
+        sent = StatusAndHeaders(f"{request.method} {path} HTTP/1.1", sent_headers, is_http_request=True)
         kept = [
             pair for pair in header_pairs(response.headers) if pair[0].lower().encode() not in WIRE_HEADERS
         ]
@@ -145,6 +177,8 @@ class WarcArchive:
             self.number += 1
             path = self.folder / f"cnis-{self.run_id}-{self.number:03d}{WARC_SUFFIX}{PART_SUFFIX}"
             self.file = path.open("wb")
+            # Held while the file is written: another crawl's recovery leaves it alone.
+            fcntl.flock(self.file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.writer = WARCWriter(self.file, gzip=True, warc_version="1.1")
             info = {"software": f"cnis-crawler {__version__} (warcio)", "format": "WARC File Format 1.1"}
             self.writer.write_record(
@@ -155,22 +189,38 @@ class WarcArchive:
     def close_file(self) -> None:
         if self.file is None:
             return
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        part = Path(self.file.name)
+        file, self.file, self.writer = self.file, None, None
+        try:
+            file.flush()
+            os.fsync(file.fileno())
+        finally:
+            file.close()
+        part = Path(file.name)
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         os.replace(part, final)
         self.stored.append(final)
-        if self.memory is not None:
-            self.memory.state.archive_stored(final, self.in_file, self.run_id, utc_now())
-        self.in_file = 0
+        self.list_file(final, self.run_id)
         if self.stats is not None:
             self.stats.inc_value("warc/files")
-        self.file = self.writer = None
+
+    def abandon_file(self) -> None:
+        """The file being written, closed as it is: the next run keeps its whole records."""
+        if self.file is not None:
+            file, self.file, self.writer = self.file, None, None
+            with suppress(OSError):
+                file.close()
 
     def spider_closed(self, spider: Spider) -> None:
-        self.close_file()
+        if self.failed:
+            return
+        try:
+            self.close_file()
+        except OSError as error:
+            logger.error(
+                "The archive's last file could not be completed (%s): the next run keeps its whole records",
+                error,
+            )
+            self.abandon_file()
         if self.stored:
             size = sum(path.stat().st_size for path in self.stored)
             logger.info(
@@ -183,20 +233,24 @@ class WarcArchive:
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
-    return [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in headers.items()
-        for value in values
-    ]
+    return [(text(name), text(value)) for name, values in headers.items() for value in values]
 
 
-def live_url(spider: Spider, response: Response) -> str | None:
-    """The live URL a response stands for: a mirror's ``<mirror>/<host>/<path>`` is
+def text(raw: bytes) -> str:
+    """A header's bytes as text: UTF-8 where they are (a file name), else byte for byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def live_url(spider: Spider, url: str) -> str | None:
+    """The live URL a fetched URL stands for: a mirror's ``<mirror>/<host>/<path>`` is
     ``<host>/<path>``, and a mirror's file of no host (its robots.txt) stands for none."""
     addressing = getattr(spider, "addressing", None)
-    if addressing is None or not addressing.mirror or not response.url.startswith(f"{addressing.mirror}/"):
-        return response.url
-    path, _, query = response.url[len(addressing.mirror) :].partition("?")
+    if addressing is None or not addressing.mirror or not url.startswith(f"{addressing.mirror}/"):
+        return url
+    path, _, query = url[len(addressing.mirror) :].partition("?")
     mirrored = mirrored_host(path.split("#", 1)[0])
     if mirrored is None:
         return None
@@ -204,26 +258,53 @@ def live_url(spider: Spider, response: Response) -> str | None:
     return f"{host.scheme}://{host.name}/{rest}" + (f"?{query}" if query else "")
 
 
-def recover_parts(folder: Path) -> None:
-    """A killed run's ``.part`` files: what was written whole is kept and renamed, the record
-    cut short is dropped (each record is a gzip member of its own)."""
+def run_id_of(path: Path) -> str:
+    """The run id in an archive file's name (``cnis-<run id>-<n>.warc.gz``)."""
+    return path.name.removeprefix("cnis-").rsplit("-", 1)[0]
+
+
+def whole_members(data: bytes) -> Iterator[int]:
+    """The end offsets of the gzip members of ``data`` that are whole; a member cut short ends it.
+    Each WARC record is one member, written at once."""
+    offset = 0
+    while offset < len(data):
+        member = zlib.decompressobj(wbits=31)
+        position = offset
+        try:
+            while not member.eof and position < len(data):
+                member.decompress(data[position : position + CHUNK], 0)
+                position = min(position + CHUNK, len(data))
+        except zlib.error:
+            return
+        if not member.eof:
+            return
+        offset = position - len(member.unused_data)
+        yield offset
+
+
+def recover_parts(folder: Path) -> list[Path]:
+    """A killed run's ``.part`` files (none being written: those are locked): of each, the
+    warcinfo record and the request and response pairs written whole are kept, and renamed;
+    returns the files kept."""
+    kept_files = []
     for part in sorted(folder.glob(f"*{WARC_SUFFIX}{PART_SUFFIX}")):
-        final = part.with_name(part.name.removesuffix(PART_SUFFIX))
-        kept = 0
-        aside = part.with_name(f"{part.name}.recovering")
-        with part.open("rb") as source, aside.open("wb") as target:
-            writer = WARCWriter(target, gzip=True, warc_version="1.1")
+        with part.open("rb") as source:
             try:
-                for record in ArchiveIterator(source, no_record_parse=False):
-                    writer.write_record(record)
-                    kept += 1
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as error:
-                logger.warning(
-                    "The archive %s of a killed run ends in a record cut short (%s): dropped", part, error
-                )
-        if kept:
-            os.replace(aside, final)
-            logger.warning("Kept %d WARC records of the archive %s that a killed run left", kept, final)
-        else:
-            aside.unlink()
+                fcntl.flock(source.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # another crawl is writing it
+            data = source.read()
+        ends = list(whole_members(data))
+        whole = len(ends) - (len(ends) - 1) % 2 if ends else 0  # warcinfo, then pairs
+        final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+        if whole:
+            final.write_bytes(data[: ends[whole - 1]])
+            kept_files.append(final)
+            logger.warning(
+                "Kept %d responses of the archive %s that a killed run left (%d bytes after them dropped)",
+                (whole - 1) // 2,
+                final,
+                len(data) - ends[whole - 1],
+            )
         part.unlink()
+    return kept_files
