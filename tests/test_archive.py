@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from cnis_crawler.crawling.archive import recover_parts
+from cnis_crawler.memory.reader import StateReader
 from cnis_crawler.memory.state import CrawlState
 from cnis_crawler.tools.export import Filters, export
 from tests.conftest import SITE
@@ -147,7 +148,12 @@ def test_request_records_name_the_live_referer(mirror_crawl: CrawlResult, mirror
 def test_the_exports_manifest_lists_the_archive(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
     [path] = warc_files(mirror_crawl)
     manifest = export(mirror_crawl.workdir / "output", tmp_path, ["jsonl"], Filters())
-    assert manifest["warc_files"] == [{"name": f"warc/{path.name}", "bytes": path.stat().st_size}]
+    [listed] = manifest["warc_files"]
+    assert (Path(listed["path"]).name, listed["bytes"], listed["responses"]) == (
+        path.name,
+        path.stat().st_size,
+        mirror_crawl.stats["warc/responses"],
+    )
 
 
 def test_the_crawl_state_lists_the_archive(mirror_crawl: CrawlResult) -> None:
@@ -181,3 +187,11 @@ def test_the_next_crawl_keeps_and_lists_what_a_killed_run_left(
     kept = left.name.removesuffix(".part")
     assert listed[kept] == (len(records(left.with_name(kept))) // 2, "2026-12-06T00-00-00.000000")
     assert not list(left.parent.glob("*.part"))
+
+
+def test_a_state_older_than_the_archive_lists_none(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    state = CrawlState(path)
+    state.db.execute("DROP TABLE archives")
+    state.close()
+    assert StateReader(path).archives() == []

@@ -88,6 +88,14 @@ class StateReader:
         """The latest version of each article the state counts as written."""
         return {key: int(version) for key, version in self.query("SELECT key, version FROM articles")}
 
+    def archives(self) -> list[tuple[str, int, int]]:
+        """The archive's WARC files as the crawls listed them: path, size, responses (none from a
+        state older than the archive)."""
+        if not self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'archives'"):
+            return []
+        rows = self.query("SELECT path, size, responses FROM archives ORDER BY path")
+        return [(str(path), int(size), int(responses)) for path, size, responses in rows]
+
     def runs(self) -> list[RunRow]:
         return [
             RunRow(run_id, finished, reason, json.loads(accounting or "{}"))

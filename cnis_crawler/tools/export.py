@@ -423,10 +423,10 @@ def export(
         "date_range": [min(dates), max(dates)] if dates else None,
         "counts": {name: dict(sorted(counter.items())) for name, counter in dataset.counts.items()},
         "run_files": dataset.run_files,
-        # The pages the records were read from, as fetched (the crawl's archive).
+        # The pages the records were read from, as fetched: the crawl's archive, as listed.
         "warc_files": [
-            {"name": f"warc/{path.name}", "bytes": path.stat().st_size}
-            for path in sorted((output_dir / "warc").glob("*.warc.gz"))
+            {"path": path, "bytes": size, "responses": responses}
+            for path, size, responses in (state or crawl_paths(output_dir, None)[1]).archives()
         ],
         "skipped_lines": dataset.skipped_lines,
         "duplicate_records": dataset.duplicates,
