@@ -127,6 +127,15 @@ def could_be_attachment(href: str) -> bool:
     return name.startswith("P0") or extension in ATTACHMENT_EXTENSIONS
 
 
+def mirrored_live_url(path: str, query: str = "") -> str | None:
+    """The live URL a mirror's path ``/<host>/<rest>`` (and query) stands for; None for a path
+    that starts with no site host (the mirror's own robots.txt)."""
+    if (mirrored := mirrored_host(path)) is None:
+        return None
+    host, rest = mirrored
+    return f"{host.scheme}://{host.name}/{rest}" + (f"?{query}" if query else "")
+
+
 def mirrored_host(path: str) -> tuple[Host, str] | None:
     """The site host a mirror path starts with (``/<host>/<rest>``) and the rest, or None."""
     first, _, rest = path.lstrip("/").partition("/")
@@ -160,9 +169,8 @@ class Addressing:
         parts = urlsplit(url)
         if (parts.hostname or "") in HOSTS:
             live = url
-        elif mirrored := mirrored_host(parts.path):
-            host, rest = mirrored
-            live = f"{host.scheme}://{host.name}/{rest}" + (f"?{parts.query}" if parts.query else "")
+        elif (mirrored := mirrored_live_url(parts.path, parts.query)) is not None:
+            live = mirrored
         else:
             return url
         return self.fetch_url(live)

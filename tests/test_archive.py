@@ -116,12 +116,12 @@ def test_what_a_killed_run_left_is_kept_up_to_its_last_whole_pair(
         assert not part.exists()
         if not kept:
             continue
-        [path] = kept
+        [(path, responses)] = kept
         assert path.name == part.name.removesuffix(".part")
         assert warcio_check(path).returncode == 0
         found = records(path)
         assert found[0][0] == "warcinfo"
-        assert [kind for kind, *_ in found[1:]] == ["response", "request"] * ((len(found) - 1) // 2)
+        assert [kind for kind, *_ in found[1:]] == ["response", "request"] * responses
         for _, headers, _, _ in found:  # every record whole: its block as long as it says
             assert headers.get_header("Content-Length")
         assert (len(found) - 1) // 2 <= pairs

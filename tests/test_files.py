@@ -276,10 +276,10 @@ def test_a_store_whose_library_is_missing_stops_the_crawl_at_once(store: str) ->
 def test_a_store_the_disk_refuses_stops_the_crawl_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def read_only(path: Path, data: bytes) -> int:
-        raise PermissionError(13, "Permission denied", str(path))
+    def read_only(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied", str(tmp_path))
 
-    monkeypatch.setattr(Path, "write_bytes", read_only)
+    monkeypatch.setattr("tempfile.NamedTemporaryFile", read_only)
     crawler = get_crawler(Spider, {"CNIS_FILES": True, "FILES_STORE": str(tmp_path)})
     with pytest.raises(PermissionError) as raised:
         ArticleFilesPipeline.from_crawler(crawler)

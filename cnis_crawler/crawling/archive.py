@@ -34,8 +34,10 @@ from warcio.warcwriter import WARCWriter
 
 from cnis_crawler import __version__
 from cnis_crawler.crawling.memory import CrawlMemory
+from cnis_crawler.crawling.spider import new_run_id
+from cnis_crawler.memory.files import ensure_writable
 from cnis_crawler.memory.state import utc_now
-from cnis_crawler.urls import mirrored_host
+from cnis_crawler.urls import mirrored_live_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,12 +81,9 @@ class WarcArchive:
         settings = crawler.settings
         if not settings.getbool("CNIS_WARC_ENABLED"):
             raise NotConfigured
-        run_id = getattr(crawler.spider, "run_id", None) or datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
+        run_id = getattr(crawler.spider, "run_id", None) or new_run_id()
         archive = cls(Path(settings["CNIS_WARC_DIR"]), settings.getint("CNIS_WARC_MAX_BYTES"), run_id)
-        archive.folder.mkdir(parents=True, exist_ok=True)
-        probe = archive.folder / ".cnis-write-test"  # a folder it cannot write: no crawl
-        probe.write_bytes(b"")
-        probe.unlink()
+        ensure_writable(archive.folder)  # a folder it cannot write: no crawl
         crawler.signals.connect(archive.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(archive.response_received, signal=signals.response_received)
         crawler.signals.connect(archive.spider_closed, signal=signals.spider_closed)
@@ -96,12 +95,11 @@ class WarcArchive:
         # The crawl state, where the archive's files are listed (there once the extensions are).
         assert self.crawler is not None
         self.memory = self.crawler.get_extension(CrawlMemory)
-        for path in recover_parts(self.folder):
-            self.list_file(path, run_id_of(path))
+        for path, responses in recover_parts(self.folder):
+            self.list_file(path, responses, run_id_of(path))
 
-    def list_file(self, path: Path, run_id: str) -> None:
+    def list_file(self, path: Path, responses: int, run_id: str) -> None:
         if self.memory is not None:
-            responses = sum(1 for _ in whole_members(path.read_bytes())) // 2  # warcinfo, then pairs
             self.memory.state.archive_stored(path, responses, run_id, utc_now())
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
@@ -136,10 +134,7 @@ class WarcArchive:
         kept = [
             pair for pair in header_pairs(response.headers) if pair[0].lower().encode() not in WIRE_HEADERS
         ]
-        reason = (
-            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
-        )
-        received = StatusAndHeaders(f"{response.status} {reason}".strip(), kept, protocol="HTTP/1.1")
+        received = StatusAndHeaders(status_line(response.status), kept, protocol="HTTP/1.1")
         date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if response.status == 304:
             record = writer.create_warc_record(
@@ -199,7 +194,7 @@ class WarcArchive:
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         os.replace(part, final)
         self.stored.append(final)
-        self.list_file(final, self.run_id)
+        self.list_file(final, self.in_file, self.run_id)
         if self.stats is not None:
             self.stats.inc_value("warc/files")
 
@@ -232,6 +227,14 @@ class WarcArchive:
             )
 
 
+def status_line(status: int) -> str:
+    """``200 OK``; a status HTTP names no phrase for, alone."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
     return [(text(name), text(value)) for name, values in headers.items() for value in values]
 
@@ -251,11 +254,7 @@ def live_url(spider: Spider, url: str) -> str | None:
     if addressing is None or not addressing.mirror or not url.startswith(f"{addressing.mirror}/"):
         return url
     path, _, query = url[len(addressing.mirror) :].partition("?")
-    mirrored = mirrored_host(path.split("#", 1)[0])
-    if mirrored is None:
-        return None
-    host, rest = mirrored
-    return f"{host.scheme}://{host.name}/{rest}" + (f"?{query}" if query else "")
+    return mirrored_live_url(path.split("#", 1)[0], query)
 
 
 def run_id_of(path: Path) -> str:
@@ -282,10 +281,10 @@ def whole_members(data: bytes) -> Iterator[int]:
         yield offset
 
 
-def recover_parts(folder: Path) -> list[Path]:
+def recover_parts(folder: Path) -> list[tuple[Path, int]]:
     """A killed run's ``.part`` files (none being written: those are locked): of each, the
     warcinfo record and the request and response pairs written whole are kept, and renamed;
-    returns the files kept."""
+    returns the files kept and the responses each holds."""
     kept_files = []
     for part in sorted(folder.glob(f"*{WARC_SUFFIX}{PART_SUFFIX}")):
         with part.open("rb") as source:
@@ -299,10 +298,11 @@ def recover_parts(folder: Path) -> list[Path]:
         final = part.with_name(part.name.removesuffix(PART_SUFFIX))
         if whole:
             final.write_bytes(data[: ends[whole - 1]])
-            kept_files.append(final)
+            responses = (whole - 1) // 2
+            kept_files.append((final, responses))
             logger.warning(
                 "Kept %d responses of the archive %s that a killed run left (%d bytes after them dropped)",
-                (whole - 1) // 2,
+                responses,
                 final,
                 len(data) - ends[whole - 1],
             )

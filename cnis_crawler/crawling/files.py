@@ -35,6 +35,7 @@ from scrapy.pipelines.files import FilesPipeline, FSFilesStore
 
 from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.items import Article
+from cnis_crawler.memory.files import ensure_writable
 
 if TYPE_CHECKING:
     from io import BytesIO
@@ -117,11 +118,7 @@ class ArticleFilesPipeline(FilesPipeline):
             raise ValueError(f"-a files=1 cannot store files in {store}: {error}") from None
         if isinstance(pipeline.store, FSFilesStore):
             # A folder the files cannot go to is a crawl that cannot start, not 100 drops.
-            folder = Path(pipeline.store.basedir, "full")
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".cnis-write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            ensure_writable(Path(pipeline.store.basedir, "full"))
         return pipeline
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:

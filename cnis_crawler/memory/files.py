@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -58,6 +59,13 @@ def staged(target: Path) -> Iterator[tuple[Path, IO[bytes]]]:
         with suppress(OSError):  # a read-only folder: nothing was written either
             part.unlink(missing_ok=True)
         raise
+
+
+def ensure_writable(folder: Path) -> None:
+    """Make ``folder`` if missing and write a file into it: OSError where the disk refuses."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+        pass
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:

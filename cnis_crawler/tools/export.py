@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from contextlib import suppress
@@ -45,6 +44,7 @@ from cnis_crawler.extraction.standards import committees_in, named_in, standards
 from cnis_crawler.memory.files import (
     RUN_FILE_RE,
     RUN_FILES,
+    ensure_writable,
     parse_record,
     staged,
     sync_directory,
@@ -478,9 +478,7 @@ def write_parts(
 def check_writable(folder: Path) -> None:
     """Raise ExportError unless files can be written into ``folder`` (made if missing)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
-            pass
+        ensure_writable(folder)
     except OSError as error:
         raise ExportError(f"cannot write into {folder}: {error.strerror or error}") from None
 
