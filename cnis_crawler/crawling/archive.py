@@ -34,8 +34,7 @@ from warcio.warcwriter import WARCWriter
 
 from cnis_crawler import __version__
 from cnis_crawler.crawling.memory import CrawlMemory
-from cnis_crawler.crawling.spider import new_run_id
-from cnis_crawler.memory.files import ensure_writable
+from cnis_crawler.memory.files import ensure_writable, new_run_id
 from cnis_crawler.memory.state import utc_now
 from cnis_crawler.urls import mirrored_live_url
 

@@ -118,37 +118,12 @@ class ExtractArticlePipeline:
     def article(self, item: FetchedPage, article_url: ArticleUrl, reading: Reading) -> Article:
         if reading.problem is Problem.EXTRACTION_FAILED:
             logger.error("Extraction failed on %s\n%s", item.url, reading.traceback.rstrip())
-        if reading.problem is not None:
-            raise READING_DROPS[reading.problem](f"{reading.detail}: {item.url}")
-        fields = reading.fields
-        assert fields is not None  # a reading without a problem has its fields
+        fields = fields_read(item.url, reading)
         if self.stats is not None:
             for name, rung in fields.extracted_by.items():
                 self.stats.inc_value(f"extraction/rung/{name}/{rung or 'none'}")
         self.note_disagreements(item.url, article_url.section.key, fields, item.listed)
-        title, body = fields.title or "", fields.body
-        return Article(
-            url=article_url.url,
-            site=article_url.host,
-            lang=HOSTS[article_url.host].lang,
-            section=fields.section or article_url.section.trail,
-            title=title,
-            subtitle=fields.subtitle,
-            date=fields.date or "",
-            date_source=fields.date_source or "",
-            url_date=article_url.url_date.isoformat(),
-            source=fields.source,
-            body=body,
-            attachments=fields.attachments,
-            images=fields.images,
-            standards=fields.standards,
-            committees=fields.committees,
-            doc_id=article_url.doc_id,
-            fetched_at=item.fetched_at,
-            content_hash=content_hash(title, body),
-            extracted_by=fields.extracted_by,
-            fetch=item.fetch,
-        )
+        return article_of(item, article_url, fields)
 
     def note_disagreements(
         self, url: str, section_key: str, fields: ArticleFields, listed: Listed | None
@@ -170,6 +145,41 @@ class ExtractArticlePipeline:
                 self.stats.inc_value(section_stat(section_key, DISAGREEMENTS))
 
 
+def fields_read(url: str, reading: Reading) -> ArticleFields:
+    """The fields of a page read, or the drop of a page that is no article to keep."""
+    if reading.problem is not None:
+        raise READING_DROPS[reading.problem](f"{reading.detail}: {url}")
+    assert reading.fields is not None  # a reading without a problem has its fields
+    return reading.fields
+
+
+def article_of(page: FetchedPage, article_url: ArticleUrl, fields: ArticleFields) -> Article:
+    """The article a page's fields make (its key, version and change still to be given)."""
+    title, body = fields.title or "", fields.body
+    return Article(
+        url=article_url.url,
+        site=article_url.host,
+        lang=HOSTS[article_url.host].lang,
+        section=fields.section or article_url.section.trail,
+        title=title,
+        subtitle=fields.subtitle,
+        date=fields.date or "",
+        date_source=fields.date_source or "",
+        url_date=article_url.url_date.isoformat(),
+        source=fields.source,
+        body=body,
+        attachments=fields.attachments,
+        images=fields.images,
+        standards=fields.standards,
+        committees=fields.committees,
+        doc_id=article_url.doc_id,
+        fetched_at=page.fetched_at,
+        content_hash=content_hash(title, body),
+        extracted_by=fields.extracted_by,
+        fetch=page.fetch,
+    )
+
+
 def disagreeing_values(name: str, fields: ArticleFields, listed: Listed | None) -> tuple[object, object]:
     """What the page and the listing state for the field ``name``; the listing's title is its
     title attribute and link text when they differ."""
@@ -185,10 +195,15 @@ def disagreeing_values(name: str, fields: ArticleFields, listed: Listed | None) 
 class ValidateArticlePipeline:
     def process_item(self, item: object) -> object:
         if isinstance(item, Article):
-            if not item.title:
-                raise MissingTitle(f"no title found: {item.url}")
-            if not ISO_DAY_RE.match(item.date):
-                raise MissingDate(f"no date found: {item.url}")
-            if not item.body and not item.images:  # a photo news may be pictures alone
-                raise EmptyBody(f"no body text found: {item.url}")
+            validate(item)
         return item
+
+
+def validate(article: Article) -> None:
+    """Drops an article that lacks what every record has: a title, a date, a body or pictures."""
+    if not article.title:
+        raise MissingTitle(f"no title found: {article.url}")
+    if not ISO_DAY_RE.match(article.date):
+        raise MissingDate(f"no date found: {article.url}")
+    if not article.body and not article.images:  # a photo news may be pictures alone
+        raise EmptyBody(f"no body text found: {article.url}")

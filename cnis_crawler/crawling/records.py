@@ -155,10 +155,7 @@ class RecordKeeper:
     def adopt(self, files: list[Path]) -> None:
         """Read in feed files a killed run stored without telling the state (it died between the
         two, or before its other feeds were stored), so their records are not written twice."""
-        for path in sorted(files):
-            if self.state.file_known(path):
-                continue
-            new, foreign = self.state.adopt(path, self.memory.run_id, utc_now())
+        for path, new, foreign in self.state.adopt_files(files, self.memory.run_id, utc_now()):
             self.memory.count("adopted", new)
             if new or foreign:
                 logger.warning(

@@ -15,7 +15,6 @@ on the item (:class:`~cnis_crawler.crawling.items.Fetch`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -33,10 +32,11 @@ from cnis_crawler.crawling.logs import quiet_robotstxt_failures
 from cnis_crawler.crawling.memory import CrawlMemory
 from cnis_crawler.crawling.readers import PageReaders, read
 from cnis_crawler.extraction import Listed, extract_listing
-from cnis_crawler.extraction.encoding import decode_html
+from cnis_crawler.extraction.encoding import decode_html, media_type, not_html_page
 from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.extraction.listing import ListingPage, ToLive, title_only
 from cnis_crawler.extraction.reading import read_article_page
+from cnis_crawler.memory.files import new_run_id
 from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import (
@@ -71,15 +71,6 @@ GONE_STATUSES = (404, 410)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 REDIRECTS_META = "cnis_redirects"
 OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
-# What a server sends for a "page" that is a file of another kind, whatever its URL and header.
-BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
-HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-
-
-def new_run_id() -> str:
-    """Names this run's files (``%(run_id)s`` in FEEDS): sortable, and unique even for two runs
-    started within the same second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
 
 
 SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate", "files")
@@ -549,11 +540,10 @@ def content_type(response: Response) -> str:
 def not_html(response: Response) -> str | None:
     """Why ``response`` is no HTML page, or None. Scrapy takes a response for HTML by its URL
     when its Content-Type names no text type, so a PDF at ``….html`` would pass for a page."""
-    declared = content_type(response).split(";", 1)[0].strip().lower()
-    if declared not in HTML_TYPES or not isinstance(response, TextResponse):
-        return f"not HTML ({declared or 'no Content-Type'})"
-    if response.body.lstrip()[:8].startswith(BINARY_SIGNATURES):
-        return f"not HTML (a {response.body.lstrip()[:4]!r}… file served as {declared or 'no type'})"
+    if problem := not_html_page(content_type(response), response.body):
+        return problem
+    if not isinstance(response, TextResponse):
+        return f"not HTML ({media_type(content_type(response)) or 'no Content-Type'})"
     return None
 
 

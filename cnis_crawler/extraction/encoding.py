@@ -81,3 +81,24 @@ def garbled_share(text: str) -> float:
     if not text:
         return 0.0
     return sum(match.end() - match.start() for match in GARBLE_RE.finditer(text)) / len(text)
+
+
+# What a server sends for a "page" that is a file of another kind, whatever its URL and header.
+BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+
+def media_type(content_type: str) -> str:
+    """``text/html`` of ``text/html; charset=gbk``, lower case."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def not_html_page(content_type: str, body: bytes) -> str | None:
+    """Why a response with this ``Content-Type`` and body is no HTML page, or None: another
+    declared type, or the bytes of a PDF, an archive, a picture or a Word file."""
+    declared = media_type(content_type)
+    if declared not in HTML_TYPES:
+        return f"not HTML ({declared or 'no Content-Type'})"
+    if body.lstrip()[:8].startswith(BINARY_SIGNATURES):
+        return f"not HTML (a {body.lstrip()[:4]!r}… file served as {declared or 'no type'})"
+    return None

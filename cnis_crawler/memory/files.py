@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,12 @@ RUN_FILES = "cnis-*.jsonl"
 """The records of every run, as settings.FEEDS names them, in the folder of the crawl state."""
 RUN_FILE_RE = re.compile(r"^cnis-(?P<run_id>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?)-(?P<batch>\d+)\.jsonl$")
 PLACEHOLDER_RE = re.compile(r"%\([^)]*\)[-#0 +]*\d*[a-z]")
+
+
+def new_run_id() -> str:
+    """Names a run's files (``%(run_id)s`` in FEEDS, the archive's, a re-extraction's): sortable,
+    and unique even for two runs started within the same second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
 
 
 @contextmanager
@@ -153,3 +160,10 @@ def feed_files(template: Path) -> list[Path]:
     """The files a feed's path template has produced: its placeholders read as wildcards."""
     pattern = PLACEHOLDER_RE.sub("*", template.name)
     return [match for match in template.parent.glob(pattern) if match.is_file()]
+
+
+def run_files(output_dir: Path) -> list[Path]:
+    """The run files under ``output_dir`` (named as settings.FEEDS names them), oldest run first;
+    an export or ``-o`` feed that happens to start with ``cnis-`` is none."""
+    found = {path: match for path in output_dir.glob(RUN_FILES) if (match := RUN_FILE_RE.match(path.name))}
+    return sorted(found, key=lambda path: (found[path]["run_id"], int(found[path]["batch"])))

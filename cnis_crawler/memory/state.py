@@ -145,6 +145,11 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+REEXTRACT_MODE = "reextract"
+"""The mode of a run that re-extracted archived pages (cnis_crawler.tools.reextract): no crawl,
+so no pass of one that it could interrupt."""
+
+
 def utc_now() -> str:
     """The state's timestamps: UTC to the second, ``2026-12-06T06:00:00Z``."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -466,9 +471,9 @@ class CrawlState:
         when that run completed, or ran in another mode (an incremental run is never resumed so:
         what it left is in :meth:`unfinished`, :meth:`pending_links` and :meth:`retryable`)."""
         row = self.db.execute(
-            "SELECT mode, coalesce(pass_run, run_id), completed FROM runs WHERE run_id != ?"
-            " ORDER BY started DESC, run_id DESC LIMIT 1",
-            (run_id,),
+            "SELECT mode, coalesce(pass_run, run_id), completed FROM runs"
+            " WHERE run_id != ? AND coalesce(mode, '') != ? ORDER BY started DESC, run_id DESC LIMIT 1",
+            (run_id, REEXTRACT_MODE),
         ).fetchone()
         if row is None or not mode or row[0] != mode or row[2]:
             return None
@@ -711,6 +716,10 @@ class CrawlState:
                 self._store(record, run_id)
             self.file_stored(path, records, at)
         return len(new), foreign
+
+    def adopt_files(self, paths: Iterable[Path], run_id: str, at: str) -> list[tuple[Path, int, int]]:
+        """:meth:`adopt` each of ``paths`` not known as stored: (path, new records, foreign lines)."""
+        return [(path, *self.adopt(path, run_id, at)) for path in sorted(paths) if not self.file_known(path)]
 
     def start_run(self, run_id: str, at: str, mode: str = "", pass_run: str | None = None) -> None:
         """``pass_run``: the run that began the pass this one finishes (itself when None)."""

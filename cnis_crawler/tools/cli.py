@@ -26,6 +26,10 @@ COMMANDS = {
         "read each section's listing and newest article; say whether the site changed",
     ),
     "mirror": ("cnis_crawler.tools.mirror", "serve a mirror of the sites on loopback (for -a mirror=URL)"),
+    "reextract": (
+        "cnis_crawler.tools.reextract",
+        "rebuild the records from the archive with the current extractor; write what changed",
+    ),
 }
 
 

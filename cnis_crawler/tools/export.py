@@ -42,10 +42,9 @@ from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.extraction.article import RUNGS
 from cnis_crawler.extraction.standards import committees_in, named_in, standards_in
 from cnis_crawler.memory.files import (
-    RUN_FILE_RE,
-    RUN_FILES,
     ensure_writable,
     parse_record,
+    run_files,
     staged,
     sync_directory,
     write_atomically,
@@ -177,13 +176,6 @@ class Dataset:
     changed_files: list[str] = field(default_factory=list)
     """The run files the state counts that are gone or changed since stored: ``name (how)``."""
     """Articles whose latest version the crawl state counts as written and no run file holds."""
-
-
-def run_files(output_dir: Path) -> list[Path]:
-    """The run files under ``output_dir`` (named as settings.FEEDS names them), oldest run first;
-    an export or ``-o`` feed that happens to start with ``cnis-`` is none."""
-    found = {path: match for path in output_dir.glob(RUN_FILES) if (match := RUN_FILE_RE.match(path.name))}
-    return sorted(found, key=lambda path: (found[path]["run_id"], int(found[path]["batch"])))
 
 
 RunFiles = dict[str, tuple[list[dict[str, Any]], int]]
