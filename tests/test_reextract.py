@@ -8,11 +8,13 @@ import shutil
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from cnis_crawler.extraction import standards
 from cnis_crawler.memory.files import RUN_FILE_RE, run_files
 from cnis_crawler.memory.state import CrawlState, utc_now
 from cnis_crawler.memory.warc import archive_files, index_archive
+from cnis_crawler.schema import record_schema
 from cnis_crawler.tools.export import Filters, build
 from cnis_crawler.tools.reextract import Accounting, Reextraction
 from tests.crawling import command_status
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
     from tests.crawling import CrawlResult
 
+VALIDATOR = Draft202012Validator(record_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 BOOKKEEPING = ("fetched_at", "version", "change", "versions", "last_changed")
 
 
@@ -102,6 +105,7 @@ def test_a_changed_rule_gives_exactly_the_affected_articles_a_new_version(
     assert RUN_FILE_RE.match(written.name)
     new_records = records_of([written])
     assert {record["key"] for record in new_records} == affected
+    assert not [error.message for record in new_records for error in VALIDATOR.iter_errors(record)]
     after = latest(output)
     for key in affected:
         old, new = before[key], after[key]
