@@ -25,7 +25,7 @@ from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -131,7 +131,9 @@ class WarcArchive:
         ]
         sent = StatusAndHeaders(f"{request.method} {path} HTTP/1.1", sent_headers, is_http_request=True)
         kept = [
-            pair for pair in header_pairs(response.headers) if pair[0].lower().encode() not in WIRE_HEADERS
+            (name, live_location(spider, response.url, value) if name.lower() == "location" else value)
+            for name, value in header_pairs(response.headers)
+            if name.lower().encode() not in WIRE_HEADERS
         ]
         received = StatusAndHeaders(status_line(response.status), kept, protocol="HTTP/1.1")
         date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -254,6 +256,13 @@ def live_url(spider: Spider, url: str) -> str | None:
         return url
     path, _, query = url[len(addressing.mirror) :].partition("?")
     return mirrored_live_url(path.split("#", 1)[0], query)
+
+
+def live_location(spider: Spider, response_url: str, location: str) -> str:
+    """A redirect's target as a live URL: a mirror's redirect names the mirror, which is gone
+    when the archive is replayed (the replaying crawl maps it back onto its own mirror)."""
+    target = urljoin(response_url, location)
+    return live_url(spider, target) or target
 
 
 def run_id_of(path: Path) -> str:

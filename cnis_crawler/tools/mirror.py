@@ -3,6 +3,7 @@
     cnis-crawler mirror tests/fixtures/site              # serve until Ctrl-C
     cnis-crawler mirror tests/fixtures/site --port 8080
     cnis-crawler mirror tests/fixtures/site -- scrapy crawl cnis -a mirror={url}
+    cnis-crawler mirror --warc output/warc/            # replay a crawl's archive
 
 The first line printed is the base URL. With a command after ``--``, the mirror serves while the
 command runs (``{url}`` in it is replaced by the base URL) and the exit status is the command's.
@@ -12,6 +13,10 @@ server sends for them, so a mirror can reproduce a server that declares the wron
 Files carry ``Last-Modified`` and an nginx-style ``ETag`` from their stat, and conditional requests
 get 304 as from nginx (``If-None-Match`` overriding ``If-Modified-Since``), because the crawler's
 ``-a revalidate=1`` revalidates known articles with them.
+
+``--warc FOLDER`` serves a crawl's archive (``output/warc/``) the same way: each ``/<host>/<path>``
+answers with the newest response kept for that live URL, as it was (status, headers, body), so a
+crawl of it makes the records the archived crawl made; what was never fetched is a 404.
 """
 
 # The tests serve the same mirror with faults injected on chosen paths (tests/tooling/), by
@@ -28,7 +33,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
+from cnis_crawler.memory.warc import archive_files, index_archive, read_capture
 from cnis_crawler.tools.cli import fail, plain
+from cnis_crawler.urls import mirrored_live_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -55,6 +62,8 @@ SERVER = "cnis_crawler.tools.mirror"
 INDEX_NAMES = ("index.shtml", "index.html", "index.htm")
 HEADERS_FILE = "_headers.json"
 CONTENT_TYPES = {".shtml": "text/html", ".html": "text/html", ".htm": "text/html"}
+# Headers the replaying server sends of its own (a kept page's length is its body's).
+REPLACED_HEADERS = frozenset(("date", "server", "content-length", "transfer-encoding", "content-encoding"))
 
 
 def content_type_overrides(root: Path) -> dict[str, str]:
@@ -123,6 +132,40 @@ def mirror_resource(root: Path) -> Resource:
     return MirrorFile(str(top))
 
 
+def archive_resource(folder: Path) -> Resource:
+    """The Twisted resource replaying the archive under ``folder`` as a mirror: each path
+    ``/<host>/<path>`` answers with the newest response kept for its live URL (status, headers,
+    body), 404 for what was never fetched; a tag it sent before gets 304."""
+    from twisted.web.http import NOT_FOUND, NOT_MODIFIED
+    from twisted.web.resource import Resource
+
+    index = index_archive(archive_files(folder))
+
+    class Replay(Resource):
+        isLeaf = True  # noqa: N815 (Twisted's attribute)
+
+        def render_GET(self, request: Request) -> bytes:  # noqa: N802 (Twisted's method)
+            path, _, query = request.uri.decode("latin-1").partition("?")
+            live = mirrored_live_url(path, query)
+            if live is None or (capture := index.captures.get(live)) is None:
+                request.setResponseCode(NOT_FOUND)
+                return b"Not in the archive"
+            archived = read_capture(capture)
+            request.setResponseCode(archived.status)
+            for name, value in archived.headers:
+                if name.lower() not in REPLACED_HEADERS:
+                    request.responseHeaders.addRawHeader(name, value.encode("utf-8"))
+            etag, asked = archived.header("ETag").encode("latin-1"), request.getHeader(b"If-None-Match")
+            if etag and asked is not None and etag_matches(asked, etag):
+                request.setResponseCode(NOT_MODIFIED)
+                return b""
+            return archived.body
+
+        render_HEAD = render_GET  # noqa: N815 (Twisted's method)
+
+    return Replay()
+
+
 def serve(site: Site, host: str, port: int) -> None:
     """Serve ``site`` until the process ends; the first line printed is its base URL."""
     from twisted.internet import reactor as global_reactor
@@ -140,11 +183,17 @@ class MirrorNotStartedError(RuntimeError):
 
 @contextmanager
 def running_mirror(
-    root: Path, host: str = "127.0.0.1", port: int = 0, server: Sequence[str] = (SERVER,)
+    root: Path | None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    server: Sequence[str] = (SERVER,),
+    warc: Path | None = None,
 ) -> Iterator[str]:
-    """Serve ``root`` in a child process for the duration of the block; yields the base URL.
-    ``server``: the command (after ``python -m``) that serves it, given ``root --host --port``."""
-    command = [sys.executable, "-u", "-m", *server, str(root), "--host", host, "--port", str(port)]
+    """Serve ``root`` (or the archive in ``warc``) in a child process for the duration of the
+    block; yields the base URL. ``server``: the command (after ``python -m``) that serves it,
+    given ``root --host --port``."""
+    served = [str(root)] if warc is None else ["--warc", str(warc)]
+    command = [sys.executable, "-u", "-m", *server, *served, "--host", host, "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -167,18 +216,25 @@ def main(argv: list[str] | None = None) -> int:
     own, command = arguments[:split], arguments[split + 1 :]
     parser = argparse.ArgumentParser(prog="cnis-crawler mirror", description=plain(__doc__))
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("root", type=Path, help="mirror directory holding one folder per host")
+    parser.add_argument("root", type=Path, nargs="?", help="mirror directory holding one folder per host")
+    parser.add_argument("--warc", type=Path, help="serve the crawl archive in this folder instead (replay)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=port_number, default=0, help="0 picks a free port")
     args = parser.parse_args(own)
-    if not args.root.is_dir():
-        parser.error(f"not a directory: {args.root}")
+    if (args.root is None) == (args.warc is None):
+        parser.error("give a mirror directory or --warc FOLDER (one of them)")
+    served: Path = args.root or args.warc
+    if not served.is_dir():
+        parser.error(f"not a directory: {served}")
+    if args.warc is not None and not archive_files(args.warc):
+        parser.error(f"no archive file (*.warc.gz) in {args.warc}")
     if not command:
         from twisted.internet.error import CannotListenError
         from twisted.web.server import Site
 
+        resource = mirror_resource(args.root) if args.warc is None else archive_resource(args.warc)
         try:
-            serve(Site(mirror_resource(args.root)), args.host, args.port)
+            serve(Site(resource), args.host, args.port)
         except CannotListenError as error:
             print(
                 f"{parser.prog}: error: cannot listen on {args.host}:{args.port}: {error.socketError}",
@@ -187,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     try:
-        with running_mirror(args.root, args.host, args.port) as url:
-            print(f"Mirror of {args.root} served at {url}", flush=True)
+        with running_mirror(args.root, args.host, args.port, warc=args.warc) as url:
+            print(f"Mirror of {served} served at {url}", flush=True)
             return subprocess.call([part.replace("{url}", url) for part in command])
     except MirrorNotStartedError as error:
         return fail(parser.prog, str(error))
