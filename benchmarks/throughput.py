@@ -122,10 +122,13 @@ def run_measured(command: list[str], workdir: Path, env: dict[str, str]) -> tupl
     return process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss  # KiB on Linux
 
 
-def crawl(name: str, articles: int, url: str, workdir: Path, concurrent_items: int) -> Crawl:
+def crawl(
+    name: str, articles: int, url: str, workdir: Path, concurrent_items: int, **settings_: str
+) -> Crawl:
+    """``settings_``: more settings of the crawl (``CNIS_WARC_ENABLED="0"``)."""
     workdir.mkdir(parents=True)
     log_file = workdir / "crawl.log"
-    shared = {**CRAWL_SETTINGS, "CONCURRENT_ITEMS": str(concurrent_items)}
+    shared = {**CRAWL_SETTINGS, "CONCURRENT_ITEMS": str(concurrent_items), **settings_}
     settings = [arg for key, value in shared.items() for arg in ("-s", f"{key}={value}")]
     settings += ["-s", f"LOG_FILE={log_file}"]
     # Children import this checkout's code, whichever cnis-crawler the interpreter has installed.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from cnis_crawler.crawling.archive import whole_members
 from cnis_crawler.extraction import standards
 from cnis_crawler.memory.files import RUN_FILE_RE, run_files
 from cnis_crawler.memory.state import CrawlState, utc_now
@@ -171,13 +172,16 @@ def test_an_article_whose_record_was_lost_gets_it_back(mirror_crawl: CrawlResult
     assert page_fields(found) == page_fields(before[lost["key"]])
 
 
+@pytest.mark.parametrize("cut", ["inside a record", "just after a record"])
 def test_a_damaged_archive_file_costs_the_pages_after_the_damage(
-    mirror_crawl: CrawlResult, tmp_path: Path
+    mirror_crawl: CrawlResult, tmp_path: Path, cut: str
 ) -> None:
     output = crawl_copy(mirror_crawl, tmp_path)
     [archive] = archive_files(output / "warc")
     data = archive.read_bytes()
-    archive.write_bytes(data[: len(data) // 2])
+    ends = list(whole_members(data))  # each record is a gzip member
+    middle = ends[len(ends) // 2]
+    archive.write_bytes(data[: middle + 5 if cut == "just after a record" else middle - 5])
     whole = index_archive([mirror_crawl.workdir / "output" / "warc" / archive.name])
     cut = index_archive([archive])
     assert [damage.split(":")[0] for damage in cut.damaged] == [archive.name]

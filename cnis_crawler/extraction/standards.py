@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Dashes a page may write between a number and its year or part.
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d", "-"))
 # Nothing of a code may stand right before it ("SGB 123", "1GB/T"), nor a slash after a letter
 # (the IEC of "ISO/IEC"); after a number's slash a code starts again: the ISO half of the dual
 # number "GB/T 19001-2016/ISO 9001:2015".
-_START = r"(?<![A-Za-z0-9])(?<![A-Za-z]/)"
+# Every code starts with a capital: looked ahead for first, the lookbehinds are only tried there
+# (twice as fast a scan, the same matches).
+_START = r"(?=[A-Z])(?<![A-Za-z0-9])(?<![A-Za-z]/)"
 _YEAR = r"(?:19|20)\d\d"
 # Chinese measure words: "ISO 167个成员" counts members, it names no standard.
 _COUNTERS = "个名家项位届次多余年月日"
@@ -135,6 +138,7 @@ def committees_in(text: str) -> list[str]:
     return list(found)
 
 
+@lru_cache(maxsize=2)  # the same text is read for standards, then for committees
 def _plain(text: str) -> str:
     """Full-width letters and digits as ASCII, every dash as ``-``."""
     return unicodedata.normalize("NFKC", text).translate(_DASHES)

@@ -367,6 +367,15 @@ class CrawlState:
         row = self.db.execute("SELECT key, content_hash FROM pages WHERE url = ?", (url,)).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def page_keys(self) -> dict[str, str]:
+        """The key each known page URL stands for, read at once."""
+        return dict(self.db.execute("SELECT url, key FROM pages").fetchall())
+
+    def links(self) -> dict[str, Link]:
+        """What the pages that linked each URL last showed of it, read at once."""
+        rows = self.db.execute("SELECT url, section, title, listed FROM links")
+        return {row[0]: Link(*row) for row in rows}
+
     def article(self, key: str) -> KnownArticle | None:
         row = self.db.execute(
             "SELECT key, url, version, content_hash FROM articles WHERE key = ?", (key,)

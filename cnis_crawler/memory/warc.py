@@ -103,6 +103,9 @@ def index_archive(
                     if (earlier := before.get(last_url)) is not None:
                         index.captures[last_url] = earlier
                 index.damaged.append(f"{path.name}: cut short after {read} responses")
+            elif last_offset is not None and last_offset + records.get_record_length() < path.stat().st_size:
+                # Bytes after the last whole record that are none: what is left of a record cut.
+                index.damaged.append(f"{path.name}: cut short after {read} responses")
         index.responses += read
     for damage in index.damaged:
         logger.warning("Archive file damaged, %s: its records before the damage are read", damage)

@@ -126,6 +126,26 @@ def page_html(archived: Archived, what: str) -> str:
     return decode_html(archived.body, content_type)
 
 
+def file_stem(url: str) -> str:
+    """``t20190308_38702`` of ``…/t20190308_38702.shtml``."""
+    return url.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def already_live(url: str) -> str:
+    """An archived page is kept under its live URL: its links are live already."""
+    return url
+
+
+def continuations(task: Task, parts: tuple[str, ...]) -> list[str]:
+    """The text of the article's further pages, from the archive."""
+    found = []
+    for part in parts:
+        if (capture := task.parts.get(part)) is None:
+            raise MissingPart(f"part {part} is not in the archive: {task.url}")
+        found.append(page_html(read_capture(capture), "part"))
+    return found
+
+
 def reextract_page(task: Task) -> Outcome:
     """The record ``task``'s page makes now, or why it makes none: what a crawl's spider and
     pipelines make of the page when fetched, from the archive."""
@@ -133,15 +153,16 @@ def reextract_page(task: Task) -> Outcome:
         archived = read_capture(task.page)
         page = FetchedPage(url=task.url, fetched_at=archived.date, listed=task.listed)
         html = page_html(archived, "page")
-        reading = read_article_page(html, task.url, task.url, lambda url: url, task.listed)
-        if (read := reading.article) is None:
-            continuations = []
-            for part in reading.links.parts:
-                if (capture := task.parts.get(part)) is None:
-                    raise MissingPart(f"part {part} is not in the archive: {task.url}")
-                continuations.append(page_html(read_capture(capture), "part"))
-            read = read_article(html, task.url, task.listed, continuations)
-        article = article_of(page, ExtractArticlePipeline.article_url(page), fields_read(task.url, read))
+        article_url = ExtractArticlePipeline.article_url(page)
+        if not task.parts and file_stem(task.url) not in html:
+            # Neither a pager script nor a link can name a further page (<stem>_1) without the
+            # page's own file stem: its links need no reading.
+            read = read_article(html, task.url, task.listed)
+        else:
+            reading = read_article_page(html, task.url, task.url, already_live, task.listed)
+            parts = reading.links.parts
+            read = reading.article or read_article(html, task.url, task.listed, continuations(task, parts))
+        article = article_of(page, article_url, fields_read(task.url, read))
         validate(article)
     except Drop as drop:
         return Outcome(task.url, None, type(drop).__name__, str(drop))
@@ -217,6 +238,8 @@ class Reextraction:
         """This run's records by key, not yet in a run file."""
         self.batch = 0
         self.done_keys: set[str] = set()
+        self.keys: dict[str, str] = {}
+        """The key each page URL the state knows stands for."""
 
     def adopt(self) -> None:
         """Run files a killed crawl or re-extraction stored without telling the state: learnt
@@ -241,15 +264,17 @@ class Reextraction:
                 parts.setdefault(f"{stem.rsplit('_', 1)[0]}.{extension}", {})[url] = capture
             else:
                 firsts[url] = capture
+        self.keys = self.state.page_keys()
+        links = self.state.links()
         record_urls = {record["url"] for record in self.records.values()}
         self.accounting.not_archived = len(record_urls - firsts.keys())
         tasks = []
         for url in sorted(firsts):
-            key, _ = self.state.page(url)
+            key = self.keys.get(url)
             if key is not None and url not in record_urls and key in self.records:
                 self.accounting.aliases += 1
                 continue
-            stored = self.state.link(url)
+            stored = links.get(url)
             listed = listed_from_json(stored.listed, stored.title) if stored else None
             tasks.append(Task(url, firsts[url], parts.get(url, {}), listed))
         return tasks
@@ -261,7 +286,7 @@ class Reextraction:
             self.accounting.failed[outcome.reason] += 1
             logger.warning("Not re-extracted (%s, the record stays): %s", outcome.reason, outcome.detail)
             return
-        key, _ = self.state.page(outcome.url)
+        key = self.keys.get(outcome.url)
         if key is None:
             if same := self.state.article_with_content(
                 record["lang"], record["date"], record["content_hash"]
