@@ -80,16 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Mirror of {mirror.total_articles:,} articles, {mirror.bytes / 1e6:.1f} MB", flush=True)
         crawls: dict[str, list[Crawl]] = {"on": [], "off": []}
         with running_mirror(site) as url:
-            archived = crawl("cnis", args.articles, url, workdir := Path(temporary) / "archived", items)
+            output = Path(temporary) / "archived" / "output"
+            archived = crawl("cnis", args.articles, url, output.parent, items)
             crawls["on"].append(archived)
             for turn in range(args.crawl_rounds):
                 for archive in ("off", "on") if turn % 2 == 0 else ("on", "off"):
-                    workdir = Path(temporary) / f"crawl-{archive}-{turn}"
+                    folder = Path(temporary) / f"crawl-{archive}-{turn}"
                     enabled = "1" if archive == "on" else "0"
                     crawls[archive].append(
-                        crawl("cnis", args.articles, url, workdir, items, CNIS_WARC_ENABLED=enabled)
+                        crawl("cnis", args.articles, url, folder, items, CNIS_WARC_ENABLED=enabled)
                     )
-        output = workdir / "output"
         size = sum(path.stat().st_size for path in (output / "warc").glob("*.warc.gz"))
         print(
             f"Archive: {size / 1e6:.1f} MB for {args.articles:,} articles,"
