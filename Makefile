@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.incremental --articles 5000
 	$(BIN)/python -m benchmarks.throughput
 	$(BIN)/python -m benchmarks.files
+	$(BIN)/python -m benchmarks.reextract --crawl-rounds 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
