@@ -18,6 +18,7 @@ from cnis_crawler.memory.warc import archive_files, index_archive
 from cnis_crawler.schema import record_schema
 from cnis_crawler.tools.export import Filters, build
 from cnis_crawler.tools.reextract import Accounting, Reextraction
+from cnis_crawler.tools.report import gather, run_row
 from tests.crawling import command_status
 
 if TYPE_CHECKING:
@@ -130,6 +131,20 @@ def test_a_changed_rule_gives_exactly_the_affected_articles_a_new_version(
         assert page_fields(restored[key]) == page_fields(before[key])
 
 
+def test_the_report_shows_a_reextraction_as_such(
+    mirror_crawl: CrawlResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = crawl_copy(mirror_crawl, tmp_path)
+    monkeypatch.setattr(standards, "standards_in", without_iso(standards.standards_in))
+    changed = reextract(output).reextracted
+    reextraction, crawled = gather(output).runs
+    assert (reextraction.reextraction, crawled.reextraction) == (True, False)
+    assert reextraction.problems == []  # no summary: none is written, none is missing
+    row = run_row(reextraction)
+    assert "re-extraction finished" in row
+    assert f"<td>{changed}</td>" in row
+
+
 def test_a_page_that_now_fails_keeps_its_record_and_is_counted(
     mirror_crawl: CrawlResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,6 +161,7 @@ def test_a_page_that_now_fails_keeps_its_record_and_is_counted(
     monkeypatch.setattr(standards, "standards_in", broken)
     accounting = reextract(output, workers=1)
     assert accounting.failed == {"ExtractionFailed": 1}
+    assert gather(output).runs[0].dropped == {"ExtractionFailed": 1}
     assert accounting.unchanged == accounting.read - 1
     assert latest(output) == before
 

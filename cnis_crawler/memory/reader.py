@@ -29,6 +29,8 @@ class RunRow:
     finished: str | None
     finish_reason: str | None
     accounting: dict[str, Any]
+    mode: str = ""
+    """What the run did beyond an incremental crawl: ``full``, ``revalidate``, ``reextract`` …"""
 
 
 DAMAGED_REMEDY = (
@@ -98,8 +100,9 @@ class StateReader:
 
     def runs(self) -> list[RunRow]:
         return [
-            RunRow(run_id, finished, reason, json.loads(accounting or "{}"))
-            for run_id, finished, reason, accounting in self.query(
-                "SELECT run_id, finished, finish_reason, accounting FROM runs ORDER BY run_id"
+            RunRow(run_id, finished, reason, json.loads(accounting or "{}"), mode)
+            for run_id, finished, reason, accounting, mode in self.query(
+                "SELECT run_id, finished, finish_reason, accounting, coalesce(mode, '') FROM runs"
+                " ORDER BY run_id"
             )
         ]

@@ -148,6 +148,10 @@ CREATE TABLE IF NOT EXISTS runs (
 REEXTRACT_MODE = "reextract"
 """The mode of a run that re-extracted archived pages (cnis_crawler.tools.reextract): no crawl,
 so no pass of one that it could interrupt."""
+REEXTRACTED = "reextracted"
+"""The ``change`` of a record a re-extraction wrote."""
+REEXTRACT_FAILED = "failed/"
+"""A re-extraction's accounting: ``failed/<drop>`` counts the pages that now fail, by reason."""
 
 
 def utc_now() -> str:

@@ -34,7 +34,8 @@ COMMANDS = {
 
 
 def usage() -> str:
-    lines = [f"  {name:8} {summary}" for name, (_, summary) in COMMANDS.items()]
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:{width}} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(
         [
             "usage: cnis-crawler <command> [options]   (cnis-crawler <command> --help for its options)",

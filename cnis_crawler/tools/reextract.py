@@ -42,7 +42,14 @@ from cnis_crawler.crawling.pipelines import ExtractArticlePipeline, article_of, 
 from cnis_crawler.extraction.encoding import decode_html, not_html_page
 from cnis_crawler.extraction.reading import read_article, read_article_page
 from cnis_crawler.memory.files import RUN_FILES, new_run_id, parse_record, run_files, write_atomically
-from cnis_crawler.memory.state import REEXTRACT_MODE, CrawlState, StateInUseError, utc_now
+from cnis_crawler.memory.state import (
+    REEXTRACT_FAILED,
+    REEXTRACT_MODE,
+    REEXTRACTED,
+    CrawlState,
+    StateInUseError,
+    utc_now,
+)
 from cnis_crawler.memory.warc import Capture, archive_files, index_archive, read_capture
 from cnis_crawler.tools.cli import fail, plain
 from cnis_crawler.urls import parse_article_url
@@ -55,7 +62,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHANGE = "reextracted"
 BATCH = 1000
 """Records per run file: a re-extraction stopped half-way keeps what it wrote, and the next one
 finds those articles unchanged."""
@@ -112,7 +118,7 @@ class Accounting:
             "aliases": self.aliases,
             "not_archived": self.not_archived,
         }
-        return counts | {f"failed/{reason}": n for reason, n in sorted(self.failed.items())}
+        return counts | {f"{REEXTRACT_FAILED}{reason}": n for reason, n in sorted(self.failed.items())}
 
 
 # In a worker ------------------------------------------------------------------------------------
@@ -310,7 +316,7 @@ class Reextraction:
             self.accounting.reextracted += 1
         else:
             self.accounting.new += 1
-        self.written[key] = record | {"key": key, "version": max(versions) + 1, "change": CHANGE}
+        self.written[key] = record | {"key": key, "version": max(versions) + 1, "change": REEXTRACTED}
         if len(self.written) >= BATCH:
             self.store()
 

@@ -28,6 +28,7 @@ from cnis_crawler.crawling import drops
 from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
+from cnis_crawler.memory.state import REEXTRACT_FAILED, REEXTRACT_MODE, REEXTRACTED
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.cli import fail, plain
 from cnis_crawler.tools.export import (
@@ -60,6 +61,12 @@ class Run:
     """Records in this run's files by ``change`` (``new``, ``changed``): a killed run's too."""
     sections: dict[str, dict[str, Any]] | None = None
     """The summary's per-section accounting; None when the run wrote no summary."""
+    mode: str = ""
+
+    @property
+    def reextraction(self) -> bool:
+        """A run of ``cnis-crawler reextract``: no crawl, no summary; its failures in its counters."""
+        return self.mode == REEXTRACT_MODE
 
     @property
     def started(self) -> datetime:
@@ -79,6 +86,13 @@ class Run:
 
     @property
     def dropped(self) -> Counter[str]:
+        if self.reextraction:
+            failed = {
+                name.removeprefix(REEXTRACT_FAILED): n
+                for name, n in self.counters.items()
+                if name.startswith(REEXTRACT_FAILED)
+            }
+            return Counter(failed)
         return sum((Counter(row.get("dropped", {})) for row in (self.sections or {}).values()), Counter())
 
     @property
@@ -89,7 +103,7 @@ class Run:
             found = ["output not stored: a feed file or the summary could not be written"]
         else:
             found = [] if self.finish_reason == "finished" else [f"stopped early: {self.finish_reason}"]
-        if self.sections is None:
+        if self.sections is None and not self.reextraction:
             found.append("no summary")
         # A drop that may pass (a timeout, a 5xx) costs an article until the next run fetches it.
         retried = sum(n for name, n in self.dropped.items() if not getattr(drops, name, drops.Drop).permanent)
@@ -131,7 +145,7 @@ def read_runs(output_dir: Path, files_read: RunFiles, state: StateReader) -> lis
     """Every run the state, a summary or a run file knows, newest first."""
     runs: dict[str, Run] = {}
     for row in state.runs():
-        runs[row.run_id] = Run(row.run_id, row.finished, row.finish_reason, row.accounting)
+        runs[row.run_id] = Run(row.run_id, row.finished, row.finish_reason, row.accounting, mode=row.mode)
     # A file is named by the run that wrote it, also when a later run adopted it after a kill.
     for name, (records, _) in files_read.items():
         run_id = name.removeprefix("cnis-").rpartition("-")[0]
@@ -266,6 +280,7 @@ def newest(report: Report, count: int = 20) -> str:
 
 def run_row(run: Run) -> str:
     summary = run.sections is not None
+    result = run.finish_reason or "unfinished"
     per_section = "; ".join(
         f"{key} {row['listing_pages_fetched']}/{row['listing_pages_declared']}"
         for key, row in (run.sections or {}).items()
@@ -281,10 +296,10 @@ def run_row(run: Run) -> str:
     cells = [
         f"{run.started:%Y-%m-%d %H:%M:%S}",
         escape(took or "-"),
-        escape(run.finish_reason or "unfinished"),
-        *map(str, [run.written("new"), run.written("changed"), *counted]),
+        escape(f"re-extraction {result}" if run.reextraction else result),
+        *map(str, [run.written("new"), run.written("changed") + run.written(REEXTRACTED), *counted]),
         escape(", ".join(f"{name}={n}" for name, n in sorted(run.dropped.items())) or "-")
-        if summary else "no summary",
+        if summary or run.reextraction else "no summary",
         f'<span title="{escape(per_section)}">{pages}</span>' if summary else "-",
         str(run.lost) if summary else "-",
         escape(", ".join(run.problems)) or "ok",
