@@ -10,8 +10,9 @@ from cnis_crawler.tools.cli import COMMANDS, main
 def test_help_lists_each_command_with_a_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     shown = capsys.readouterr().out
+    width = max(map(len, COMMANDS))
     for name, (_, summary) in COMMANDS.items():
-        assert f"  {name:8} {summary}" in shown
+        assert f"  {name:{width}} {summary}" in shown
     assert "scrapy crawl cnis" in shown
 
 
