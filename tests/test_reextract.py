@@ -16,6 +16,7 @@ from cnis_crawler.memory.files import RUN_FILE_RE, run_files
 from cnis_crawler.memory.state import CrawlState, utc_now
 from cnis_crawler.memory.warc import archive_files, index_archive
 from cnis_crawler.schema import record_schema
+from cnis_crawler.tools import reextract as reextract_module
 from cnis_crawler.tools.export import Filters, build
 from cnis_crawler.tools.reextract import Accounting, Reextraction
 from cnis_crawler.tools.report import gather, run_row
@@ -129,6 +130,41 @@ def test_a_changed_rule_gives_exactly_the_affected_articles_a_new_version(
     for key in affected:
         assert restored[key]["version"] == 3
         assert page_fields(restored[key]) == page_fields(before[key])
+
+
+def test_an_interrupted_reextraction_keeps_what_it_wrote_and_the_next_one_does_the_rest(
+    mirror_crawl: CrawlResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    output = crawl_copy(mirror_crawl, tmp_path)
+    before = latest(output)
+    monkeypatch.setattr(standards, "standards_in", lambda text: [])  # every article naming one changes
+    affected = {key for key, row in before.items() if row["standards"]}
+    monkeypatch.setattr(reextract_module, "BATCH", 2)
+    take = Reextraction.take
+
+    def interrupted(self: Reextraction, outcome: Any) -> None:
+        if self.accounting.reextracted == 5:
+            raise KeyboardInterrupt
+        take(self, outcome)
+
+    monkeypatch.setattr(Reextraction, "take", interrupted)
+    assert command_status(["reextract", "--output", str(output), "--workers", "1"]) == 130
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "interrupted after" in error
+    assert "2 run file(s) written are kept" in error
+    kept = {key for key, row in latest(output).items() if row["version"] == 2}
+    assert len(kept) == 4
+
+    monkeypatch.setattr(Reextraction, "take", take)
+    accounting = reextract(output, workers=1)
+    assert accounting.reextracted == len(affected) - len(kept)
+    after = latest(output)
+    assert {key for key, row in after.items() if row["version"] == 2} == affected
+    assert max(row["version"] for row in after.values()) == 2
 
 
 def test_the_report_shows_a_reextraction_as_such(

@@ -403,13 +403,22 @@ def main(argv: list[str] | None = None) -> int:
         return fail(parser.prog, str(error))
     started = time.perf_counter()
     console = Console(stderr=True)
+    reextraction = Reextraction(state, output, warc)
     try:
         with Progress(console=console, disable=not console.is_terminal) as bar:
             task = bar.add_task("re-extracting", total=None)
             progress = partial(bar.update, task)  # (completed, total)
-            accounting = Reextraction(state, output, warc).run(
+            accounting = reextraction.run(
                 args.workers, lambda done, total: progress(completed=done, total=total)
             )
+    except KeyboardInterrupt:
+        done = reextraction.accounting
+        print(
+            f"{parser.prog}: interrupted after {done.read:,} pages; the {reextraction.batch} run file(s)"
+            " written are kept, and the next re-extraction finds those articles unchanged",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         state.close()
     print(summary(accounting, time.perf_counter() - started))
