@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import timedelta
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import pytest
 from jsonschema import Draft202012Validator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from cnis_crawler.crawling.archive import whole_members
 from cnis_crawler.extraction import standards
@@ -18,9 +24,11 @@ from cnis_crawler.memory.warc import archive_files, index_archive
 from cnis_crawler.schema import record_schema
 from cnis_crawler.tools import reextract as reextract_module
 from cnis_crawler.tools.export import Filters, build
+from cnis_crawler.tools.mirror import running_mirror
 from cnis_crawler.tools.reextract import Accounting, Reextraction
-from cnis_crawler.tools.report import gather, run_row
-from tests.crawling import command_status
+from cnis_crawler.tools.report import gather, headline, run_row
+from tests.conftest import SITE
+from tests.crawling import command_status, run_crawl
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -155,9 +163,11 @@ def test_an_interrupted_reextraction_keeps_what_it_wrote_and_the_next_one_does_t
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "interrupted after" in error
-    assert "2 run file(s) written are kept" in error
+    # Two files of 2, and the one record read after them: kept, and counted as kept.
+    assert "3 run file(s) written are kept" in error
     kept = {key for key, row in latest(output).items() if row["version"] == 2}
-    assert len(kept) == 4
+    assert len(kept) == 5
+    assert gather(output).runs[0].counters["reextracted"] == 5
 
     monkeypatch.setattr(Reextraction, "take", take)
     accounting = reextract(output, workers=1)
@@ -176,6 +186,10 @@ def test_the_report_shows_a_reextraction_as_such(
     reextraction, crawled = gather(output).runs
     assert (reextraction.reextraction, crawled.reextraction) == (True, False)
     assert reextraction.problems == []  # no summary: none is written, none is missing
+    # The headline tells the last crawl's health, and the re-extraction beside it.
+    headline_text = headline(gather(output))
+    assert f"{changed} new versions, 0 pages failed" in headline_text
+    assert "healthy" in headline_text
     row = run_row(reextraction)
     assert "re-extraction finished" in row
     assert f"<td>{changed}</td>" in row
@@ -264,7 +278,9 @@ def test_the_command_prints_its_accounting(
     ("arguments", "message"),
     [
         (["--workers", "0"], "'0' is no number of processes: 1 or more"),
-        (["--warc", "{output}/nowhere"], "no archive at {output}/nowhere"),
+        (["--warc", "{output}/nowhere"], "--warc {output}/nowhere is no folder: give the archive's folder"),
+        (["--warc", "{output}/state.sqlite"], "--warc {output}/state.sqlite is a file, not a folder"),
+        (["--warc", "{output}"], "no archive file (*.warc.gz) in {output}"),
         (["--state", "{output}/none.sqlite"], "no crawl state at {output}/none.sqlite"),
     ],
 )
@@ -293,3 +309,62 @@ def test_a_crawl_holding_the_state_stops_it_with_one_line(
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "cnis-crawler reextract: error:" in error
+
+
+def test_a_killed_crawls_part_file_is_read(mirror_crawl: CrawlResult, tmp_path: Path) -> None:
+    output = crawl_copy(mirror_crawl, tmp_path)
+    [archive] = archive_files(output / "warc")
+    archive.rename(archive.with_name(archive.name + ".part"))
+    accounting = reextract(output)
+    assert (accounting.read, accounting.unchanged, accounting.not_archived) == (64, 64, 0)
+
+
+def test_a_record_of_a_later_fetch_than_the_archive_holds_is_not_taken_back(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    """A crawl with the archive off fetched a changed page: the archive holds only the page
+    before it, which would take the record back to what it no longer says."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    page = site / "en.cnis.ac.cn/zdxw/202109/t20210903_48120.shtml"
+    first = run_crawl_of(site, tmp_path / "crawl")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("experts of", "NEW TEXT experts of", 1), encoding="utf-8"
+    )
+    time.sleep(3)  # the next fetch is dated 3 s after the first at least
+    # Both crawls within two minutes: a record made a moment after its response is still the same fetch.
+    with mock.patch.object(reextract_module, "SAME_FETCH", timedelta(seconds=2)):
+        second = run_crawl_of(site, tmp_path / "crawl", "-a", "full=1", "-s", "CNIS_WARC_ENABLED=False")
+        assert [record["change"] for record in second.records] == ["changed"]
+        accounting = reextract(first.workdir / "output")
+    assert (accounting.stale, accounting.reextracted) == (1, 0)
+    assert "NEW TEXT" in latest(first.workdir / "output")["en.cnis.ac.cn/48120"]["body"]
+
+
+def run_crawl_of(site: Path, workdir: Path, *arguments: str) -> CrawlResult:
+    with running_mirror(site) as url:
+        return run_crawl(workdir, "-a", f"mirror={url}", *arguments)
+
+
+def test_a_response_the_archive_cannot_give_back_is_a_counted_failure(
+    mirror_crawl: CrawlResult, tmp_path: Path
+) -> None:
+    output = crawl_copy(mirror_crawl, tmp_path)
+    url = "https://en.cnis.ac.cn/zdxw/202109/t20210903_48120.shtml"
+    # Another tool's capture, newer, its body declared brotli and none: warcio raises reading it.
+    with (output / "warc" / "other-tool.warc.gz").open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        headers = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "br")], protocol="HTTP/1.1"
+        )
+        body = b"<html>not brotli</html>"
+        writer.write_record(
+            writer.create_warc_record(
+                url, "response", payload=BytesIO(body), length=len(body), http_headers=headers
+            )
+        )
+    before = latest(output)
+    accounting = reextract(output)
+    assert accounting.failed == {"ArchiveUnreadable": 1}
+    assert accounting.unchanged == 63
+    assert latest(output) == before

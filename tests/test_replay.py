@@ -4,6 +4,8 @@ the records the archived crawl made, record for record, and the same drops."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import pytest
 
@@ -76,6 +78,23 @@ def test_redirects_error_pages_and_files_replay_as_they_were_fetched(tmp_path: P
     replayed = replay(original, tmp_path / "replay")
     assert by_key(replayed) == by_key(original)
     assert drops(replayed) == drops(original)
+
+
+def test_a_folders_url_answers_with_its_index_page(mirror_crawl: CrawlResult) -> None:
+    with running_mirror(None, warc=mirror_crawl.workdir / "output" / "warc") as url:
+        assert fetched(f"{url}/en.cnis.ac.cn/xwdt/bydt/") == fetched(
+            f"{url}/en.cnis.ac.cn/xwdt/bydt/index.shtml"
+        )
+        with pytest.raises(HTTPError) as missing:
+            fetched(f"{url}/en.cnis.ac.cn/xwdt/nowhere/")
+    missing.value.close()
+    assert missing.value.code == 404
+
+
+def fetched(url: str) -> bytes:
+    with urlopen(url) as response:
+        body: bytes = response.read()
+    return body
 
 
 @pytest.mark.parametrize(

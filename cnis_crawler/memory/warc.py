@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WARC_FILES = "*.warc.gz"
-"""The archive's complete files (a file being written ends in ``.part``)."""
+"""The archive's complete files."""
+PART_FILES = "*.warc.gz.part"
+"""Files being written, or left by a killed crawl (the next crawl keeps their whole records)."""
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Capture:
     path: Path
     offset: int
     status: int
+    date: str
+    """``WARC-Date``: when it was fetched."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,10 @@ class ArchiveIndex:
 
 
 def archive_files(folder: Path) -> list[Path]:
-    """The archive's complete files under ``folder``, oldest run first."""
-    return sorted(folder.glob(WARC_FILES))
+    """The archive's files under ``folder``, oldest run first: the complete ones, and what a
+    killed crawl left in a ``.part`` (read up to its last whole record)."""
+    found = [*folder.glob(WARC_FILES), *folder.glob(PART_FILES)]
+    return sorted(found, key=lambda path: path.name.removesuffix(".part"))
 
 
 def index_archive(
@@ -90,7 +97,8 @@ def index_archive(
                     url = record.rec_headers.get_header("WARC-Target-URI")
                     status = int(record.http_headers.get_statuscode() or 0)
                     if wanted(url, status):
-                        index.captures[url] = Capture(path, last_offset, status)
+                        date = record.rec_headers.get_header("WARC-Date") or ""
+                        index.captures[url] = Capture(path, last_offset, status, date)
                         last_url = url
         except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as error:
             index.damaged.append(f"{path.name}: unreadable after {read} responses ({type(error).__name__})")
@@ -114,9 +122,12 @@ def index_archive(
 
 def member_whole(path: Path, offset: int) -> bool:
     """Whether the gzip member at ``offset`` (one WARC record) ends whole: warcio reads a member
-    cut short as a shorter record."""
+    cut short as a shorter record. A record not gzipped (an uncompressed WARC) is taken as read."""
     member = zlib.decompressobj(wbits=31)
     with path.open("rb") as stream:
+        stream.seek(offset)
+        if stream.read(2) != GZIP_MAGIC:
+            return True
         stream.seek(offset)
         try:
             while not member.eof and (chunk := stream.read(1 << 16)):

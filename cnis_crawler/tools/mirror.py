@@ -136,7 +136,7 @@ def archive_resource(folder: Path) -> Resource:
     """The Twisted resource replaying the archive under ``folder`` as a mirror: each path
     ``/<host>/<path>`` answers with the newest response kept for its live URL (status, headers,
     body), 404 for what was never fetched; a tag it sent before gets 304."""
-    from twisted.web.http import NOT_FOUND, NOT_MODIFIED
+    from twisted.web.http import INTERNAL_SERVER_ERROR, NOT_FOUND, NOT_MODIFIED
     from twisted.web.resource import Resource
 
     index = index_archive(archive_files(folder))
@@ -147,15 +147,25 @@ def archive_resource(folder: Path) -> Resource:
         def render_GET(self, request: Request) -> bytes:  # noqa: N802 (Twisted's method)
             path, _, query = request.uri.decode("latin-1").partition("?")
             live = mirrored_live_url(path, query)
-            if live is None or (capture := index.captures.get(live)) is None:
+            # A folder's URL answers with its index page, as the sites (and a folder mirror) do.
+            candidates = (
+                [live, *(f"{live}{name}" for name in INDEX_NAMES if path.endswith("/"))] if live else []
+            )
+            capture = next((found for url in candidates if (found := index.captures.get(url))), None)
+            if capture is None:
                 request.setResponseCode(NOT_FOUND)
                 return b"Not in the archive"
-            archived = read_capture(capture)
+            try:
+                archived = read_capture(capture)
+            except Exception as error:  # noqa: BLE001 (one response it cannot give back, not the server)
+                print(f"Unreadable in the archive: {path} ({type(error).__name__}: {error})", file=sys.stderr)
+                request.setResponseCode(INTERNAL_SERVER_ERROR)
+                return b"Unreadable in the archive"
             request.setResponseCode(archived.status)
             for name, value in archived.headers:
                 if name.lower() not in REPLACED_HEADERS:
                     request.responseHeaders.addRawHeader(name, value.encode("utf-8"))
-            etag, asked = archived.header("ETag").encode("latin-1"), request.getHeader(b"If-None-Match")
+            etag, asked = archived.header("ETag").encode("utf-8"), request.getHeader(b"If-None-Match")
             if etag and asked is not None and etag_matches(asked, etag):
                 request.setResponseCode(NOT_MODIFIED)
                 return b""

@@ -24,10 +24,12 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +72,10 @@ BOOKKEEPING = frozenset(("key", "version", "change", "fetched_at"))
 STORED_FILE_FIELDS = ("path", "checksum")
 """What the files pipeline adds to an attachment or picture; re-extraction fetches nothing."""
 CHUNK = 16
+"""Pages handed to a worker at a time."""
+SAME_FETCH = timedelta(minutes=2)
+"""How long after its response a page's record may be made (a crawl's backlog): a record fetched
+later than that after the archived page is of another fetch."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class Outcome:
     reason: str = ""
     """Why it makes none: a drop's name, as a crawl counts it."""
     detail: str = ""
+    traceback: str = ""
+    """Where extraction raised, for ``ExtractionFailed``."""
 
 
 @dataclass
@@ -106,6 +114,8 @@ class Accounting:
     """Pages of an article whose record has another URL (its copy on the old host, a redirect)."""
     not_archived: int = 0
     """Articles whose record's page is not in the archive (fetched before it was kept)."""
+    stale: int = 0
+    """Articles whose record is of a later fetch than the page the archive holds."""
     failed: Counter[str] = field(default_factory=Counter)
     damaged_files: list[str] = field(default_factory=list)
 
@@ -117,6 +127,7 @@ class Accounting:
             "new": self.new,
             "aliases": self.aliases,
             "not_archived": self.not_archived,
+            "stale": self.stale,
         }
         return counts | {f"{REEXTRACT_FAILED}{reason}": n for reason, n in sorted(self.failed.items())}
 
@@ -155,6 +166,7 @@ def continuations(task: Task, parts: tuple[str, ...]) -> list[str]:
 def reextract_page(task: Task) -> Outcome:
     """The record ``task``'s page makes now, or why it makes none: what a crawl's spider and
     pipelines make of the page when fetched, from the archive."""
+    read = None
     try:
         archived = read_capture(task.page)
         page = FetchedPage(url=task.url, fetched_at=archived.date, listed=task.listed)
@@ -171,7 +183,12 @@ def reextract_page(task: Task) -> Outcome:
         article = article_of(page, article_url, fields_read(task.url, read))
         validate(article)
     except Drop as drop:
-        return Outcome(task.url, None, type(drop).__name__, str(drop))
+        failed = read.traceback if read is not None else ""
+        return Outcome(task.url, None, type(drop).__name__, str(drop), failed)
+    except Exception as error:  # noqa: BLE001 (one page never stops the run: counted and named)
+        # A response the archive cannot give back (an encoding warcio cannot undo, a file
+        # changed since it was indexed).
+        return Outcome(task.url, None, "ArchiveUnreadable", f"{type(error).__name__}: {error}: {task.url}")
     return Outcome(task.url, record_of(article))
 
 
@@ -180,7 +197,9 @@ def outcomes(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     if workers <= 1:
         yield from map(reextract_page, tasks)
         return
-    with multiprocessing.Pool(workers) as pool:
+    with multiprocessing.Pool(
+        workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+    ) as pool:
         yield from pool.imap(reextract_page, tasks, chunksize=CHUNK)
 
 
@@ -280,6 +299,11 @@ class Reextraction:
             if key is not None and url not in record_urls and key in self.records:
                 self.accounting.aliases += 1
                 continue
+            if key is not None and (record := self.records.get(key)) and stale(firsts[url], record):
+                # The record is of a later fetch the archive does not hold (archive off, or a
+                # killed crawl's part lost): its older page would take the record back.
+                self.accounting.stale += 1
+                continue
             stored = links.get(url)
             listed = listed_from_json(stored.listed, stored.title) if stored else None
             tasks.append(Task(url, firsts[url], parts.get(url, {}), listed))
@@ -291,6 +315,8 @@ class Reextraction:
         if (record := outcome.record) is None:
             self.accounting.failed[outcome.reason] += 1
             logger.warning("Not re-extracted (%s, the record stays): %s", outcome.reason, outcome.detail)
+            if outcome.traceback:
+                logger.error("Extraction failed on %s\n%s", outcome.url, outcome.traceback.rstrip())
             return
         key = self.keys.get(outcome.url)
         if key is None:
@@ -337,7 +363,7 @@ class Reextraction:
     ) -> Accounting:
         """Re-extract in ``workers`` processes; ``progress`` is told (pages done, pages to do)."""
         self.state.start_run(self.run_id, utc_now(), REEXTRACT_MODE)
-        reason = "interrupted"
+        reason = "failed"
         try:
             self.adopt()
             tasks = self.tasks()
@@ -347,11 +373,26 @@ class Reextraction:
                 progress(done, len(tasks))
             self.store()
             reason = "finished"
+        except KeyboardInterrupt:
+            self.store()  # what was read is kept, and counted as it is
+            reason = "interrupted"
+            raise
         finally:
             self.state.finish_run(
                 self.run_id, utc_now(), reason, self.accounting.as_dict(), completed=reason == "finished"
             )
         return self.accounting
+
+
+def stale(capture: Capture, record: dict[str, Any]) -> bool:
+    """Whether ``record`` was fetched after ``capture`` was (WARC-Date and fetched_at: UTC to the
+    second, ``Z``). A record's own capture is dated a moment before it, when the response came."""
+    try:
+        fetched = datetime.fromisoformat(str(record.get("fetched_at")))
+        archived = datetime.fromisoformat(capture.date)
+    except ValueError:  # a record or capture without a time: nothing tells them apart
+        return False
+    return fetched - archived > SAME_FETCH
 
 
 def json_line(record: dict[str, Any]) -> str:
@@ -370,6 +411,11 @@ def summary(accounting: Accounting, seconds: float) -> str:
             f" new records {accounting.new:,}, aliases {accounting.aliases:,}; failed: {failed}"
         ),
     ]
+    if accounting.stale:
+        lines.append(
+            f"  {accounting.stale:,} records are of a later fetch than the archived page (kept as they are:"
+            " the archive was off, or a killed crawl's part is lost)"
+        )
     if accounting.not_archived:
         lines.append(
             f"  {accounting.not_archived:,} records have no archived page"
@@ -396,11 +442,21 @@ def main(argv: list[str] | None = None) -> int:
     if not reader.exists():
         parser.error(f"no crawl state at {reader.path}: re-extraction rewrites the records a crawl wrote")
     if not warc.is_dir():
-        parser.error(f"no archive at {warc} (crawl with CNIS_WARC_ENABLED on, or name it with --warc)")
+        what = "a file, not a folder" if warc.exists() else "no folder"
+        parser.error(f"--warc {warc} is {what}: give the archive's folder (CNIS_WARC_DIR, output/warc)")
+    if not os.access(warc, os.R_OK | os.X_OK):
+        return fail(parser.prog, f"cannot read the archive's folder {warc}")
+    if not archive_files(warc):
+        parser.error(f"no archive file (*.warc.gz) in {warc}: crawl with CNIS_WARC_ENABLED on")
     try:
         state = CrawlState(reader.path)
     except (StateInUseError, ValueError) as error:  # a crawl holds it; another version's schema
         return fail(parser.prog, str(error))
+    if state.moved_aside is not None:
+        logger.warning(
+            "The crawl state %s was damaged: moved to %s; the run files are read back into a new one",
+            *(state.path, state.moved_aside),
+        )
     started = time.perf_counter()
     console = Console(stderr=True)
     reextraction = Reextraction(state, output, warc)

@@ -329,7 +329,8 @@ def duration(seconds: float) -> str:
 def headline(report: Report) -> str:
     dates = [a["date"] for a in report.articles]
     aliases = sum(len(a.get("aliases", [])) for a in report.articles)
-    last = report.runs[0] if report.runs else None
+    # The crawl's health and age: a re-extraction since is no crawl, and is told beside it.
+    last = next((run for run in report.runs if not run.reextraction), None)
     problems = last.problems if last else ["no run yet"]
     if report.missing:  # a run file lost or cut short since: the next crawl fetches them again
         gap = (
@@ -342,6 +343,11 @@ def headline(report: Report) -> str:
         f"{last.started:%Y-%m-%d %H:%M} UTC: {last.finish_reason or 'unfinished'},"
         f" {last.written('new')} new, {last.written('changed')} changed"
     )  # fmt: skip
+    if report.runs and (newest := report.runs[0]).reextraction:
+        run += (
+            f"; re-extracted {newest.started:%Y-%m-%d %H:%M} UTC: {newest.finish_reason or 'unfinished'},"
+            f" {newest.written(REEXTRACTED)} new versions, {sum(newest.dropped.values())} pages failed"
+        )
     health = "; ".join(problems) or "healthy: nothing lost, nothing failed"
     if last:  # an old last run is news too: the scheduled crawls stopped
         health += f" ({duration((report.generated_at - last.started).total_seconds())} before this report)"
