@@ -20,7 +20,6 @@ Exits 1 when the re-extraction of two workers misses ``TARGET`` articles a secon
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.big_mirror import generate
-from benchmarks.throughput import REPO, Crawl, crawl, run_measured
+from benchmarks.throughput import Crawl, checkout_env, crawl, run_measured
 from cnis_crawler import settings as project_settings
 from cnis_crawler.tools.mirror import running_mirror
 
@@ -52,11 +51,7 @@ class Round:
 
 def reextract(output: Path, workers: int, workdir: Path) -> Round:
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-        "SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings",
-    }
+    env = checkout_env() | {"SCRAPY_SETTINGS_MODULE": "cnis_crawler.settings"}
     command = [sys.executable, "-m", "cnis_crawler.tools.reextract", "--output", str(output)]
     returncode, wall, _, max_rss = run_measured([*command, "--workers", str(workers)], workdir, env)
     printed = (workdir / "console.txt").read_text(encoding="utf-8", errors="replace")

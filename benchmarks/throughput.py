@@ -122,6 +122,15 @@ def run_measured(command: list[str], workdir: Path, env: dict[str, str]) -> tupl
     return process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss  # KiB on Linux
 
 
+def checkout_env() -> dict[str, str]:
+    """The environment of a child that imports this checkout's code, whichever cnis-crawler the
+    interpreter has installed."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+
+
 def crawl(
     name: str, articles: int, url: str, workdir: Path, concurrent_items: int, **settings_: str
 ) -> Crawl:
@@ -131,11 +140,7 @@ def crawl(
     shared = {**CRAWL_SETTINGS, "CONCURRENT_ITEMS": str(concurrent_items), **settings_}
     settings = [arg for key, value in shared.items() for arg in ("-s", f"{key}={value}")]
     settings += ["-s", f"LOG_FILE={log_file}"]
-    # Children import this checkout's code, whichever cnis-crawler the interpreter has installed.
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
+    env = checkout_env()
     if name == "cnis":
         env["SCRAPY_SETTINGS_MODULE"] = "cnis_crawler.settings"
         command = [sys.executable, "-m", "scrapy", "crawl", "cnis", "-a", f"mirror={url}", *settings]

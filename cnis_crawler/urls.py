@@ -81,6 +81,12 @@ def parse_article_url(url: str) -> ArticleUrl | None:
     )
 
 
+def first_page_url(part_url: str) -> str:
+    """The first page of a multi-page article, of one of its further pages (``t…_<id>_2.html``)."""
+    stem, extension = part_url.rsplit(".", 1)
+    return f"{stem.rsplit('_', 1)[0]}.{extension}"
+
+
 def listing_page_number(url: str) -> int | None:
     """0 for a section's first listing page, k for ``index_k``; None if not a listing page."""
     match = LISTING_PATH_RE.match(urlsplit(url).path)

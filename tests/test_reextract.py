@@ -16,11 +16,10 @@ from jsonschema import Draft202012Validator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cnis_crawler.crawling.archive import whole_members
 from cnis_crawler.extraction import standards
 from cnis_crawler.memory.files import RUN_FILE_RE, run_files
 from cnis_crawler.memory.state import CrawlState, utc_now
-from cnis_crawler.memory.warc import archive_files, index_archive
+from cnis_crawler.memory.warc import archive_files, index_archive, whole_members
 from cnis_crawler.schema import record_schema
 from cnis_crawler.tools import reextract as reextract_module
 from cnis_crawler.tools.export import Filters, build

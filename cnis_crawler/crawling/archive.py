@@ -18,9 +18,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import zlib
 from contextlib import suppress
-from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -36,24 +34,22 @@ from cnis_crawler import __version__
 from cnis_crawler.crawling.memory import CrawlMemory
 from cnis_crawler.memory.files import ensure_writable, new_run_id
 from cnis_crawler.memory.state import utc_now
+from cnis_crawler.memory.warc import PART_FILES, PART_SUFFIX, WARC_SUFFIX, whole_members
 from cnis_crawler.urls import mirrored_live_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
+    from warcio.recordloader import ArcWarcRecord
 
 logger = logging.getLogger(__name__)
 
-PART_SUFFIX = ".part"
-WARC_SUFFIX = ".warc.gz"
 # Headers that describe bytes on the wire the crawl no longer has: the body kept is decoded.
 WIRE_HEADERS = frozenset((b"content-encoding", b"transfer-encoding", b"content-length"))
-CHUNK = 1 << 16
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 
@@ -136,30 +132,20 @@ class WarcArchive:
             if name.lower().encode() not in WIRE_HEADERS
         ]
         received = StatusAndHeaders(status_line(response.status), kept, protocol="HTTP/1.1")
-        date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if response.status == 304:
-            record = writer.create_warc_record(
-                uri, "revisit", http_headers=received, warc_headers_dict={"WARC-Date": date}
+        dated = {"WARC-Date": utc_now()}  # the WARC's own form: UTC to the second, Z
+
+        def with_body(kind: str, body: bytes, headers: StatusAndHeaders) -> ArcWarcRecord:
+            payload = BytesIO(body)
+            return writer.create_warc_record(
+                uri, kind, payload=payload, length=len(body), http_headers=headers, warc_headers_dict=dated
             )
+
+        if response.status == 304:
+            record = writer.create_warc_record(uri, "revisit", http_headers=received, warc_headers_dict=dated)
             record.rec_headers.add_header("WARC-Profile", NOT_MODIFIED_PROFILE)
         else:
-            record = writer.create_warc_record(
-                uri,
-                "response",
-                payload=BytesIO(response.body),
-                length=len(response.body),
-                http_headers=received,
-                warc_headers_dict={"WARC-Date": date},
-            )
-        request_record = writer.create_warc_record(
-            uri,
-            "request",
-            payload=BytesIO(request.body),
-            length=len(request.body),
-            http_headers=sent,
-            warc_headers_dict={"WARC-Date": date},
-        )
-        writer.write_request_response_pair(request_record, record)
+            record = with_body("response", response.body, received)
+        writer.write_request_response_pair(with_body("request", request.body, sent), record)
         self.records += 1
         self.in_file += 1
         if self.stats is not None:
@@ -270,31 +256,12 @@ def run_id_of(path: Path) -> str:
     return path.name.removeprefix("cnis-").rsplit("-", 1)[0]
 
 
-def whole_members(data: bytes) -> Iterator[int]:
-    """The end offsets of the gzip members of ``data`` that are whole; a member cut short ends it.
-    Each WARC record is one member, written at once."""
-    offset = 0
-    while offset < len(data):
-        member = zlib.decompressobj(wbits=31)
-        position = offset
-        try:
-            while not member.eof and position < len(data):
-                member.decompress(data[position : position + CHUNK], 0)
-                position = min(position + CHUNK, len(data))
-        except zlib.error:
-            return
-        if not member.eof:
-            return
-        offset = position - len(member.unused_data)
-        yield offset
-
-
 def recover_parts(folder: Path) -> list[tuple[Path, int]]:
     """A killed run's ``.part`` files (none being written: those are locked): of each, the
     warcinfo record and the request and response pairs written whole are kept, and renamed;
     returns the files kept and the responses each holds."""
     kept_files = []
-    for part in sorted(folder.glob(f"*{WARC_SUFFIX}{PART_SUFFIX}")):
+    for part in sorted(folder.glob(PART_FILES)):
         with part.open("rb") as source:
             try:
                 fcntl.flock(source.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

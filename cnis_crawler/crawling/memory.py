@@ -31,7 +31,7 @@ from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
 from cnis_crawler.extraction.listing import title_only
-from cnis_crawler.memory.state import CrawlState, Link, Settled, utc_now
+from cnis_crawler.memory.state import STATE_MOVED_ASIDE, CrawlState, Link, Settled, utc_now
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -108,10 +108,7 @@ class CrawlMemory:
             )
         state = CrawlState(state_path)
         if state.moved_aside is not None:
-            logger.warning(
-                "The crawl state %s was damaged: moved to %s; the run files are read back into a new one",
-                *(state.path, state.moved_aside),
-            )
+            logger.warning(STATE_MOVED_ASIDE, state.path, state.moved_aside)
         memory = cls(crawler, state, recheck_pages)
         crawler.signals.connect(memory.spider_opened, signal=signals.spider_opened)
         memory.records = RecordKeeper.connect(crawler, memory)

@@ -41,6 +41,7 @@ from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.urls import (
     Addressing,
+    first_page_url,
     listing_page_number,
     listing_page_url,
     parse_article_url,
@@ -256,8 +257,7 @@ class CnisSpider(Spider):
         for the articles and the next page."""
         live_url = self.addressing.live_url(response.url, context_host="")
         if (article := parse_article_url(live_url)) is not None and article.part:
-            stem, extension = live_url.rsplit(".", 1)
-            first = self.addressing.fetch_url(f"{stem.rsplit('_', 1)[0]}.{extension}")
+            first = self.addressing.fetch_url(first_page_url(live_url))
             self.logger.error(
                 "Page %d of an article, which is read with its first page: %s (with -d %d to read them all)",
                 *(article.part + 1, first, article.part + 1),

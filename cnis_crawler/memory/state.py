@@ -145,6 +145,8 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+STATE_MOVED_ASIDE = "The crawl state %s was damaged: moved to %s; the run files are read back into a new one"
+"""The warning of a crawl or re-extraction that found its state damaged (path, where it went)."""
 REEXTRACT_MODE = "reextract"
 """The mode of a run that re-extracted archived pages (cnis_crawler.tools.reextract): no crawl,
 so no pass of one that it could interrupt."""

@@ -19,15 +19,18 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-WARC_FILES = "*.warc.gz"
+WARC_SUFFIX = ".warc.gz"
+PART_SUFFIX = ".part"
+WARC_FILES = f"*{WARC_SUFFIX}"
 """The archive's complete files."""
-PART_FILES = "*.warc.gz.part"
+PART_FILES = f"*{WARC_SUFFIX}{PART_SUFFIX}"
 """Files being written, or left by a killed crawl (the next crawl keeps their whole records)."""
+CHUNK = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -72,7 +75,7 @@ def archive_files(folder: Path) -> list[Path]:
     """The archive's files under ``folder``, oldest run first: the complete ones, and what a
     killed crawl left in a ``.part`` (read up to its last whole record)."""
     found = [*folder.glob(WARC_FILES), *folder.glob(PART_FILES)]
-    return sorted(found, key=lambda path: path.name.removesuffix(".part"))
+    return sorted(found, key=lambda path: path.name.removesuffix(PART_SUFFIX))
 
 
 def index_archive(
@@ -103,16 +106,18 @@ def index_archive(
         except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as error:
             index.damaged.append(f"{path.name}: unreadable after {read} responses ({type(error).__name__})")
         else:
-            if last_offset is not None and not member_whole(path, last_offset):
+            last_cut = last_offset is not None and not member_whole(path, last_offset)
+            if last_cut and last_url is not None:
                 # The last record is cut short: the URL keeps the capture it had before it.
-                read -= last_url is not None
-                if last_url is not None:
-                    index.captures.pop(last_url)
-                    if (earlier := before.get(last_url)) is not None:
-                        index.captures[last_url] = earlier
-                index.damaged.append(f"{path.name}: cut short after {read} responses")
-            elif last_offset is not None and last_offset + records.get_record_length() < path.stat().st_size:
-                # Bytes after the last whole record that are none: what is left of a record cut.
+                read -= 1
+                index.captures.pop(last_url)
+                if (earlier := before.get(last_url)) is not None:
+                    index.captures[last_url] = earlier
+            # Or bytes after the last whole record that are none: what is left of a record cut.
+            trailing = (
+                last_offset is not None and last_offset + records.get_record_length() < path.stat().st_size
+            )
+            if last_cut or trailing:
                 index.damaged.append(f"{path.name}: cut short after {read} responses")
         index.responses += read
     for damage in index.damaged:
@@ -123,18 +128,29 @@ def index_archive(
 def member_whole(path: Path, offset: int) -> bool:
     """Whether the gzip member at ``offset`` (one WARC record) ends whole: warcio reads a member
     cut short as a shorter record. A record not gzipped (an uncompressed WARC) is taken as read."""
-    member = zlib.decompressobj(wbits=31)
     with path.open("rb") as stream:
         stream.seek(offset)
-        if stream.read(2) != GZIP_MAGIC:
-            return True
-        stream.seek(offset)
+        last = stream.read()  # the last record, and whatever follows it
+    return not last.startswith(GZIP_MAGIC) or next(whole_members(last), None) is not None
+
+
+def whole_members(data: bytes) -> Iterator[int]:
+    """The end offsets of the gzip members of ``data`` that are whole; a member cut short ends it.
+    Each WARC record is one member, written at once."""
+    offset = 0
+    while offset < len(data):
+        member = zlib.decompressobj(wbits=31)
+        position = offset
         try:
-            while not member.eof and (chunk := stream.read(1 << 16)):
-                member.decompress(chunk, 0)
+            while not member.eof and position < len(data):
+                member.decompress(data[position : position + CHUNK], 0)
+                position = min(position + CHUNK, len(data))
         except zlib.error:
-            return False
-    return member.eof
+            return
+        if not member.eof:
+            return
+        offset = position - len(member.unused_data)
+        yield offset
 
 
 def read_capture(capture: Capture) -> Archived:

@@ -48,13 +48,14 @@ from cnis_crawler.memory.state import (
     REEXTRACT_FAILED,
     REEXTRACT_MODE,
     REEXTRACTED,
+    STATE_MOVED_ASIDE,
     CrawlState,
     StateInUseError,
     utc_now,
 )
 from cnis_crawler.memory.warc import Capture, archive_files, index_archive, read_capture
 from cnis_crawler.tools.cli import fail, plain
-from cnis_crawler.urls import parse_article_url
+from cnis_crawler.urls import first_page_url, parse_article_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -261,7 +262,7 @@ class Reextraction:
         """Each article's latest record in the run files, by key."""
         self.written: dict[str, dict[str, Any]] = {}
         """This run's records by key, not yet in a run file."""
-        self.batch = 0
+        self.files_written = 0
         self.done_keys: set[str] = set()
         self.keys: dict[str, str] = {}
         """The key each page URL the state knows stands for."""
@@ -285,8 +286,7 @@ class Reextraction:
             if (article := parse_article_url(url)) is None:
                 continue
             if article.part:
-                stem, extension = url.rsplit(".", 1)
-                parts.setdefault(f"{stem.rsplit('_', 1)[0]}.{extension}", {})[url] = capture
+                parts.setdefault(first_page_url(url), {})[url] = capture
             else:
                 firsts[url] = capture
         self.keys = self.state.page_keys()
@@ -350,8 +350,8 @@ class Reextraction:
         """Write the records kept so far into the run's next run file, and tell the state."""
         if not self.written:
             return
-        self.batch += 1
-        path = self.output / RUN_FILES.replace("*", f"{self.run_id}-{self.batch:03d}")
+        self.files_written += 1
+        path = self.output / RUN_FILES.replace("*", f"{self.run_id}-{self.files_written:03d}")
         lines = (json_line(self.written[key]) for key in sorted(self.written))
         write_atomically(path, "".join(lines))
         # A stop between the two: the next crawl or re-extraction adopts the file.
@@ -453,10 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StateInUseError, ValueError) as error:  # a crawl holds it; another version's schema
         return fail(parser.prog, str(error))
     if state.moved_aside is not None:
-        logger.warning(
-            "The crawl state %s was damaged: moved to %s; the run files are read back into a new one",
-            *(state.path, state.moved_aside),
-        )
+        logger.warning(STATE_MOVED_ASIDE, state.path, state.moved_aside)
     started = time.perf_counter()
     console = Console(stderr=True)
     reextraction = Reextraction(state, output, warc)
@@ -470,8 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         done = reextraction.accounting
         print(
-            f"{parser.prog}: interrupted after {done.read:,} pages; the {reextraction.batch} run file(s)"
-            " written are kept, and the next re-extraction finds those articles unchanged",
+            f"{parser.prog}: interrupted after {done.read:,} pages;"
+            f" the {reextraction.files_written} run file(s) written are kept,"
+            " and the next re-extraction finds those articles unchanged",
             file=sys.stderr,
         )
         return 130
