@@ -55,6 +55,28 @@ SECTIONS: tuple[Section, ...] = (
     Section("en.cnis.gov.cn", "xwdt/bydt", "News > CNIS news"),
 )
 
+
+@dataclass(frozen=True)
+class SectionRule:
+    """What a listing folder found on a site holds, by its path (no slash at either end)."""
+
+    path: re.Pattern[str]
+    news: bool
+    why: str
+
+
+# Sections found on the sites (menus, breadcrumbs, "more" links) beyond SECTIONS: the first rule
+# whose pattern matches the whole folder path says whether it is news; no rule: not crawled.
+# By folder names (the TRS sites name columns in pinyin initials), never by a menu's words.
+SECTION_RULES: tuple[SectionRule, ...] = (
+    SectionRule(re.compile(r"bzygk(?:_\d+)?(?:/[\w-]+)*"), news=False, why="About CNIS: profiles"),
+    SectionRule(re.compile(r"(?:xwdt|bydt)(?:/[\w-]+)*"), news=True, why="under a news root"),
+    SectionRule(re.compile(r"tzgg(?:/[\w-]+)*"), news=True, why="notices"),
+    SectionRule(
+        re.compile(r"ynbm/[\w-]+/(?:kydt|tzgg|xwdt|bydt)"), news=True, why="a department's news or notices"
+    ),
+)
+
 # --- URL shapes (paths on any host; the TRS WCM scheme) -------------------------------------
 # /<section>/<YYYYMM>/t<YYYYMMDD>_<id>[_<part>].<ext>; parts are pages 2.. of a long article.
 ARTICLE_PATH_RE = re.compile(
