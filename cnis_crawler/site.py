@@ -86,6 +86,8 @@ ARTICLE_PATH_RE = re.compile(
 # /<section>/, /<section>/index.<ext>, /<section>/index_<k>.<ext> (page k+1).
 LISTING_PATH_RE = re.compile(r"^/(?P<section>[\w/-]+?)/(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
 LISTING_FILE_STEM = "index"
+# An article's month folder (``…/202403``): where articles sit, no section of its own.
+MONTH_FOLDER_RE = re.compile(r"(?:^|/)\d{6}$")
 # Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.
 ATTACHMENT_NAME_RE = re.compile(r"^P0\d{8}\d+\.\w{2,5}$")
 ATTACHMENT_EXTENSIONS = frozenset(

@@ -21,6 +21,7 @@ from cnis_crawler.site import (
     IMAGE_EXTENSIONS,
     LISTING_FILE_STEM,
     LISTING_PATH_RE,
+    MONTH_FOLDER_RE,
     SECTIONS,
     Host,
     Section,
@@ -42,12 +43,26 @@ class ArticleUrl:
         return self.url.rsplit("/", 1)[0] + "/"
 
 
+KNOWN_SECTIONS: dict[tuple[str, str], Section] = {
+    (section.host, section.path): section for section in SECTIONS
+}
+
+
 # Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def section_of(url: str) -> Section | None:
-    """The news section a live URL belongs to (longest path prefix wins), or None."""
+    """The section of a live listing or article URL of a CNIS host: the folder its shape names
+    (``/<folder>/index_2.html``, ``/<folder>/<YYYYMM>/t…``), one of ``site.SECTIONS`` or one found
+    on the site (no trail then); for any other URL, the known section whose folder holds it
+    (longest path wins); None outside them all. Which sections a crawl reads is the spider's
+    choice, not this function's."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
+    if host not in HOSTS:
+        return None
+    shaped = ARTICLE_PATH_RE.match(parts.path) or LISTING_PATH_RE.match(parts.path)
+    if shaped is not None and not MONTH_FOLDER_RE.search(folder := shaped["section"]):
+        return KNOWN_SECTIONS.get((host, folder)) or Section(host, folder, "")
     best: Section | None = None
     for section in SECTIONS:
         inside = section.host == host and parts.path.startswith(f"/{section.path}/")
@@ -59,7 +74,8 @@ def section_of(url: str) -> Section | None:
 # Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
 @lru_cache(maxsize=512)
 def parse_article_url(url: str) -> ArticleUrl | None:
-    """The parts of a news article URL, or None for anything else (listings, profiles, files)."""
+    """The parts of an article URL of a CNIS host (in any section: news or not is the crawl's
+    choice), or None for anything else (listings, files, other hosts)."""
     parts = urlsplit(url)
     match = ARTICLE_PATH_RE.match(parts.path)
     section = section_of(url)

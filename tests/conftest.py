@@ -12,6 +12,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from cnis_crawler.crawling.spider import page_text as spider_page_text
+from cnis_crawler.extraction import extract_listing
 from cnis_crawler.site import HOSTS, SECTIONS
 from cnis_crawler.tools.mirror import content_type_overrides, running_mirror
 from tests.crawling import CrawlResult, run_crawl
@@ -64,13 +65,42 @@ PART_FILE_RE = re.compile(r"t\d{8}_\d+_(?P<part>\d+)\.s?html")
 
 @cache
 def article_pages(root: Path = SITE) -> list[Path]:
-    """Every news article page of a mirror: t<date>_<id> files in a section's month folders."""
+    """Every news article page of a mirror: the t<date>_<id> page beside each expected record
+    (in sections of site.py and in those the crawl finds; profiles have none)."""
     return sorted(
-        path
-        for section in SECTIONS
-        for path in (root / section.host / section.path).glob("[0-9]*/t*")
-        if ARTICLE_FILE_RE.fullmatch(path.name)
+        page
+        for expected in root.glob(f"*/**/t*{EXPECTED_SUFFIX}")
+        for page in expected.parent.glob(expected.name.removesuffix(EXPECTED_SUFFIX) + ".*")
+        if ARTICLE_FILE_RE.fullmatch(page.name)
     )
+
+
+def mirror_news_sections(root: Path = SITE) -> list[str]:
+    """The keys of the mirror's news sections (``<host>/<folder>``): the folders holding expected
+    records, site.py's and those a crawl must find."""
+    return sorted({"/".join(page.relative_to(root).parts[:-2]) for page in article_pages(root)})
+
+
+KNOWN_SECTION_KEYS = tuple(section.key for section in SECTIONS)
+FOUND_NEWS_SECTIONS = tuple(key for key in mirror_news_sections() if key not in KNOWN_SECTION_KEYS)
+"""News sections site.py does not name: a department's (zh) and a column under a news root (en)."""
+PROFILES_SECTION = "en.cnis.ac.cn/bzygk_329/yjjg"
+"""A section of article-shaped links that holds profiles, no news: found, and never a record."""
+
+
+@cache
+def folders_linked(root: Path = SITE) -> frozenset[str]:
+    """The folders the mirror's pages link (menus, breadcrumbs, "more" links, articles) beside
+    site.py's sections: what a crawl reads the first page of, once each. The profile pages are
+    not fetched, so their links do not count (they link no folder the others do not)."""
+    found: set[str] = set()
+    for page in root.glob("*/**/*.*html"):
+        if page.match("bzygk_329/yjjg/201312/*"):
+            continue
+        found.update(
+            section.key for section in extract_listing(page_text(page, root), live_url(page, root)).sections
+        )
+    return frozenset(found - set(KNOWN_SECTION_KEYS))
 
 
 def part_pages(page: Path) -> list[Path]:
@@ -100,6 +130,10 @@ def expected_by_url(root: Path = SITE) -> dict[str, dict[str, Any]]:
 def identity(record: dict[str, Any]) -> tuple[str, str, str]:
     """What makes two pages one article: language, date, and title and body (their hash)."""
     return record["lang"], record["date"], record["content_hash"]
+
+
+MIRROR_ARTICLES = len({identity(record) for record in expected_by_url().values()})
+"""The records a full crawl of the mirror writes: one per article (a copy on two hosts is one)."""
 
 
 def assert_one_record_per_article(records: list[dict[str, Any]], root: Path = SITE) -> None:

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from cnis_crawler.crawling.items import RECORD_FIELDS
 from cnis_crawler.schema import record_schema
+from tests.conftest import MIRROR_ARTICLES
 from tests.crawling import command_status
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def test_the_schema_names_every_field_of_a_record_in_order() -> None:
 
 
 def test_every_record_of_the_crawl_fits_the_schema(mirror_crawl: CrawlResult) -> None:
-    assert len(mirror_crawl.records) == 64
+    assert len(mirror_crawl.records) == MIRROR_ARTICLES
     for record in mirror_crawl.records:
         assert not [error.message for error in VALIDATOR.iter_errors(record)], record["url"]
 
@@ -70,7 +71,7 @@ def test_frictionless_validates_the_exported_csv_by_its_data_package(
     export(mirror_crawl, tmp_path, "csv", "jsonl")
     package = json.loads((tmp_path / "datapackage.json").read_text("utf-8"))
     [resource] = package["resources"]
-    assert (resource["path"], resource["rows"]) == ("cnis-articles.csv", 64)
+    assert (resource["path"], resource["rows"]) == ("cnis-articles.csv", MIRROR_ARTICLES)
     fields = {field["name"]: field for field in resource["schema"]["fields"]}
     assert (fields["date"]["type"], fields["fetched_at"]["type"], fields["standards"]["type"]) == (
         "date",

@@ -36,6 +36,7 @@ from cnis_crawler.tools.export import (
     export,
 )
 from cnis_crawler.tools.report import gather, render
+from tests.conftest import MIRROR_ARTICLES
 from tests.crawling import command_status
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def test_one_row_per_article_with_its_record_and_aliases(mirror_crawl: CrawlResu
     manifest = export(output_of(mirror_crawl), tmp_path, ["jsonl"], Filters())
     lines = (tmp_path / "cnis-articles.jsonl").read_bytes().decode("utf-8").splitlines()
     rows = {row["url"]: row for row in map(json.loads, lines)}
-    assert len(rows) == len(mirror_crawl.records) == 64
+    assert len(rows) == len(mirror_crawl.records) == MIRROR_ARTICLES
     for record in mirror_crawl.records:
         row = rows[record["url"]]
         files = {
@@ -78,8 +79,8 @@ def test_one_row_per_article_with_its_record_and_aliases(mirror_crawl: CrawlResu
             1,
         )
         assert row["aliases"] == OLD_HOST_COPIES.get(record["url"], [])
-    assert manifest["counts"]["site"] == {"en.cnis.ac.cn": 34, "en.cnis.gov.cn": 6, "www.cnis.ac.cn": 24}
-    assert sum(manifest["counts"]["year"].values()) == 64
+    assert manifest["counts"]["site"] == {"en.cnis.ac.cn": 40, "en.cnis.gov.cn": 6, "www.cnis.ac.cn": 30}
+    assert sum(manifest["counts"]["year"].values()) == MIRROR_ARTICLES
     assert manifest["date_range"] == [
         min(row["date"] for row in rows.values()),
         max(r["date"] for r in rows.values()),
@@ -95,7 +96,7 @@ def test_the_manifest_names_each_file_by_its_sha256(mirror_crawl: CrawlResult, t
     assert written == manifest
     [(name, facts)] = manifest["files"].items()
     data = (tmp_path / name).read_bytes()
-    assert facts == {"rows": 64, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert facts == {"rows": MIRROR_ARTICLES, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
@@ -110,7 +111,7 @@ def test_csv_is_utf8_with_nested_values_as_json(
     path = tmp_path / "cnis-articles.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf") == excel, "the BOM only for a spreadsheet"
     rows = csv_rows(path)
-    assert len(rows) == 64
+    assert len(rows) == MIRROR_ARTICLES
     assert set(EXPORT_FIELDS) <= set(rows[0])
     by_url = {row["url"]: row for row in rows}
     record = next(record for record in mirror_crawl.records if record["attachments"])
@@ -287,7 +288,7 @@ def test_an_export_replaces_the_previous_one_whole(
     export(output_of(mirror_crawl), tmp_path, ["csv", "parquet"], Filters(langs=("en",)))
     manifest = export(output_of(mirror_crawl), tmp_path, ["jsonl"], Filters())
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cnis-articles.jsonl", "manifest.json"]
-    assert manifest["files"]["cnis-articles.jsonl"]["rows"] == 64
+    assert manifest["files"]["cnis-articles.jsonl"]["rows"] == MIRROR_ARTICLES
 
     def fail(rows: list[dict[str, Any]], file: IO[bytes], excel: bool = False) -> None:
         file.write(b"half")
@@ -340,7 +341,7 @@ def test_a_state_of_another_schema_is_refused_by_name(
         db.execute("PRAGMA user_version = 99")
     assert command_status(["export", "--output", str(output)]) == 2
     assert (
-        "written by another version of cnis-crawler (schema 99; this one reads [1, 2])"
+        "written by another version of cnis-crawler (schema 99; this one reads [1, 2, 3])"
         in capsys.readouterr().err
     )
 
@@ -388,12 +389,12 @@ def test_command_line(mirror_crawl: CrawlResult, tmp_path: Path, capsys: pytest.
     ]
     assert cli([*arguments, "--lang", "zh"]) == 0
     out = capsys.readouterr().out
-    assert "24 articles, dated 2008-06-20 … 2025-10-22, from 1 run file in " in out
+    assert "30 articles, dated 2008-06-20 … 2025-10-22, from 1 run file in " in out
     assert (
         f"{tmp_path / 'cnis-articles.csv'}  {(tmp_path / 'cnis-articles.csv').stat().st_size:>12,} bytes"
         in out
     )
-    assert "lang: zh 24" in out
+    assert "lang: zh 30" in out
     assert "\x1b[" not in out, "no terminal codes when the output is not a terminal"
     assert cli(["inventory"]) == 2
     assert cli(["--help"]) == 0
@@ -436,7 +437,7 @@ def test_each_format_loads_in_pandas_in_one_line(mirror_crawl: CrawlResult, tmp_
     if fmt == "csv":  # a CSV cell has no None apart from "", and no list or dict apart from JSON
         loaded = [row | {name: json.loads(row[name]) for name in JSON_CELLS} for row in loaded]
         expected = [{name: None if value == "" else value for name, value in row.items()} for row in expected]
-    assert len(loaded) == 64
+    assert len(loaded) == MIRROR_ARTICLES
     assert loaded == expected
     assert any(row["attachments"] for row in loaded)
     assert any(row["subtitle"] is None for row in loaded)
@@ -483,7 +484,7 @@ def test_a_terminal_sees_a_progress_bar_then_the_summary(mirror_crawl: CrawlResu
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode("utf-8"))  # colours, cursor moves
     assert "reading run files" in text
     assert "100%" in text
-    assert "64 articles, dated 2008-06-20 … 2025-10-22" in text
+    assert f"{MIRROR_ARTICLES} articles, dated 2008-06-20 … 2025-10-22" in text
 
 
 def test_an_empty_state_file_is_told_as_damaged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

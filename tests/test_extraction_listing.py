@@ -110,9 +110,16 @@ def test_article_links_keep_full_title_and_skip_non_articles() -> None:
       <li><a href="../../kycg/202001/t20200115_40001.shtml">Report</a></li>
     </ul>"""
     listing = extract_listing(html, SECTION_URL)
+    # Articles of every folder of the site: which sections are crawled is the spider's choice.
     assert [(link.url, link.text) for link in listing.article_links] == [
         (f"{EN_BASE}/xwdt/bydt/202403/t20240329_57887.shtml", "CNIS holds 2024 work conference"),
+        (f"{EN_BASE}/bzygk_329/yjjg/201312/t20131231_35948.shtml", "Institutions"),
         (f"{EN_BASE}/kycg/202001/t20200115_40001.shtml", "Report"),
+    ]
+    assert [section.key for section in listing.sections] == [
+        "en.cnis.ac.cn/xwdt/bydt",
+        "en.cnis.ac.cn/bzygk_329/yjjg",
+        "en.cnis.ac.cn/kycg",
     ]
 
 

@@ -30,7 +30,7 @@ from cnis_crawler.crawling.files import (
     failure_text,
 )
 from cnis_crawler.schema import record_schema
-from tests.conftest import SITE
+from tests.conftest import MIRROR_ARTICLES, SITE
 from tests.crawling import CrawlResult, run_crawl
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def files_crawl(mirror_url: str, tmp_path_factory: pytest.TempPathFactory) -> Cr
 
 def test_each_file_is_stored_once_with_its_path_and_checksum(files_crawl: CrawlResult) -> None:
     assert files_crawl.returncode == 0, files_crawl.log[-3000:]
-    assert len(files_crawl.records) == 64, "a file that fails drops no article"
+    assert len(files_crawl.records) == MIRROR_ARTICLES, "a file that fails drops no article"
     store = files_crawl.workdir / "output" / "files"
     stored = 0
     for entry in file_entries(files_crawl.records):
@@ -234,7 +234,7 @@ def test_a_file_the_disk_refuses_is_dropped_by_name(mirror_url: str, tmp_path: P
     )
     crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", "files=1")
     assert crawl.returncode == 0, crawl.log[-3000:]
-    assert len(crawl.records) == 64
+    assert len(crawl.records) == MIRROR_ARTICLES
     assert crawl.stats["file_dropped_reasons_count/FileNotStored"] == 1
     assert "Dropped file (FileNotStored: IsADirectoryError: " in crawl.log
     assert "Traceback" not in crawl.log

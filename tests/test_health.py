@@ -19,9 +19,8 @@ from cnis_crawler.crawling.health import (
     assess,
     finish_reason,
 )
-from cnis_crawler.site import SECTIONS
 from cnis_crawler.urls import section_of
-from tests.conftest import SITE, article_pages
+from tests.conftest import SITE, article_pages, mirror_news_sections
 from tests.crawling import run_crawl
 from tests.tooling.fault_mirror import running_mirror
 
@@ -254,7 +253,7 @@ def test_a_section_yielding_nothing_ends_the_crawl_as_section_empty(
     assert re.search(rf"as when the site changed: {re.escape(section)} \([^()]*\)$", error), error
     # Every other section was crawled all the same.
     written = {section_of(record["url"]).key for record in result.records}  # type: ignore[union-attr]
-    assert written == {other.key for other in SECTIONS} - {section}
+    assert written == set(mirror_news_sections()) - {section}
 
 
 def faulted_articles(count: int) -> dict[str, dict[str, Any]]:
@@ -299,4 +298,4 @@ def test_the_run_after_an_unhealthy_one_reads_only_what_it_must(tmp_path: Path) 
     assert first.summary["finish_reason"] == SECTION_EMPTY
     assert (second.returncode, second.summary["finish_reason"]) == (0, "finished"), second.log[-3000:]
     tzgg_pages = len(list((SITE / "www.cnis.ac.cn" / "tzgg").glob("index*.html")))
-    assert second.stats["incremental/listing_pages_read"] == len(SECTIONS) - 1 + tzgg_pages
+    assert second.stats["incremental/listing_pages_read"] == len(mirror_news_sections()) - 1 + tzgg_pages

@@ -25,12 +25,15 @@ from cnis_crawler.extraction import Listed
 from cnis_crawler.memory.state import CrawlState
 from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import (
+    FOUND_NEWS_SECTIONS,
     SITE,
     article_pages,
     assert_one_record_per_article,
     expected_record,
+    folders_linked,
     identity,
     live_url,
+    mirror_news_sections,
     part_pages,
 )
 from tests.crawling import run_crawl
@@ -438,8 +441,14 @@ def test_crawls_of_a_changing_mirror_write_only_what_is_new_or_changed(tmp_path:
         second = crawl()
         stats = second.summary["stats"]
         assert second.records == []
-        assert stats["downloader/request_count"] == stats["incremental/listing_pages_read"] + 1  # robots.txt
-        assert stats["incremental/listing_pages_read"] == len(NEW_ARTICLE_SECTIONS) + 5  # page 0 of each
+        # robots.txt, page 0 of each news section (found ones too), the pages read to find them.
+        assert stats["downloader/request_count"] == (
+            1 + stats["incremental/listing_pages_read"] + stats["discovery/requests_beyond_listings"]
+        )
+        assert stats["incremental/listing_pages_read"] == len(mirror_news_sections())
+        assert stats["discovery/requests_beyond_listings"] == 3 + len(folders_linked()) - len(
+            FOUND_NEWS_SECTIONS
+        )
 
         added = [add_article(site, section, 90001 + n) for n, section in enumerate(NEW_ARTICLE_SECTIONS)]
         edited = [edit(page, site) for page in editable_pages(site, 2)]
@@ -483,7 +492,9 @@ def test_an_article_that_failed_for_a_passing_reason_is_fetched_by_the_next_run(
         page.write_bytes(content)
         second = run_crawl(tmp_path / "work", "-a", f"mirror={mirror}")
     assert urls(second.records) == [live_url(page, site)]
-    assert second.stats["incremental/listing_pages_read"] == 8, "page 0 of each section, no more"
+    assert second.stats["incremental/listing_pages_read"] == len(mirror_news_sections()), (
+        "page 0 of each, no more"
+    )
 
 
 def test_a_listing_page_that_failed_is_read_again_with_all_that_follows(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from cnis_crawler.tools.export import Filters, build
 from cnis_crawler.tools.mirror import running_mirror
 from cnis_crawler.tools.reextract import Accounting, Reextraction
 from cnis_crawler.tools.report import gather, headline, run_row
-from tests.conftest import SITE
+from tests.conftest import MIRROR_ARTICLES, SITE
 from tests.crawling import command_status, run_crawl
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def test_the_same_extractor_rebuilds_every_record_and_writes_nothing(
     files_before = run_files(output)
     accounting = reextract(output)
     crawl = mirror_crawl.stats
-    assert accounting.read == crawl["incremental/new"] == 64
+    assert accounting.read == crawl["incremental/new"] == MIRROR_ARTICLES
     assert accounting.unchanged == accounting.read
     assert (accounting.reextracted, accounting.new, accounting.not_archived) == (0, 0, 0)
     assert accounting.aliases == crawl["incremental/aliases"]
@@ -91,7 +91,7 @@ def test_the_same_extractor_rebuilds_every_record_and_writes_nothing(
     finally:
         state.close()
     assert (mode, completed) == ("reextract", 1)
-    assert json.loads(counted)["unchanged"] == 64
+    assert json.loads(counted)["unchanged"] == MIRROR_ARTICLES
 
 
 def test_a_changed_rule_gives_exactly_the_affected_articles_a_new_version(
@@ -259,7 +259,7 @@ def test_a_damaged_archive_file_costs_the_pages_after_the_damage(
     # A page whose further page was in the part cut off is read, and kept as it was.
     assert set(accounting.failed) <= {"MissingPart"}
     assert accounting.unchanged + accounting.failed.total() == accounting.read
-    assert accounting.read + accounting.not_archived == 64
+    assert accounting.read + accounting.not_archived == MIRROR_ARTICLES
     assert latest(output) == latest(mirror_crawl.workdir / "output")
 
 
@@ -269,8 +269,8 @@ def test_the_command_prints_its_accounting(
     output = crawl_copy(mirror_crawl, tmp_path)
     assert command_status(["reextract", "--output", str(output), "--workers", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "Re-extracted 64 archived article pages" in printed
-    assert "unchanged 64, new versions 0, new records 0, aliases 2; failed: none" in printed
+    assert f"Re-extracted {MIRROR_ARTICLES} archived article pages" in printed
+    assert f"unchanged {MIRROR_ARTICLES}, new versions 0, new records 0, aliases 2; failed: none" in printed
 
 
 @pytest.mark.parametrize(
@@ -315,7 +315,11 @@ def test_a_killed_crawls_part_file_is_read(mirror_crawl: CrawlResult, tmp_path: 
     [archive] = archive_files(output / "warc")
     archive.rename(archive.with_name(archive.name + ".part"))
     accounting = reextract(output)
-    assert (accounting.read, accounting.unchanged, accounting.not_archived) == (64, 64, 0)
+    assert (accounting.read, accounting.unchanged, accounting.not_archived) == (
+        MIRROR_ARTICLES,
+        MIRROR_ARTICLES,
+        0,
+    )
 
 
 def test_a_record_of_a_later_fetch_than_the_archive_holds_is_not_taken_back(
@@ -365,5 +369,5 @@ def test_a_response_the_archive_cannot_give_back_is_a_counted_failure(
     before = latest(output)
     accounting = reextract(output)
     assert accounting.failed == {"ArchiveUnreadable": 1}
-    assert accounting.unchanged == 63
+    assert accounting.unchanged == MIRROR_ARTICLES - 1
     assert latest(output) == before

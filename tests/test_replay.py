@@ -11,7 +11,7 @@ import pytest
 
 from cnis_crawler.memory.warc import archive_files, index_archive, read_capture
 from cnis_crawler.tools.mirror import running_mirror
-from tests.conftest import SITE
+from tests.conftest import MIRROR_ARTICLES, SITE
 from tests.crawling import command_status, run_crawl
 from tests.tooling.fault_mirror import running_mirror as running_fault_mirror
 
@@ -52,14 +52,14 @@ def test_a_replayed_archive_yields_the_records_of_the_crawl_that_made_it(
 ) -> None:
     replayed = replay(mirror_crawl, tmp_path)
     assert replayed.returncode == 0, replayed.log[-3000:]
-    assert len(replayed.records) == len(mirror_crawl.records) == 64
+    assert len(replayed.records) == len(mirror_crawl.records) == MIRROR_ARTICLES
     assert by_key(replayed) == by_key(mirror_crawl)
     assert drops(replayed) == drops(mirror_crawl)
     # Asked again, the archive answers a page's tag with 304, as the site does.
     again = replay(mirror_crawl, tmp_path, "-a", "revalidate=1")
     assert again.records == []
-    assert again.stats["incremental/unchanged"] == 64
-    assert again.stats["downloader/response_status_count/304"] >= 64
+    assert again.stats["incremental/unchanged"] == MIRROR_ARTICLES
+    assert again.stats["downloader/response_status_count/304"] >= MIRROR_ARTICLES
 
 
 def test_redirects_error_pages_and_files_replay_as_they_were_fetched(tmp_path: Path) -> None:

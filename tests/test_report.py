@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.export import main as export_main
 from cnis_crawler.tools.report import Run, gather, main, render
 from cnis_crawler.urls import section_of
+from tests.conftest import FOUND_NEWS_SECTIONS, MIRROR_ARTICLES, PROFILES_SECTION, SITE, mirror_news_sections
 from tests.crawling import run_crawl
 
 if TYPE_CHECKING:
@@ -41,33 +43,64 @@ def two_runs(mirror_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
 def test_every_article_once_by_section_and_month(two_runs: tuple[Path, CrawlResult]) -> None:
     output, first = two_runs
     report = gather(output)
-    assert len(report.articles) == len(first.records) == 64
+    assert len(report.articles) == len(first.records) == MIRROR_ARTICLES
     sections = sum(report.by_month.values(), Counter())
     assert sections == Counter(section_of(record["url"]).key for record in first.records)  # type: ignore[union-attr]
     months = {month: counts.total() for month, counts in report.by_month.items()}
     assert months == Counter(record["date"][:7] for record in first.records)
-    assert list(report.section_names) == [section.key for section in SECTIONS if section.key in sections]
+    # site.py's sections in its order, then those found on the sites, named by their records' trail.
+    known = [section.key for section in SECTIONS if section.key in sections]
+    assert list(report.section_names) == known + sorted(FOUND_NEWS_SECTIONS)
+    assert (
+        report.section_names["www.cnis.ac.cn/ynbm/spynyzlyjs/kydt"]
+        == "院内部门 > 食品与农业标准化研究所 > 科研动态"
+    )
 
 
 def test_runs_from_the_state_and_the_summaries(two_runs: tuple[Path, CrawlResult]) -> None:
     second, first = gather(two_runs[0]).runs
-    assert (first.written("new"), second.written("new")) == (64, 0)
+    assert (first.written("new"), second.written("new")) == (MIRROR_ARTICLES, 0)
     assert (first.counters["aliases"], first.dropped) == (2, Counter(Gone=1))
     # The state's counters and the summary's per-section table are two records of one crawl.
     for run in (first, second):
         for counter in ("aliases", "skipped_known"):
             assert run.counters.get(counter, 0) == run.total(counter), (run.run_id, counter)
-    assert first.total("listing_pages_fetched") == first.total("listing_pages_declared") == 17
-    assert second.total("listing_pages_fetched") == len(second.sections or {}) == 8
-    assert second.counters["skipped_known"] == 40
+    listing_pages = sum(len(list((SITE / key).glob("index*.*html"))) for key in mirror_news_sections())
+    assert first.total("listing_pages_fetched") == first.total("listing_pages_declared") == listing_pages
+    # Page 1 of each news section, and a row for the profiles, found and skipped.
+    assert second.total("listing_pages_fetched") == len(mirror_news_sections())
+    assert set(second.sections or {}) == {*mirror_news_sections(), PROFILES_SECTION}
+    assert second.counters["skipped_known"] == 5 * len(mirror_news_sections())
     assert first.problems == second.problems == []
     assert first.run_id < second.run_id
+
+
+def test_the_state_tells_every_section_and_the_page_shows_them(two_runs: tuple[Path, CrawlResult]) -> None:
+    report = gather(two_runs[0])
+    told = {verdict.key: (verdict.kind, verdict.first_page_articles) for verdict in report.sections}
+    assert told == {
+        **{key: ("known", 5) for key in mirror_news_sections() if key not in FOUND_NEWS_SECTIONS},
+        **dict.fromkeys(FOUND_NEWS_SECTIONS, ("crawled", 5)),
+        PROFILES_SECTION: ("skipped", 2),
+    }
+    first_run = report.runs[-1].run_id
+    assert {verdict.found_run for verdict in report.sections} == {first_run}
+    assert {verdict.told_run for verdict in report.sections} == {report.runs[0].run_id}
+    page = render(report)
+    rows = re.findall(r'<tr class="section">(.*?)</tr>', page)
+    assert len(rows) == len(told)
+    profiles = "<td>en.cnis.ac.cn/bzygk_329/yjjg</td><td>skipped</td><td>2</td><td>0</td>"
+    assert f"{profiles}<td>About CNIS: profiles</td>" in page
+    assert (
+        "<td>en.cnis.ac.cn/xwdt/gjhz</td><td>crawled</td><td>5</td><td>6</td><td>under a news root</td>"
+        in page
+    )
 
 
 def test_the_page_shows_the_counts(two_runs: tuple[Path, CrawlResult]) -> None:
     report = gather(two_runs[0])
     page = render(report)
-    assert '<b id="total">64</b>' in page
+    assert f'<b id="total">{MIRROR_ARTICLES}</b>' in page
     assert page.count('<g class="month"') == len(report.by_month)
     assert page.count('<tr class="run"') == 2
     assert "healthy" in page
@@ -143,7 +176,10 @@ def test_command_line(
 ) -> None:
     out = tmp_path / "site" / "report.html"
     assert main(["--output", str(two_runs[0]), "--out", str(out)]) == 0
-    assert f"64 articles and 2 runs in {out} ({out.stat().st_size:,} bytes)" in capsys.readouterr().out
+    assert (
+        f"{MIRROR_ARTICLES} articles and 2 runs in {out} ({out.stat().st_size:,} bytes)"
+        in capsys.readouterr().out
+    )
     assert [path.name for path in out.parent.iterdir()] == ["report.html"]
     assert main(["--output", str(tmp_path / "nothing")]) == 2
     assert "no crawl in" in capsys.readouterr().err
@@ -198,14 +234,14 @@ def test_in_a_browser_the_page_loads_nothing_and_shows_the_counts(
             browser.close()
     assert problems == []
     assert requests == [out.as_uri()]
-    assert shown["total"] == "64"
+    assert shown["total"] == str(MIRROR_ARTICLES)
     sections_per_month: dict[str, set[str]] = {}
     for record in first.records:
         sections_per_month.setdefault(record["date"][:7], set()).add(section_of(record["url"]).key)  # type: ignore[union-attr]
     assert shown["months"] == {month: len(keys) for month, keys in sections_per_month.items()}
     assert shown["drawn"]
     assert shown["newest"] == 20
-    assert [row[3] for row in shown["runs"]] == ["0", "64"]  # new, the newest run first
+    assert [row[3] for row in shown["runs"]] == ["0", str(MIRROR_ARTICLES)]  # new, the newest run first
     assert [row[-1] for row in shown["runs"]] == ["ok", "ok"]
     assert shown["health"].startswith("healthy")
     assert shown["width"] <= 1280, "no horizontal scrollbar at 1,280 px"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cnis_crawler.tools.cli import main as cli
-from tests.conftest import SITE
+from tests.conftest import MIRROR_ARTICLES, SITE
 from tests.crawling import run_crawl
 from tests.tooling.fault_mirror import running_mirror
 
@@ -144,7 +144,7 @@ def test_dash_o_csv_holds_the_nested_fields_as_the_export_does(mirror_url: str, 
         ]
         assert attachments == json.loads(row["attachments"])
         compared += 2
-    assert compared == 128
+    assert compared == 2 * MIRROR_ARTICLES
     assert any(row["attachments"] != "[]" for row in fed.values())
 
 

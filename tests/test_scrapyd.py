@@ -268,5 +268,6 @@ def test_the_next_job_is_incremental(scrapyd: Scrapyd, second_job: Job) -> None:
     assert second_job.records == []
     stats = second_job.summary["stats"]
     assert stats["incremental/skipped_known"] > 0
-    # Listing pages and robots.txt: no article was fetched again.
-    assert stats["downloader/request_count"] == 1 + stats["incremental/listing_pages_read"]
+    # Listing pages, the pages read to find sections and robots.txt: no article was fetched again.
+    beyond = stats["discovery/requests_beyond_listings"]
+    assert stats["downloader/request_count"] == 1 + stats["incremental/listing_pages_read"] + beyond

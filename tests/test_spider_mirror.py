@@ -12,15 +12,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from cnis_crawler.crawling.extensions import empty_row
 from cnis_crawler.extraction import RUNGS
-from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.mirror import running_mirror
 from tests.conftest import (
+    FOUND_NEWS_SECTIONS,
+    PROFILES_SECTION,
     SITE,
     article_pages,
     assert_one_record_per_article,
     expected_by_url,
+    folders_linked,
     identity,
+    mirror_news_sections,
     part_pages,
 )
 from tests.crawling import command_status, run_crawl
@@ -29,7 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from cnis_crawler.site import Section
     from tests.crawling import CrawlResult
 
     CrawlRunner = Callable[..., CrawlResult]
@@ -39,8 +42,8 @@ MISSING_ARTICLE = "https://en.cnis.ac.cn/kycg/202001/t20200115_41950.shtml"
 PROFILE_PAGE = "https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml"
 
 
-def listing_files(section: Section) -> list[Path]:
-    return sorted((SITE / section.host / section.path).glob("index*.*html"))
+def listing_files(section_key: str) -> list[Path]:
+    return sorted((SITE / section_key).glob("index*.*html"))
 
 
 def test_crawl_succeeds(mirror_crawl: CrawlResult) -> None:
@@ -71,22 +74,32 @@ def test_no_record_for_listing_profile_or_missing_pages(mirror_crawl: CrawlResul
 
 
 def test_only_listings_articles_and_robots_are_fetched(mirror_crawl: CrawlResult) -> None:
-    """No attachment, profile or off-site request: exactly one request per page that should be read."""
-    listings = sum(len(listing_files(section)) for section in SECTIONS)
+    """No attachment, profile or off-site request: exactly one request per page that should be
+    read, and the first page of each folder the pages link, once."""
+    listings = sum(len(listing_files(section)) for section in mirror_news_sections())
     parts = sum(len(part_pages(page)) for page in article_pages())
-    wanted = 1 + listings + len(article_pages()) + parts + 1  # robots.txt, pages, the 404
-    assert mirror_crawl.summary["stats"]["downloader/request_count"] == wanted
+    stats = mirror_crawl.summary["stats"]
+    assert stats["discovery/home_pages_read"] == 3
+    assert stats["discovery/folders_read"] == len(folders_linked())
+    # The found news sections' first pages are among the listings.
+    folders = len(folders_linked()) - len(FOUND_NEWS_SECTIONS)
+    wanted = 1 + 3 + listings + len(article_pages()) + parts + 1 + folders  # robots.txt, home pages, the 404
+    assert stats["downloader/request_count"] == wanted
 
 
 def test_per_section_accounting(mirror_crawl: CrawlResult) -> None:
     sections = mirror_crawl.summary["sections"]
-    assert sorted(sections) == sorted(section.key for section in SECTIONS)
-    for section in SECTIONS:
-        articles = [p for p in article_pages() if p.is_relative_to(SITE / section.host / section.path)]
-        missing = 1 if MISSING_ARTICLE.startswith(f"https://{section.key}/") else 0
-        row = sections[section.key]
-        assert row["records"] + row["aliases"] == len(articles), section.key
+    assert sorted(sections) == sorted([*mirror_news_sections(), PROFILES_SECTION])
+    for section in mirror_news_sections():
+        articles = [p for p in article_pages() if p.is_relative_to(SITE / section)]
+        missing = 1 if MISSING_ARTICLE.startswith(f"https://{section}/") else 0
+        row = sections[section]
+        assert row["records"] + row["aliases"] == len(articles), section
+        found = section in FOUND_NEWS_SECTIONS
         assert row == {
+            "section": "crawled" if found else "known",
+            "why": row["why"] if found else "a section of site.py",
+            "first_page_articles": 5,
             "listing_pages_declared": len(listing_files(section)),
             "listing_pages_fetched": len(listing_files(section)),
             "listing_pages_failed": 0,
@@ -98,7 +111,13 @@ def test_per_section_accounting(mirror_crawl: CrawlResult) -> None:
             "disagreements": 0,  # every page states the title and date its listing shows
             "dropped": {"Gone": 1} if missing else {},
             "unaccounted": 0,
-        }, section.key
+        }, section
+    assert sections[PROFILES_SECTION] == empty_row() | {
+        "section": "skipped",
+        "why": "About CNIS: profiles",
+        "first_page_articles": 2,
+        "unaccounted": 0,
+    }
 
 
 def test_pages_and_listings_agree_on_every_title_and_date(mirror_crawl: CrawlResult) -> None:
@@ -106,8 +125,8 @@ def test_pages_and_listings_agree_on_every_title_and_date(mirror_crawl: CrawlRes
     stats = mirror_crawl.summary["stats"]
     assert not [key for key in stats if key.startswith("extraction/disagreement/")]
     assert "Page and listing disagree" not in mirror_crawl.log
-    for section in SECTIONS:  # the closing table has the column, all 0
-        assert closing_row(mirror_crawl.log, section.key)["disagreements"] == "0", section.key
+    for section in mirror_news_sections():  # the closing table has the column, all 0
+        assert closing_row(mirror_crawl.log, section)["disagreements"] == "0", section
 
 
 def test_copies_on_the_old_host_are_aliases(mirror_crawl: CrawlResult) -> None:

@@ -12,6 +12,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from cnis_crawler.crawling.discovery import Verdict
 from cnis_crawler.crawling.items import FetchedPage, FetchProblem
 from cnis_crawler.crawling.spider import CnisSpider
 from cnis_crawler.extraction import Listed, extract_listing
@@ -37,9 +38,11 @@ def outputs(results: Iterable[T] | AsyncIterable[T]) -> list[T]:
 
 
 def spider(**arguments: str) -> CnisSpider:
+    """The spider reading only site.py's sections, unless told ``sections="all"``: the pages'
+    menus would otherwise add a request for every folder they link (tested apart)."""
     crawler = get_crawler(CnisSpider)
     crawler.stats.open_spider()
-    built = CnisSpider(**arguments)
+    built = CnisSpider(**{"sections": "known"} | arguments)
     built._set_crawler(crawler)  # from_crawler would also apply the mirror settings, frozen here
     return built
 
@@ -62,6 +65,55 @@ def test_listing_requests_go_to_the_mirror_and_carry_live_urls() -> None:
     stats = crawl.crawler.stats
     assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/listing_pages_declared") == 3
     assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/bydt/articles_linked") == 5
+
+
+def test_a_pages_menus_lead_to_the_first_page_of_each_folder_once() -> None:
+    crawl = spider(mirror=MIRROR, sections="all")
+    response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))
+    probes = [
+        request for request in crawl.parse_listing(response, LISTING, 0) if request.cb_kwargs.get("probe")
+    ]
+    folders = {request.cb_kwargs["live_url"] for request in probes}
+    # The menu's folders (site.py's own sections are read anyway, not probed).
+    assert {
+        "https://en.cnis.ac.cn/xwdt/gjhz/index.shtml",
+        "https://en.cnis.ac.cn/bzygk_329/yjjg/index.shtml",
+        "https://en.cnis.ac.cn/xwdt/index.shtml",
+    } <= folders
+    assert not folders & {
+        "https://en.cnis.ac.cn/xwdt/bydt/index.shtml",
+        "https://en.cnis.ac.cn/kycg/index.shtml",
+    }
+    assert all(request.url.startswith(f"{MIRROR}/en.cnis.ac.cn/") for request in probes)
+    again = [
+        request for request in crawl.parse_listing(response, LISTING, 0) if request.cb_kwargs.get("probe")
+    ]
+    assert again == []  # each folder once a run
+
+
+def test_a_found_folder_is_crawled_only_when_it_lists_articles_and_its_rule_says_news() -> None:
+    crawl = spider(mirror=MIRROR, sections="all")
+    found = {
+        "xwdt/gjhz": ("en.cnis.ac.cn", "xwdt", "gjhz", "index.shtml"),
+        "bzygk_329/yjjg": ("en.cnis.ac.cn", "bzygk_329", "yjjg", "index.shtml"),
+        "xwdt": ("en.cnis.ac.cn", "xwdt", "index.shtml"),
+    }
+    followed = {}
+    for folder, parts in found.items():
+        live = f"https://en.cnis.ac.cn/{folder}/index.shtml"
+        requests = list(crawl.parse_listing(mirror_response(live, get_testdata(*parts)), live, 0, probe=True))
+        followed[folder] = sorted(
+            {r.cb_kwargs["live_url"] for r in requests if "/20" in r.cb_kwargs["live_url"]}
+        )
+    assert len(followed["xwdt/gjhz"]) == 5  # news: its articles are fetched
+    assert followed["bzygk_329/yjjg"] == followed["xwdt"] == []  # profiles; a landing page
+    verdicts = crawl.finder.verdicts()
+    assert verdicts["en.cnis.ac.cn/xwdt/gjhz"].kind == "crawled"
+    assert verdicts["en.cnis.ac.cn/bzygk_329/yjjg"] == Verdict("skipped", "About CNIS: profiles", 2)
+    assert "en.cnis.ac.cn/xwdt" not in verdicts  # no listing section at all
+    stats = crawl.crawler.stats
+    assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/gjhz/listing_pages_fetched") == 1
+    assert stats.get_value("cnis/en.cnis.ac.cn/bzygk_329/yjjg/listing_pages_fetched") is None
 
 
 def test_links_written_for_a_mirror_are_read_as_live_urls() -> None:

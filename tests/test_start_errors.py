@@ -16,7 +16,7 @@ import pytest
 from cnis_crawler.memory.reader import StateReader
 from cnis_crawler.tools.cli import main as cli
 from cnis_crawler.tools.report import gather, render
-from tests.conftest import assert_one_record_per_article
+from tests.conftest import MIRROR_ARTICLES, assert_one_record_per_article
 from tests.crawling import command_status, output_files, run_crawl
 
 if TYPE_CHECKING:
@@ -82,8 +82,10 @@ def test_a_damaged_state_is_moved_aside_and_rebuilt_from_the_run_files(
     assert second.returncode == 0, second.log[-3000:]
     [aside] = state.parent.glob("state.sqlite.damaged-*")
     assert f"The crawl state output/state.sqlite was damaged: moved to output/{aside.name}" in second.log
-    assert second.stats["incremental/adopted"] == len(first.records) == 64
-    assert second.stats["incremental/skipped_known"] == 64, "nothing the run files hold is fetched again"
+    assert second.stats["incremental/adopted"] == len(first.records) == MIRROR_ARTICLES
+    assert second.stats["incremental/skipped_known"] == MIRROR_ARTICLES, (
+        "nothing the run files hold is fetched again"
+    )
     assert second.records == []
     records = [json.loads(line) for path in output_files(tmp_path) for line in path.read_text().splitlines()]
     assert Counter((record["key"], record["version"]) for record in records).most_common(1)[0][1] == 1
@@ -143,12 +145,12 @@ def test_articles_a_damaged_run_file_held_are_fetched_again(
     [run_file] = output_files(tmp_path)
     if harm == "missing":
         run_file.unlink()
-        lost = 64
+        lost = MIRROR_ARTICLES
     else:
         data = run_file.read_bytes()
         cut = data[: len(data) // 2]
         run_file.write_bytes(cut)
-        lost = 64 - cut.count(b"\n")
+        lost = MIRROR_ARTICLES - cut.count(b"\n")
     second = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert second.returncode == 0, second.log[-3000:]
     assert (
@@ -208,12 +210,12 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     run_file.write_bytes(data[: len(data) // 2])
     capsys.readouterr()
     assert command_status(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 2
-    lost = 64 - data[: len(data) // 2].count(b"\n")
+    lost = MIRROR_ARTICLES - data[: len(data) // 2].count(b"\n")
     error = capsys.readouterr().err
     assert f"error: {lost} articles the crawl state counts as written are in no run file of" in error
     assert f": run file {run_file.name} (cut short), and the next crawl fetches them again" in error
     rows = (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n")
-    assert rows == 64, "the previous export is left as it was"
+    assert rows == MIRROR_ARTICLES, "the previous export is left as it was"
     report = gather(output)
     told = f"{lost} articles known to the crawl state are in no run file (run file {run_file.name}"
     told += " (cut short))"
@@ -221,7 +223,7 @@ def test_the_export_names_articles_the_state_knows_and_no_run_file_holds(
     # The next crawl fetches them again; then the export is whole.
     run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
     assert cli(["export", "--output", str(output), "--out", str(tmp_path / "export")]) == 0
-    assert (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n") == 64
+    assert (tmp_path / "export" / "cnis-articles.jsonl").read_bytes().count(b"\n") == MIRROR_ARTICLES
 
 
 NOTIFY = f"{sys.executable} -c \"import shutil, sys; shutil.copy(sys.argv[1], 'told.json')\""

@@ -46,6 +46,15 @@ def test_canonical_url(url: str, expected: str) -> None:
             "http://en.cnis.gov.cn/xwdt/bydt/201801/t20180126_23388.shtml",
             ("en.cnis.gov.cn/xwdt/bydt", "2018-01-26", 23388, 0),
         ),
+        # A folder site.py does not name (a profile, a department's news): its own section.
+        (
+            "https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml",
+            ("en.cnis.ac.cn/bzygk_329/yjjg", "2013-12-31", 35948, 0),
+        ),
+        (
+            "https://www.cnis.ac.cn/tzgg/zbgg/202401/t20240115_60001.html",
+            ("www.cnis.ac.cn/tzgg/zbgg", "2024-01-15", 60001, 0),
+        ),
     ],
 )
 def test_article_urls(url: str, parts: tuple[str, str, int, int]) -> None:
@@ -57,7 +66,6 @@ def test_article_urls(url: str, parts: tuple[str, str, int, int]) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "https://en.cnis.ac.cn/bzygk_329/yjjg/201312/t20131231_35948.shtml",  # profile, not news
         "https://en.cnis.ac.cn/kycg/202002/t20200115_1.shtml",  # month folder != date
         "https://en.cnis.ac.cn/kycg/202002/t20200231_1.shtml",  # no such day
         "https://en.cnis.ac.cn/kycg/202001/P020200115123456789.pdf",  # attachment
@@ -73,7 +81,10 @@ def test_listing_page_numbers() -> None:
     assert listing_page_number("https://en.cnis.ac.cn/kycg/") == 0
     assert listing_page_number("https://en.cnis.ac.cn/kycg/index.shtml") == 0
     assert listing_page_number("https://en.cnis.ac.cn/kycg/index_2.shtml") == 2
-    assert listing_page_number("https://en.cnis.ac.cn/bzygk_329/yjjg/index.shtml") is None
+    # Any folder of a CNIS host has a listing's shape; whether it is crawled is the spider's choice.
+    assert listing_page_number("https://en.cnis.ac.cn/bzygk_329/yjjg/index_1.shtml") == 1
+    assert listing_page_number("https://en.cnis.ac.cn/kycg/202001/") is None  # a month folder
+    assert listing_page_number("https://www.iso.org/kycg/index.shtml") is None
 
 
 def test_live_site_addressing_is_identity() -> None:

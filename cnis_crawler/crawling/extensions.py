@@ -58,6 +58,11 @@ COUNTERS = (
     DISAGREEMENTS,
 )
 DROPPED = "dropped"
+# What the crawl made of a section (cnis_crawler.crawling.discovery): its kind, why, and how many
+# articles under it its first listing page links (absent: not read).
+SECTION_KIND = "section"
+SECTION_WHY = "why"
+FIRST_PAGE_ARTICLES = "first_page_articles"
 # What a linked article may end as, other than a drop: the counters that settle it.
 SETTLED = ("records", "skipped_known", "unchanged", "aliases")
 
@@ -89,7 +94,12 @@ def section_table(stats: StatsCollector) -> dict[str, dict[str, Any]]:
 
 def empty_row() -> dict[str, Any]:
     """A section's row of :func:`section_table` before anything was counted."""
-    return dict.fromkeys(COUNTERS, 0) | {DROPPED: {}}
+    return dict.fromkeys(COUNTERS, 0) | {
+        DROPPED: {},
+        SECTION_KIND: "",
+        SECTION_WHY: "",
+        FIRST_PAGE_ARTICLES: None,
+    }
 
 
 # The closing table's columns after the listing pages: heading and counter of a section's row.
@@ -111,14 +121,18 @@ def closing_table(table: dict[str, dict[str, Any]]) -> str:
     headings = " ".join(
         f"{heading:>{width}}" for (heading, _), width in zip(CLOSING_COLUMNS, widths, strict=True)
     )
-    lines = [f"{'section':30} {'pages':>7} {headings}  dropped"]
+    lines = [f"{'section':30} {'kind':8} {'page1':>6} {'pages':>7} {headings}  dropped"]
     for section, row in table.items():
         pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
         counts = " ".join(
             f"{row[key]:>{width}}" for (_, key), width in zip(CLOSING_COLUMNS, widths, strict=True)
         )
         dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
-        lines.append(f"{section:30} {pages:>7} {counts}  {dropped or '-'}")
+        first = "-" if row[FIRST_PAGE_ARTICLES] is None else row[FIRST_PAGE_ARTICLES]
+        kind = row[SECTION_KIND] or "-"
+        lines.append(f"{section:30} {kind:8} {first:>6} {pages:>7} {counts}  {dropped or '-'}")
+        if row[SECTION_KIND] not in ("", "known", "crawled") or row[SECTION_WHY].startswith("gone"):
+            lines.append(f"{'':30} ({row[SECTION_WHY]})")
     return "\n".join(lines)
 
 
@@ -213,7 +227,10 @@ class SectionReport:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logger.info(
-            "Per-section accounting (pages: listing pages read/declared; known: linked articles not"
+            "Per-section accounting (kind: known from site.py, crawled (found on the sites, news),"
+            " skipped (found, not news: why below), gone (found before, linked and listed no more);"
+            " page1: articles under the section its first listing page links;"
+            " pages: listing pages read/declared; known: linked articles not"
             " fetched as the crawl state knows them; same: fetched and unchanged; alias: a copy of a"
             " known article; lost: linked articles none of these, non-zero only when the crawl was"
             " cut short; disagreements: fields a page states otherwise than its listing, the page's"

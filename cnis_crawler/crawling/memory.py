@@ -26,12 +26,18 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from cnis_crawler.crawling.config import number
-from cnis_crawler.crawling.extensions import final_reason
+from cnis_crawler.crawling.extensions import (
+    FIRST_PAGE_ARTICLES,
+    SECTION_KIND,
+    SECTION_WHY,
+    final_reason,
+    section_table,
+)
 from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
 from cnis_crawler.extraction.listing import title_only
-from cnis_crawler.memory.state import STATE_MOVED_ASIDE, CrawlState, Link, Settled, utc_now
+from cnis_crawler.memory.state import STATE_MOVED_ASIDE, CrawlState, Link, SectionVerdict, Settled, utc_now
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -176,6 +182,10 @@ class CrawlMemory:
         stored = self.state.link(url)
         return listed_from_json(stored.listed, stored.title) if stored else None
 
+    def remembered_sections(self) -> dict[str, str]:
+        """The sections earlier runs told, by key: their kind then."""
+        return {verdict.key: verdict.kind for verdict in self.state.sections()}
+
     def may_stop_paging(self, section_key: str, all_known_pages: int) -> bool:
         """A section whose listing was never read to the end must be, whatever is known."""
         return all_known_pages >= self.recheck_pages and section_key in self.state.walked_sections()
@@ -238,6 +248,14 @@ class CrawlMemory:
             for key, value in self.stats.get_stats().items()
             if key.startswith(STATS_PREFIX)
         }
+        self.state.sections_told(
+            (
+                SectionVerdict(key, row[SECTION_KIND], row[SECTION_WHY], row[FIRST_PAGE_ARTICLES])
+                for key, row in section_table(self.stats).items()
+                if row[SECTION_KIND]
+            ),
+            self.run_id,
+        )
         # The feeds are stored and the summary is written by now.
         reason = final_reason(self.stats.get_stats(), reason)
         self.state.finish_run(self.run_id, utc_now(), reason, accounting, completed)

@@ -34,6 +34,7 @@ from cnis_crawler.crawling.extensions import DISAGREEMENTS, section_stat
 from cnis_crawler.crawling.items import Article, FetchedPage, FetchProblem, content_hash
 from cnis_crawler.crawling.readers import PageReaders, read
 from cnis_crawler.extraction.reading import Problem, Reading, read_article
+from cnis_crawler.extraction.sections import news_verdict
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import parse_article_url
 
@@ -113,6 +114,9 @@ class ExtractArticlePipeline:
         article_url = parse_article_url(item.url)
         if article_url is None:
             raise NotNewsArticle(f"not a news article URL: {item.url}")
+        news, why = news_verdict(article_url.section)
+        if not news:
+            raise NotNewsArticle(f"in a section that holds no news ({why}): {item.url}")
         return article_url
 
     def article(self, item: FetchedPage, article_url: ArticleUrl, reading: Reading) -> Article:

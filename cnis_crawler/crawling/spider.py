@@ -24,8 +24,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from cnis_crawler.crawling.discovery import SectionFinder
 from cnis_crawler.crawling.drops import failure_name
-from cnis_crawler.crawling.extensions import section_stat
+from cnis_crawler.crawling.extensions import FIRST_PAGE_ARTICLES, SECTION_KIND, SECTION_WHY, section_stat
 from cnis_crawler.crawling.files import FILES_SETTING
 from cnis_crawler.crawling.items import WORK_META, Fetch, FetchedPage, FetchProblem
 from cnis_crawler.crawling.logs import quiet_robotstxt_failures
@@ -36,6 +37,7 @@ from cnis_crawler.extraction.encoding import decode_html, media_type, not_html_p
 from cnis_crawler.extraction.error_page import error_page
 from cnis_crawler.extraction.listing import ListingPage, ToLive, title_only
 from cnis_crawler.extraction.reading import read_article_page
+from cnis_crawler.extraction.sections import articles_listed_under, news_verdict
 from cnis_crawler.memory.files import new_run_id
 from cnis_crawler.memory.state import Validators, utc_now
 from cnis_crawler.site import HOSTS, SECTIONS
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from cnis_crawler.extraction.document import Link
+    from cnis_crawler.extraction.sections import FoundSection
     from cnis_crawler.site import Section
 
 # A mirror on loopback needs no politeness; the user's -s settings still win (higher priority).
@@ -71,10 +74,15 @@ LISTING_PRIORITY = 20
 GONE_STATUSES = (404, 410)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 REDIRECTS_META = "cnis_redirects"
+DISCOVERY_REQUESTS = "discovery/requests_beyond_listings"
+"""Pages read only to find sections: home pages, and first pages of folders not crawled (no
+listing, not news, gone). With the listing pages and robots.txt, all a run with nothing new reads."""
 OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
 
 
-SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate", "files")
+SPIDER_ARGUMENTS = ("sites", "mirror", "full", "revalidate", "files", "sections")
+SECTION_CHOICES = {"all": True, "known": False}
+"""``-a sections=``: the sections of site.py and those found on the sites, or only the former."""
 
 
 class CnisSpider(Spider):
@@ -87,6 +95,7 @@ class CnisSpider(Spider):
         full: str | None = None,
         revalidate: str | None = None,
         files: str | None = None,
+        sections: str | None = None,
         **kwargs: Any,
     ) -> None:
         # Scrapyd passes its own (_job …); any other is a mistake, silently ignored otherwise.
@@ -100,6 +109,9 @@ class CnisSpider(Spider):
         self.addressing = Addressing(mirror or None)
         self.allowed_domains = self.addressing.allowed_domains
         self.sections = [section for section in SECTIONS if section.host in self.sites]
+        """The sections whose listings this run reads and health judges: site.py's, and found
+        ones that turned out broken (:meth:`tell_sections`)."""
+        self.finder = SectionFinder(self.sites, self.sections, discover=parse_sections(sections))
         self.full = parse_flag("full", full)
         self.revalidate = parse_flag("revalidate", revalidate)
         # Given or not: -a files=0 turns off a CNIS_FILES the settings turn on.
@@ -134,6 +146,8 @@ class CnisSpider(Spider):
         self.walking = True
         self.memory = self.crawler.get_extension(CrawlMemory)
         self.readers = self.crawler.get_extension(PageReaders)
+        if self.finder.discover and self.memory is not None:
+            self.finder.remember(self.memory.remembered_sections())
         if self.memory is not None:
             listings, articles = self.memory.left_undone()
             for url in listings:
@@ -147,6 +161,13 @@ class CnisSpider(Spider):
                 for url, listed, validators in self.memory.known_articles():
                     if self.wants(url, even_if_known=True):
                         yield self.article_request(url, listed, validators)
+        if self.finder.discover:
+            # With the listings, after what earlier runs left: a listing would otherwise meet a
+            # found section's articles as known before a revalidation asks about them.
+            for host in self.sites:
+                yield self.home_request(host)
+            for section in self.finder.remembered():
+                yield self.listing_request(listing_page_url(section, 0), probe=True)
         for section in self.sections:
             if not HOSTS[section.host].archive:
                 yield self.listing_request(listing_page_url(section, 0))
@@ -154,7 +175,10 @@ class CnisSpider(Spider):
     def spider_idle(self) -> None:
         """The current hosts are done: now the archive's sections (see ``Host.archive``); not
         when the spider reads only the pages it is given (``scrapy parse``)."""
-        if self.archive_started or not self.walking:
+        if not self.walking:
+            return
+        self.tell_sections()
+        if self.archive_started:
             return
         self.archive_started = True
         archived = [section for section in self.sections if HOSTS[section.host].archive]
@@ -164,12 +188,72 @@ class CnisSpider(Spider):
         if requests or self.archive_waiting:
             raise DontCloseSpider
 
-    def listing_request(self, live_url: str, all_known_pages: int = 0) -> Request:
+    def tell_sections(self) -> None:
+        """Every section's verdict into the stats, where the closing table, the summary, the
+        crawl state and the report read it; asked at every idle, the last one counts. A found
+        section crawled before and broken now counts as a failed listing, as a known one would."""
+        stats = self.crawler.stats
+        for key, verdict in self.finder.verdicts().items():
+            stats.set_value(section_stat(key, SECTION_KIND), verdict.kind)
+            stats.set_value(section_stat(key, SECTION_WHY), verdict.why)
+            if verdict.first_page_articles is not None:
+                stats.set_value(section_stat(key, FIRST_PAGE_ARTICLES), verdict.first_page_articles)
+            if verdict.broken and all(section.key != key for section in self.sections):
+                stats.max_value(section_stat(key, "listing_pages_failed"), 1)
+                self.sections.append(self.finder.folders[key].section)
+
+    def closed(self, reason: str) -> None:
+        if not_listings := self.finder.not_listings():
+            self.crawler.stats.set_value("discovery/folders_not_listing", len(not_listings))
+            self.logger.info(
+                "%d folders linked are no listing section (none of their first pages lists articles under"
+                " them): %s",
+                len(not_listings),
+                ", ".join(not_listings),
+            )
+
+    def home_request(self, host: str) -> Request:
+        live_url = f"{HOSTS[host].scheme}://{host}/"
+        return Request(
+            self.addressing.fetch_url(live_url),
+            callback=self.parse_home,
+            errback=self.home_errback,
+            cb_kwargs={"live_url": live_url},
+            priority=LISTING_PRIORITY + 1,
+        )
+
+    def parse_home(self, response: Response, live_url: str) -> Iterator[Request]:
+        """A home page: the sections its menus and "more" links name (nothing else is taken)."""
+        listing = read_listing(response, self.to_live(live_url), any_page=True)
+        if isinstance(listing, str):
+            self.home_failed(live_url, listing)
+            return
+        self.crawler.stats.inc_value("discovery/home_pages_read")
+        self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
+        yield from self.sections_met(listing.sections)
+
+    def home_errback(self, failure: Failure) -> None:
+        self.home_failed(failure.request.cb_kwargs["live_url"], describe_failure(failure))  # type: ignore[attr-defined]
+
+    def home_failed(self, live_url: str, reason: str) -> None:
+        self.crawler.stats.inc_value("discovery/home_pages_failed")
+        self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
+        # Discovery goes on from the listings and articles read; site.py's sections are read anyway.
+        self.logger.warning("Home page failed (%s): %s; sections are found on other pages", reason, live_url)
+
+    def sections_met(self, found: tuple[FoundSection, ...]) -> Iterator[Request]:
+        """The first listing page of each folder ``found`` names for the first time."""
+        for section in self.finder.met(found):
+            self.crawler.stats.inc_value("discovery/folders_read")
+            yield self.listing_request(listing_page_url(section, 0), probe=True)
+
+    def listing_request(self, live_url: str, all_known_pages: int = 0, probe: bool = False) -> Request:
+        """``probe``: the first page of a folder found on the sites, a listing section or not."""
         return Request(
             self.addressing.fetch_url(live_url),
             callback=self.parse_listing,
             errback=self.listing_failed,
-            cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages},
+            cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages, "probe": probe},
             meta={WORK_META: ("listing", live_url), "dont_redirect": True},
             priority=LISTING_PRIORITY,
         )
@@ -200,9 +284,15 @@ class CnisSpider(Spider):
         return section
 
     def is_article(self, url: str) -> bool:
-        """A news article of the crawled sites; continuation pages (t…_<id>_1) are parts of one."""
+        """A news article of the crawled sites and sections; continuation pages (t…_<id>_1) are
+        parts of one."""
         article = parse_article_url(url)
-        return article is not None and article.host in self.sites and not article.part
+        return (
+            article is not None
+            and article.host in self.sites
+            and not article.part
+            and self.finder.crawls(article.section)
+        )
 
     def article_request(
         self,
@@ -262,14 +352,14 @@ class CnisSpider(Spider):
                 "Page %d of an article, which is read with its first page: %s (with -d %d to read them all)",
                 *(article.part + 1, first, article.part + 1),
             )
-        elif article is not None:
+        elif article is not None and news_verdict(article.section)[0]:
             async for output in self.parse_article(response, live_url):
                 yield output
         elif listing_page_number(live_url) is not None:
             listing = read_listing(response, self.to_live(live_url))
             if not isinstance(listing, str):
                 yield listing_summary(live_url, listing)
-            for request in self.parse_listing(response, live_url, all_known_pages=0, listing=listing):
+            for request in self.parse_listing(response, live_url, 0, listing=listing):
                 yield request
         else:
             self.logger.error(
@@ -283,21 +373,30 @@ class CnisSpider(Spider):
         response: Response,
         live_url: str,
         all_known_pages: int,
+        probe: bool = False,
         listing: ListingPage | str | None = None,
     ) -> Iterator[Request]:
         """``listing``: the page read already, or why it is unreadable (by :meth:`parse`)."""
         section = section_of(live_url)
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
+        listing = listing or read_listing(response, self.to_live(live_url), any_page=probe)
+        if probe and not self.found_section_crawled(section, listing):
+            stats.inc_value(DISCOVERY_REQUESTS)
+            if not isinstance(listing, str):  # a landing page's menus lead on
+                yield from self.sections_met(listing.sections)
+            return
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
-        listing = listing or read_listing(response, self.to_live(live_url))
         if isinstance(listing, str):
             self.listing_unreadable(live_url, listing)
             return
+        if listing_page_number(live_url) == 0 and not probe:
+            self.finder.first_page(section, articles_listed(listing, section))
+        yield from self.sections_met(listing.sections)
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
-        ignored = [url for url in listing.outside_news_sections if urlsplit(url).hostname in self.sites]
-        stats.inc_value("discovery/ignored/outside_news_sections", len(ignored))
+        ignored = [link.url for link in listing.article_links if not self.is_article(link.url)]
+        stats.inc_value("discovery/ignored/outside_crawled_sections", len(ignored))
         yield from self.article_requests(listing.article_links)
         next_page = following_page(live_url, listing.page_urls)
         declared = stats.get_value(section_stat(section.key, "listing_pages_declared"), 0)
@@ -350,6 +449,8 @@ class CnisSpider(Spider):
         reading = await read(
             self.readers, read_article_page, page.html, response.url, page.url, to_live, listed
         )
+        for request in self.sections_met(reading.links.sections):
+            yield request
         for request in self.article_requests(reading.links.article_links, found_on=page.url):
             yield request
         if reading.links.parts:
@@ -430,8 +531,22 @@ class CnisSpider(Spider):
         if isinstance(followed, Request):
             yield followed
             return
-        live_url = failure.request.cb_kwargs["live_url"]  # type: ignore[attr-defined]
-        self.listing_unreadable(live_url, followed or describe_failure(failure))
+        kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
+        reason = followed or describe_failure(failure)
+        if kwargs.get("probe"):
+            section = section_of(kwargs["live_url"])
+            assert section is not None, kwargs["live_url"]  # only section listing URLs are requested
+            self.finder.first_page(section, None, reason)
+            self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
+            return
+        self.listing_unreadable(kwargs["live_url"], reason)
+
+    def found_section_crawled(self, section: Section, listing: ListingPage | str) -> bool:
+        """Tells discovery the first page of a found folder; whether its section is crawled."""
+        if isinstance(listing, str):
+            self.finder.first_page(section, None, listing)
+            return False
+        return self.finder.first_page(section, articles_listed(listing, section))
 
     def follow_redirect(self, failure: Failure) -> Request | str | None:
         """For a redirect: the request that follows it, or why it is not followed; else None.
@@ -476,15 +591,16 @@ class CnisSpider(Spider):
             self.memory.listing_failed(live_url, section.key)
 
 
-def read_listing(response: Response, to_live: ToLive) -> ListingPage | str:
-    """The listing on ``response``, or why it is unreadable."""
+def read_listing(response: Response, to_live: ToLive, any_page: bool = False) -> ListingPage | str:
+    """The listing on ``response``, or why it is unreadable; ``any_page``: a page that may
+    link no article (a home page, a found folder's first page)."""
     if problem := not_html(response):
         return problem
     text = page_text(response)
     if error := error_page(text):
         return f"an error page ({error.value}) served with status 200"
     listing = extract_listing(text, response.url, to_live)
-    if not listing.article_links:
+    if not listing.article_links and not any_page:
         # Every page of a news listing links articles: this one is broken or redesigned,
         # and ending the walk here would hide the pages after it from later runs.
         return "no article linked"
@@ -502,6 +618,11 @@ def listing_summary(live_url: str, listing: ListingPage) -> dict[str, object]:
         ],
         "pager": list(listing.page_urls),
     }
+
+
+def articles_listed(listing: ListingPage, section: Section) -> int:
+    """How many articles under ``section`` a listing page links."""
+    return articles_listed_under((link.url for link in listing.article_links), section.host, section.path)
 
 
 def is_archived(url: str) -> bool:
@@ -569,6 +690,14 @@ def parse_flag(name: str, value: str | None) -> bool:
     if text in ("1", "true", "yes", "on"):
         return True
     raise ValueError(f"-a {name}= takes 1 or 0 (true/false, yes/no), got {value!r}")
+
+
+def parse_sections(sections: str | None) -> bool:
+    """Whether ``-a sections=`` asks for the sections found on the sites too (the default)."""
+    chosen = (sections or "all").strip().lower()
+    if chosen not in SECTION_CHOICES:
+        raise ValueError(f"-a sections= takes {' or '.join(SECTION_CHOICES)}, got {sections!r}")
+    return SECTION_CHOICES[chosen]
 
 
 def parse_sites(sites: str | None) -> list[str]:

@@ -34,8 +34,8 @@ from cnis_crawler.extraction.document import (
     read_page,
     text_of,
 )
+from cnis_crawler.extraction.sections import FoundSection, sections_linked
 from cnis_crawler.site import (
-    ARTICLE_PATH_RE,
     LISTING_FILE_STEM,
     MAX_DECLARED_PAGES,
     PAGER_CALL_RE,
@@ -97,8 +97,8 @@ class ListingPage:
     page_urls: tuple[str, ...]
     declared_pages: int | None
     """The page count the pager script declares, or None when the page has no pager script."""
-    outside_news_sections: tuple[str, ...] = ()
-    """Article-shaped links under no known news section (e.g. /ynbm/ pages), for the stats."""
+    sections: tuple[FoundSection, ...] = ()
+    """The sections the page links (menus, breadcrumbs, "more" links, articles): discovery."""
 
 
 def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> ListingPage:
@@ -113,15 +113,13 @@ def extract_listing(html: str, url: str, to_live: ToLive = canonical_url) -> Lis
             name = stem if page == 0 else f"{stem}_{page}"
             pages[f"{directory}{name}.{extension}"] = None
     own_section = section_of(live_url)
-    outside: dict[str, None] = {}
     anchors = _live_anchors(doc, to_live)
     for link_url, _ in anchors:
         page_number = listing_page_number(link_url)
         if own_section is not None and page_number is not None and section_of(link_url) == own_section:
             pages.setdefault(listing_page_url(own_section, page_number), None)
-        elif ARTICLE_PATH_RE.match(urlsplit(link_url).path) and section_of(link_url) is None:
-            outside.setdefault(link_url, None)
-    return ListingPage(_article_links(anchors), tuple(pages), declared, tuple(outside))
+    linked = sections_linked(url for url, _ in anchors)
+    return ListingPage(_article_links(anchors), tuple(pages), declared, linked)
 
 
 def _live_anchors(doc: Document, to_live: ToLive) -> list[tuple[str, Element]]:
@@ -236,6 +234,8 @@ class ArticlePageLinks:
     """Links to other news articles (related articles), first text per URL."""
     parts: tuple[str, ...]
     """The article's continuation pages (``t…_<id>_1`` …), in order."""
+    sections: tuple[FoundSection, ...] = ()
+    """The sections the page links (menus, breadcrumbs, related articles): discovery."""
 
 
 def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_url) -> ArticlePageLinks:
@@ -248,8 +248,9 @@ def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_
     live_url = to_live(url)
     article = parse_article_url(live_url)
     anchors = _live_anchors(doc, to_live)
+    linked = sections_linked(url for url, _ in anchors)
     if article is None:
-        return ArticlePageLinks(_article_links(anchors, dated=False), ())
+        return ArticlePageLinks(_article_links(anchors, dated=False), (), linked)
     stem = posixpath.splitext(posixpath.basename(urlsplit(live_url).path))[0]
     parts: dict[int, str] = {}
     for declared, script_stem, extension in _pagers(doc.inline_scripts(), live_url):
@@ -261,4 +262,4 @@ def extract_article_page_links(html: str, url: str, to_live: ToLive = canonical_
         if part and part.part and (part.host, part.doc_id) == (article.host, article.doc_id):
             parts.setdefault(part.part, part.url)
     ordered = tuple(parts[number] for number in sorted(parts))
-    return ArticlePageLinks(_article_links(anchors, dated=False), ordered)
+    return ArticlePageLinks(_article_links(anchors, dated=False), ordered, linked)

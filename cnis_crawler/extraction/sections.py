@@ -4,21 +4,32 @@ A page names a folder as a section when it links the folder's listing (``/<folde
 ``/<folder>/index.<ext>``: menus, breadcrumbs, "more"/"更多" links) or an article under it
 (``/<folder>/<YYYYMM>/t<date>_<id>.<ext>``). A folder is a listing section when its first
 listing page links articles of that shape under it (:func:`articles_listed_under`); whether such
-a section is news is the site data's word (:func:`section_rule`), never a menu's wording.
+a section is news is the site data's word (:func:`news_verdict`), never a menu's wording.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from cnis_crawler.extraction.document import read_page
-from cnis_crawler.site import ARTICLE_PATH_RE, HOSTS, LISTING_PATH_RE, SECTION_RULES, SectionRule
-from cnis_crawler.urls import canonical_url
+from cnis_crawler.site import (
+    ARTICLE_PATH_RE,
+    HOSTS,
+    LISTING_PATH_RE,
+    MONTH_FOLDER_RE,
+    SECTION_RULES,
+    SectionRule,
+)
+from cnis_crawler.urls import KNOWN_SECTIONS
 
-MONTH_FOLDER_RE = re.compile(r"(?:^|/)\d{6}$")
-"""An article's month folder (``…/202403``): where articles sit, no section of its own."""
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from cnis_crawler.site import Section
+
+LISTING_LINK = "listing link"
+ARTICLE_LINK = "article link"
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class FoundSection:
     path: str
     """The folder, no slash at either end: ``ynbm/spynyzlyjs/kydt``."""
     via: str
-    """``listing link`` or ``article link``: what on the page named it."""
+    """:data:`LISTING_LINK` or :data:`ARTICLE_LINK`: what on the page named it."""
 
     @property
     def key(self) -> str:
@@ -39,6 +50,16 @@ def section_rule(path: str) -> SectionRule | None:
     return next((rule for rule in SECTION_RULES if rule.path.fullmatch(path)), None)
 
 
+def news_verdict(section: Section) -> tuple[bool, str]:
+    """Whether the site data says ``section`` holds news, and why: a section of ``site.SECTIONS``
+    does; a found one as the first rule naming its folder says; one no rule names does not."""
+    if (section.host, section.path) in KNOWN_SECTIONS:
+        return True, "a section of site.py"
+    if (rule := section_rule(section.path)) is not None:
+        return rule.news, rule.why
+    return False, "no site rule names its folder news"
+
+
 def folder_of(url: str) -> tuple[str, str, str] | None:
     """(host, folder, what names it) of a crawled site's listing or article URL, or None."""
     parts = urlsplit(url)
@@ -46,34 +67,39 @@ def folder_of(url: str) -> tuple[str, str, str] | None:
     if host not in HOSTS:
         return None
     if (article := ARTICLE_PATH_RE.match(parts.path)) is not None:
-        return host, article["section"], "article link"
+        return host, article["section"], ARTICLE_LINK
     listing = LISTING_PATH_RE.match(parts.path)
     if listing is None or MONTH_FOLDER_RE.search(listing["section"]):
         return None
-    return host, listing["section"], "listing link"
+    return host, listing["section"], LISTING_LINK
 
 
-def sections_linked(html: str, url: str) -> tuple[FoundSection, ...]:
-    """The folders the page at ``url`` (its live URL) links as sections, in the order first met;
-    a folder named both ways is taken as its listing link names it."""
+def sections_linked(live_urls: Iterable[str]) -> tuple[FoundSection, ...]:
+    """The folders that a page's links (at their live URLs) name as sections, in the order first
+    met; a folder named both ways is taken as its listing link names it."""
     found: dict[tuple[str, str], FoundSection] = {}
-    for link_url, _ in read_page(html, url).anchors:
-        if (folder := folder_of(canonical_url(link_url))) is None:
+    for url in live_urls:
+        if (folder := folder_of(url)) is None:
             continue
         host, path, via = folder
         known = found.get((host, path))
-        if known is None or (known.via != via and via == "listing link"):
+        if known is None or (known.via != via and via == LISTING_LINK):
             found[(host, path)] = FoundSection(host, path, via)
     return tuple(found.values())
 
 
-def articles_listed_under(html: str, url: str, folder: str) -> int:
-    """How many distinct articles of the article URL shape under ``folder`` the page links:
-    a folder's first listing page linking some is a listing section."""
-    urls = set()
-    for link_url, _ in read_page(html, url).anchors:
-        live = canonical_url(link_url)
-        article = ARTICLE_PATH_RE.match(urlsplit(live).path)
-        if article is not None and article["section"] == folder and not article["part"]:
-            urls.add(live)
-    return len(urls)
+def articles_listed_under(live_urls: Iterable[str], host: str, folder: str) -> int:
+    """How many distinct articles of the article URL shape under ``host``/``folder`` the links
+    name (first pages only): a folder's first listing page linking some is a listing section."""
+    listed = set()
+    for url in live_urls:
+        parts = urlsplit(url)
+        article = ARTICLE_PATH_RE.match(parts.path)
+        if (
+            article is not None
+            and parts.hostname == host
+            and article["section"] == folder
+            and not article["part"]
+        ):
+            listed.add(parts.path)
+    return len(listed)

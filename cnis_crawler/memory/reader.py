@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnis_crawler.memory.state import FILES_AS_STORED, MIGRATIONS, SCHEMA_VERSION, file_changes
+from cnis_crawler.memory.state import (
+    FILES_AS_STORED,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SectionVerdict,
+    file_changes,
+)
 
 READABLE_VERSIONS = frozenset({SCHEMA_VERSION, *MIGRATIONS})
 """What this reader understands: the tables it reads are alike in all of them."""
@@ -93,10 +99,23 @@ class StateReader:
     def archives(self) -> list[tuple[str, int, int]]:
         """The archive's WARC files as the crawls listed them: path, size, responses (none from a
         state older than the archive)."""
-        if not self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'archives'"):
+        if not self.has_table("archives"):
             return []
         rows = self.query("SELECT path, size, responses FROM archives ORDER BY path")
         return [(str(path), int(size), int(responses)) for path, size, responses in rows]
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.query(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{name}'"))
+
+    def sections(self) -> list[SectionVerdict]:
+        """What the crawls made of each section, known and found (none from a state older than
+        discovery)."""
+        if not self.has_table("sections"):
+            return []
+        rows = self.query(
+            "SELECT key, kind, why, first_page_articles, found_run, told_run FROM sections ORDER BY key"
+        )
+        return [SectionVerdict(*row) for row in rows]
 
     def runs(self) -> list[RunRow]:
         return [

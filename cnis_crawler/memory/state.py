@@ -32,7 +32,7 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What a state of an earlier schema needs to become this one (its user_version: statements).
 MIGRATIONS = {
     1: (
@@ -51,6 +51,7 @@ MIGRATIONS = {
         "ALTER TABLE failures ADD COLUMN last_run TEXT",
         "ALTER TABLE runs ADD COLUMN completed INTEGER NOT NULL DEFAULT 0",
     ),
+    2: (),  # the sections table, which SCHEMA creates
 }
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -132,6 +133,14 @@ CREATE TABLE IF NOT EXISTS archives (
     run_id TEXT NOT NULL,
     stored_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sections (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    why TEXT NOT NULL,
+    first_page_articles INTEGER,
+    found_run TEXT NOT NULL,
+    told_run TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     started TEXT NOT NULL,
@@ -154,6 +163,21 @@ REEXTRACTED = "reextracted"
 """The ``change`` of a record a re-extraction wrote."""
 REEXTRACT_FAILED = "failed/"
 """A re-extraction's accounting: ``failed/<drop>`` counts the pages that now fail, by reason."""
+
+
+@dataclass(frozen=True)
+class SectionVerdict:
+    """What a run made of a section: its kind (known, crawled, skipped, gone), why, and how many
+    articles under it its first listing page linked (None: not read)."""
+
+    key: str
+    kind: str
+    why: str
+    first_page_articles: int | None
+    found_run: str = ""
+    """The run that first told it."""
+    told_run: str = ""
+    """The last run that told it."""
 
 
 def utc_now() -> str:
@@ -735,6 +759,24 @@ class CrawlState:
     def adopt_files(self, paths: Iterable[Path], run_id: str, at: str) -> list[tuple[Path, int, int]]:
         """:meth:`adopt` each of ``paths`` not known as stored: (path, new records, foreign lines)."""
         return [(path, *self.adopt(path, run_id, at)) for path in sorted(paths) if not self.file_known(path)]
+
+    def sections_told(self, verdicts: Iterable[SectionVerdict], run_id: str) -> None:
+        """What a run made of each section it read (the run that first told one is kept)."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO sections (key, kind, why, first_page_articles, found_run, told_run)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+                " why = excluded.why, first_page_articles = excluded.first_page_articles,"
+                " told_run = excluded.told_run",
+                [(*astuple(verdict)[:4], run_id, run_id) for verdict in verdicts],
+            )
+
+    def sections(self) -> list[SectionVerdict]:
+        """Every section a run told, by key."""
+        rows = self.db.execute(
+            "SELECT key, kind, why, first_page_articles, found_run, told_run FROM sections ORDER BY key"
+        )
+        return [SectionVerdict(*row) for row in rows]
 
     def start_run(self, run_id: str, at: str, mode: str = "", pass_run: str | None = None) -> None:
         """``pass_run``: the run that began the pass this one finishes (itself when None)."""

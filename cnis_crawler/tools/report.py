@@ -28,7 +28,7 @@ from cnis_crawler.crawling import drops
 from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
-from cnis_crawler.memory.state import REEXTRACT_FAILED, REEXTRACT_MODE, REEXTRACTED
+from cnis_crawler.memory.state import REEXTRACT_FAILED, REEXTRACT_MODE, REEXTRACTED, SectionVerdict
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.cli import fail, plain
 from cnis_crawler.tools.export import (
@@ -134,11 +134,18 @@ class Report:
     """Articles the crawl state counts as written that no run file holds (a file lost or cut)."""
     damaged_files: str = ""
     """Which run files lost them, as :func:`~cnis_crawler.tools.export.damaged_files` tells."""
+    sections: list[SectionVerdict] = field(default_factory=list)
+    """What the crawls made of every section, known and found on the sites (the crawl state's)."""
 
 
 def section_key(article: dict[str, Any]) -> tuple[str, str]:
     section = section_of(article["url"])
-    return (section.key, section.trail) if section else (f"{article['site']}/?", article["section"])
+    # A section found on the site has no trail of ours: the record's breadcrumb names it.
+    return (
+        (section.key, section.trail or article["section"])
+        if section
+        else (f"{article['site']}/?", article["section"])
+    )
 
 
 def read_runs(output_dir: Path, files_read: RunFiles, state: StateReader) -> list[Run]:
@@ -176,7 +183,11 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         names.setdefault(key, trail)
         by_month.setdefault(article["date"][:7], Counter())[key] += 1
     present = {key for counter in by_month.values() for key in counter}
-    names = {key: trail for key, trail in names.items() if key in present}
+    # site.py's sections in its order, then those found on the sites by key.
+    known = {section.key for section in SECTIONS}
+    names = {key: trail for key, trail in names.items() if key in present and key in known} | dict(
+        sorted((key, trail) for key, trail in names.items() if key in present and key not in known)
+    )
     runs = read_runs(output_dir, files_read, state)
     manifest = output_dir / "export" / "manifest.json"
     return Report(
@@ -189,6 +200,7 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         manifest if manifest.is_file() else None,
         len(dataset.missing),
         damaged_files(dataset) if dataset.changed_files else "",
+        state.sections(),
     )
 
 
@@ -267,6 +279,23 @@ def chart(report: Report) -> str:
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{label}">{"".join(parts)}</svg>'
         + table("sections", ("section", "trail", "articles"), legend)
     )
+
+
+def sections_table(report: Report) -> str:
+    """Every section the crawls read, per host: known (site.py), crawled or skipped (found on the
+    sites), gone; how many articles its first listing page linked, and its records."""
+    if not report.sections:
+        return "<p>No crawl has told its sections yet.</p>"
+    records = Counter(section_key(article)[0] for article in report.articles)
+    rows = [
+        tr([escape(verdict.key), escape(verdict.kind),
+            "-" if verdict.first_page_articles is None else str(verdict.first_page_articles),
+            str(records[verdict.key]), escape(verdict.why), escape(verdict.found_run[:10])],
+           f' class="section{" bad" if verdict.kind == "gone" else ""}"')
+        for verdict in sorted(report.sections, key=lambda verdict: verdict.key)
+    ]  # fmt: skip
+    header = ("section", "kind", "page 1 lists", "records", "why", "first told")
+    return table("found", header, rows)
 
 
 def newest(report: Report, count: int = 20) -> str:
@@ -376,6 +405,7 @@ def render(report: Report, page: Path | None = None) -> str:
         f"<title>CNIS crawl report</title><style>{CSS}</style></head><body>"
         f"<h1>CNIS crawl report</h1>{headline(report)}<p>{export_link(report, page).strip()}</p>"
         f"<h2>Articles per section and month</h2>{chart(report)}"
+        f"<h2>Sections, known and found on the sites</h2>{sections_table(report)}"
         f"<h2>Newest articles</h2>{newest(report)}"
         f"<h2>Last runs</h2>{runs_table(report)}"
         f'<p class="muted">Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by cnis-crawler report.'
