@@ -9,9 +9,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.mirror import running_mirror
-from tests.conftest import SITE
+from tests.conftest import FOUND_NEWS_SECTIONS, PROFILES_SECTION, SITE, mirror_news_sections
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,9 +32,16 @@ def test_the_mirror_checks_out_section_by_section_and_nothing_is_written(
 ) -> None:
     checked = check(tmp_path, "--mirror", mirror_url)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.rstrip().endswith("check: all 8 sections look right")
-    for section in SECTIONS:
-        assert f"{section.key}  " in checked.stdout
+    assert checked.stdout.rstrip().endswith("check: all 10 sections look right")
+    for section in mirror_news_sections():  # site.py's, and the news sections found on the site
+        assert f"\n{section}  http" in f"\n{checked.stdout}"
+    sections = checked.stdout.split("\nSections (", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    told = {line.split()[0]: line.split()[1:3] for line in sections}
+    assert told == {
+        **{key: ["known", "5"] for key in mirror_news_sections() if key not in FOUND_NEWS_SECTIONS},
+        **{key: ["crawled", "5"] for key in FOUND_NEWS_SECTIONS},
+        PROFILES_SECTION: ["skipped", "2"],
+    }
     table = checked.stdout.split("en.cnis.ac.cn/xwdt/bydt  ", 1)[1].split("\n\n", 1)[0]
     rows = [line.split() for line in table.splitlines()]
     assert rows[1] == ["listing", "5", "articles", "linked", "on", "page", "1,", "3", "pages", "declared"]
@@ -65,7 +71,7 @@ def test_a_broken_copy_of_the_site_is_told_section_by_section(tmp_path: Path) ->
         checked = check(workdir, "--mirror", url)
     assert checked.returncode == 3, checked.stdout + checked.stderr
     last = checked.stdout.rstrip().splitlines()[-1]
-    assert last.startswith("check: 2 of 8 sections look wrong (en.cnis.ac.cn/xwdt/bydt: ")
+    assert last.startswith("check: 2 of 10 sections look wrong (en.cnis.ac.cn/xwdt/bydt: ")
     assert last.endswith("; en.cnis.ac.cn/zdxw: listing: no article linked)")
     assert "title from its weakest rung (listing-link)" in last
     assert "date from its weakest rung (url)" in last
@@ -79,8 +85,9 @@ def test_a_site_that_cannot_be_reached_is_told_apart(tmp_path: Path) -> None:
     checked = check(tmp_path, "--mirror", "http://127.0.0.1:1", "--sites", "en.cnis.ac.cn")
     seconds = time.monotonic() - started
     assert checked.returncode == 4, checked.stdout + checked.stderr
+    # robots.txt, the home page and page 1 of the four sections of site.py on that host
     assert checked.stdout.rstrip().splitlines()[-1] == (
-        "check: no answer from the site (DownloadConnectionRefusedError 5):"
+        "check: no answer from the site (DownloadConnectionRefusedError 6):"
         " check the network, the DNS or --mirror"
     )
     assert "Traceback" not in checked.stderr

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 
-from cnis_crawler.crawling.spider import CnisSpider, describe_failure, page_text, read_listing
+from cnis_crawler.crawling.spider import (
+    CnisSpider,
+    articles_listed,
+    describe_failure,
+    page_text,
+    read_listing,
+)
 from cnis_crawler.extraction.article import RUNGS
 from cnis_crawler.extraction.reading import read_article
 from cnis_crawler.urls import listing_page_url, parse_article_url, section_of
@@ -70,31 +76,51 @@ class SectionCheck:
 
 
 class CheckSpider(CnisSpider):
-    """The crawl's spider (sites, mirror, settings), sent to page 1 of each section's listing
-    and the newest article it links only."""
+    """The crawl's spider (sites, mirror, settings, discovery), sent to page 1 of each section's
+    listing and the newest article it links only; the sections found on the home pages and the
+    listings' menus are checked too when the site data calls them news (the crawl would read
+    them), and told with their verdicts (:attr:`finder`) otherwise."""
 
     name = "cnis-check"
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.finder.discover:
+            for host in self.sites:
+                yield self.home_request(host)
         for section in self.sections:
-            live_url = listing_page_url(section, 0)
-            yield Request(
-                self.addressing.fetch_url(live_url),
-                callback=self.check_listing,
-                errback=self.check_failed,
-                cb_kwargs={"row": SectionCheck(section.key, live_url)},
-            )
+            yield self.listing_request(listing_page_url(section, 0))
 
-    def check_listing(self, response: Response, row: SectionCheck) -> Iterator[SectionCheck | Request]:
-        listing = read_listing(response, self.to_live(row.listing_url))
+    def listing_request(self, live_url: str, all_known_pages: int = 0, probe: bool = False) -> Request:
+        """Page 1 of a section's listing, or of a folder found on the sites (``probe``)."""
+        section = section_of(live_url)
+        assert section is not None, live_url  # only section listing URLs are ever requested
+        return Request(
+            self.addressing.fetch_url(live_url),
+            callback=self.check_listing,
+            errback=self.check_failed,
+            cb_kwargs={"row": SectionCheck(section.key, live_url), "probe": probe},
+        )
+
+    def check_listing(
+        self, response: Response, row: SectionCheck, probe: bool = False
+    ) -> Iterator[SectionCheck | Request]:
+        listing = read_listing(response, self.to_live(row.listing_url), any_page=probe)
+        section = section_of(row.listing_url)
+        assert section is not None, row.listing_url
+        if probe and not self.found_section_crawled(section, listing):
+            if not isinstance(listing, str):
+                yield from self.sections_met(listing.sections)
+            return
         if isinstance(listing, str):
             row.failed = f"listing: {listing}"
             yield row
             return
+        yield from self.sections_met(listing.sections)
         row.listing_read, row.pages_declared = True, listing.declared_pages
-        section = section_of(row.listing_url)
         own = [link for link in listing.article_links if section_of(link.url) == section]
         row.articles_linked = len(own)
+        if not probe:
+            self.finder.first_page(section, articles_listed(listing, section))
         if not own:
             yield row
             return
@@ -125,6 +151,11 @@ class CheckSpider(CnisSpider):
 
     def check_failed(self, failure: Failure) -> Iterator[SectionCheck]:
         row: SectionCheck = failure.request.cb_kwargs["row"]  # type: ignore[attr-defined]
+        if failure.request.cb_kwargs.get("probe"):  # type: ignore[attr-defined]
+            section = section_of(row.listing_url)
+            assert section is not None, row.listing_url
+            self.finder.first_page(section, None, describe_failure(failure))
+            return
         page = "newest article" if row.newest_url else "listing"
         row.failed = f"{page}: {describe_failure(failure)}"
         yield row

@@ -395,8 +395,8 @@ class CnisSpider(Spider):
         yield from self.sections_met(listing.sections)
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
-        ignored = [link.url for link in listing.article_links if not self.is_article(link.url)]
-        stats.inc_value("discovery/ignored/outside_crawled_sections", len(ignored))
+        if ignored := [link.url for link in listing.article_links if not self.is_article(link.url)]:
+            stats.inc_value("discovery/ignored/outside_crawled_sections", len(ignored))
         yield from self.article_requests(listing.article_links)
         next_page = following_page(live_url, listing.page_urls)
         declared = stats.get_value(section_stat(section.key, "listing_pages_declared"), 0)

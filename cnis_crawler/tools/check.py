@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from cnis_crawler.crawling.discovery import CRAWLED
 from cnis_crawler.extraction.article import RUNGS
-from cnis_crawler.site import SECTIONS
+from cnis_crawler.site import SECTIONS, Section
 from cnis_crawler.tools.cli import plain
 from cnis_crawler.tools.export import counted
 from cnis_crawler.urls import Addressing, listing_page_url
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from scrapy.settings import Settings
 
     from cnis_crawler.crawling.check import SectionCheck
+    from cnis_crawler.crawling.discovery import Verdict
 
 LOOKS_WRONG_STATUS = 3
 UNREACHABLE_STATUS = 4
@@ -45,28 +47,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", metavar="URL", help="read a mirror of the sites instead (its base URL)")
     parser.add_argument("--sites", metavar="HOSTS", help="comma-separated hosts (default: all)")
     parser.add_argument(
+        "--sections",
+        metavar="WHICH",
+        help="all: site.py's sections and those found on the sites (default); known: site.py's alone",
+    )
+    parser.add_argument(
         "-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting; repeatable"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log the crawl (Scrapy's INFO lines)")
     args = parser.parse_args(argv)
     # Scrapy, once the options are good.
     from cnis_crawler.crawling.health import failures_by_kind, unreachable
-    from cnis_crawler.crawling.spider import parse_sites
+    from cnis_crawler.crawling.spider import parse_sections, parse_sites
 
     try:
         sites = parse_sites(args.sites)
+        parse_sections(args.sections)
         Addressing(args.mirror or None)
         settings = check_settings(args.set, args.verbose)
     except ValueError as error:
         parser.error(str(error))
-    rows, stats = run_check(settings, args.sites, args.mirror)
+    rows, stats, verdicts = run_check(settings, args.sites, args.mirror, args.sections)
     chosen = [section.key for section in SECTIONS if section.host in sites]
+    chosen += sorted(
+        key for key, verdict in verdicts.items() if verdict.kind == CRAWLED and key not in chosen
+    )
     checked = [rows.get(key) or unchecked(key) for key in chosen]
     console = Console(width=None if sys.stdout.isatty() else 120)
     with console.capture() as tables:
         for row in checked:
             # The heading apart: a table's title wraps at the table's width.
             console.print(f"[bold]{row.section}[/]  {row.listing_url}", section_table(row), "")
+        if verdicts:
+            console.print("[bold]Sections[/] (known: site.py's; crawled or skipped: found on the sites)")
+            console.print(verdicts_table(verdicts), "")
     # Rich pads every line to the table's width: no trailing blanks in a mail or a log.
     print("\n".join(line.rstrip() for line in tables.get().splitlines()))
     if unreachable(stats):
@@ -103,9 +117,10 @@ def check_settings(assignments: list[str], verbose: bool) -> Settings:
 
 
 def run_check(
-    settings: Settings, sites: str | None, mirror: str | None
-) -> tuple[dict[str, SectionCheck], dict[str, Any]]:
-    """The rows the check spider yielded, by section key, and the crawl's stats."""
+    settings: Settings, sites: str | None, mirror: str | None, sections: str | None = None
+) -> tuple[dict[str, SectionCheck], dict[str, Any], dict[str, Verdict]]:
+    """The rows the check spider yielded, by section key, the crawl's stats, and what it made of
+    every section (known, and found on the sites)."""
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
@@ -120,17 +135,31 @@ def run_check(
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(CheckSpider)
     crawler.signals.connect(collect, signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, sites=sites, mirror=mirror)
+    process.crawl(crawler, sites=sites, mirror=mirror, sections=sections)
     process.start()
-    return rows, crawler.stats.get_stats() if crawler.stats else {}
+    verdicts = crawler.spider.finder.verdicts() if isinstance(crawler.spider, CheckSpider) else {}
+    return rows, crawler.stats.get_stats() if crawler.stats else {}, verdicts
+
+
+def verdicts_table(verdicts: dict[str, Verdict]) -> Table:
+    table = Table(box=None)
+    for heading in ("section", "kind", "page 1 lists", "why"):
+        table.add_column(heading, overflow="fold")
+    for key, verdict in verdicts.items():
+        listed = (
+            "-" if verdict.first_page_articles is None else counted(verdict.first_page_articles, "article")
+        )
+        table.add_row(key, verdict.kind, listed, verdict.why)
+    return table
 
 
 def unchecked(key: str) -> SectionCheck:
     """The row of a section the check got no answer for (an error logged above)."""
     from cnis_crawler.crawling.check import SectionCheck
 
-    section = next(section for section in SECTIONS if section.key == key)
-    return SectionCheck(key, listing_page_url(section, 0), failed="not checked: see the errors above")
+    host, _, path = key.partition("/")
+    listing = listing_page_url(Section(host, path, ""), 0)
+    return SectionCheck(key, listing, failed="not checked: see the errors above")
 
 
 def section_table(row: SectionCheck) -> Table:

@@ -1,0 +1,106 @@
+"""Sections found on the sites, end to end: read only with the default ``-a sections=all``, taken
+up by a state that knew none, said to be gone when the site drops them, and failed when they
+break while still linked."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from cnis_crawler.crawling.commands.crawl import UNHEALTHY_EXIT_STATUS
+from cnis_crawler.crawling.health import SECTION_EMPTY
+from cnis_crawler.memory.state import CrawlState
+from cnis_crawler.site import SECTIONS
+from cnis_crawler.tools.report import gather, render
+from cnis_crawler.urls import section_of
+from tests.conftest import FOUND_NEWS_SECTIONS, PROFILES_SECTION, SITE, mirror_news_sections
+from tests.crawling import run_crawl
+from tests.tooling.fault_mirror import running_mirror
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.crawling import CrawlResult
+
+COLUMN = "en.cnis.ac.cn/xwdt/gjhz"
+"""The found column under News, linked by the English menu on every page."""
+
+
+def section_keys(records: list[dict[str, object]]) -> set[str]:
+    return {section.key for record in records if (section := section_of(str(record["url"]))) is not None}
+
+
+def told(crawl: CrawlResult, key: str) -> tuple[str, str]:
+    row = crawl.summary["sections"][key]
+    return row["section"], row["why"]
+
+
+def test_sections_known_reads_site_py_alone_and_a_later_run_takes_up_what_it_finds(
+    mirror_url: str, tmp_path: Path
+) -> None:
+    known = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", "sections=known")
+    assert known.returncode == 0, known.log[-3000:]
+    assert section_keys(known.records) == {section.key for section in SECTIONS}
+    assert not [key for key in known.stats if key.startswith("discovery/")], "no home page, no folder read"
+    assert sorted(known.summary["sections"]) == sorted(section.key for section in SECTIONS)
+    # The same state, then every section: the found ones' articles, and nothing else, are new.
+    found = run_crawl(tmp_path, "-a", f"mirror={mirror_url}")
+    assert found.returncode == 0, found.log[-3000:]
+    assert section_keys(found.records) == set(FOUND_NEWS_SECTIONS)
+    assert len(found.records) == 12
+    assert {told(found, key)[0] for key in FOUND_NEWS_SECTIONS} == {"crawled"}
+    assert told(found, PROFILES_SECTION) == ("skipped", "About CNIS: profiles")
+
+
+def without_column(root: Path) -> None:
+    """The site drops the column: its folder, and every link to it."""
+    shutil.rmtree(root / COLUMN)
+    for page in (root / "en.cnis.ac.cn").rglob("*.shtml"):
+        html = page.read_text(encoding="utf-8")
+        if "/xwdt/gjhz/" in html:
+            kept = [line for line in html.splitlines(keepends=True) if "/xwdt/gjhz/" not in line]
+            page.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_found_section_the_site_drops_is_gone_and_the_crawl_healthy(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    with running_mirror(site) as url:
+        first = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+        assert told(first, COLUMN)[0] == "crawled"
+        without_column(site)
+        second = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+    assert (second.returncode, second.summary["finish_reason"]) == (0, "finished"), second.log[-3000:]
+    assert told(second, COLUMN) == (
+        "gone",
+        "no page links it any more and its first page failed (HTTP 404)",
+    )
+    assert f"{COLUMN:30} gone" in second.log  # the closing table
+    state = CrawlState(tmp_path / "work" / "output" / "state.sqlite")
+    try:
+        kinds = {verdict.key: verdict.kind for verdict in state.sections()}
+    finally:
+        state.close()
+    assert kinds[COLUMN] == "gone"
+    assert {key for key, kind in kinds.items() if kind != "gone"} == {
+        *(key for key in mirror_news_sections() if key != COLUMN),
+        PROFILES_SECTION,
+    }
+    report = gather(tmp_path / "work" / "output")
+    assert f'<tr class="section bad"><td>{COLUMN}</td><td>gone</td>' in render(report)
+    # Its articles stay in the dataset: the site dropped the section, not the news.
+    assert len([a for a in report.articles if a["url"].startswith(f"https://{COLUMN}/")]) == 6
+
+
+def test_a_found_section_still_linked_whose_listing_fails_is_a_failed_section(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    broken = {f"/{COLUMN}/index.shtml": {"kind": "status", "statuses": [404]}}
+    with running_mirror(SITE) as url:
+        first = run_crawl(work, "-a", f"mirror={url}")
+    with running_mirror(SITE, faults=broken) as url:
+        second = run_crawl(work, "-a", f"mirror={url}")
+    assert told(first, COLUMN)[0] == "crawled"
+    assert second.returncode == UNHEALTHY_EXIT_STATUS, second.log[-3000:]
+    assert second.summary["finish_reason"] == SECTION_EMPTY
+    assert told(second, COLUMN) == ("crawled", "still linked, but its first page failed (HTTP 404)")
+    assert f"{COLUMN} (still linked, but its first page failed (HTTP 404)" in second.log
