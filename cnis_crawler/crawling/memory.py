@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from cnis_crawler.crawling.config import number
+from cnis_crawler.crawling.discovery import CRAWLED
 from cnis_crawler.crawling.extensions import (
     FIRST_PAGE_ARTICLES,
     SECTION_KIND,
@@ -226,6 +227,13 @@ class CrawlMemory:
             )
             for url, listed in links
         ]
+
+    def section_found(self, section_key: str, why: str, first_page_articles: int) -> None:
+        """A section found on the sites and crawled: its articles are resumed, revalidated and
+        its first page read by the next runs, this one killed or not."""
+        self.state.sections_told(
+            [SectionVerdict(section_key, CRAWLED, why, first_page_articles)], self.run_id
+        )
 
     def listing_failed(self, url: str, section_key: str) -> None:
         self.state.settle([Settled(url)], self.run_id)

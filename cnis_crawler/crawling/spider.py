@@ -226,16 +226,16 @@ class CnisSpider(Spider):
         """A home page: the sections its menus and "more" links name (nothing else is taken)."""
         listing = read_listing(response, self.to_live(live_url), any_page=True)
         if isinstance(listing, str):
-            self.home_failed(live_url, listing)
+            self.home_unreadable(live_url, listing)
             return
         self.crawler.stats.inc_value("discovery/home_pages_read")
         self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
         yield from self.sections_met(listing.sections)
 
     def home_errback(self, failure: Failure) -> None:
-        self.home_failed(failure.request.cb_kwargs["live_url"], describe_failure(failure))  # type: ignore[attr-defined]
+        self.home_unreadable(failure.request.cb_kwargs["live_url"], describe_failure(failure))  # type: ignore[attr-defined]
 
-    def home_failed(self, live_url: str, reason: str) -> None:
+    def home_unreadable(self, live_url: str, reason: str) -> None:
         self.crawler.stats.inc_value("discovery/home_pages_failed")
         self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
         # Discovery goes on from the listings and articles read; site.py's sections are read anyway.
@@ -254,7 +254,7 @@ class CnisSpider(Spider):
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"live_url": live_url, "all_known_pages": all_known_pages, "probe": probe},
-            meta={WORK_META: ("listing", live_url), "dont_redirect": True},
+            meta={WORK_META: ("folder" if probe else "listing", live_url), "dont_redirect": True},
             priority=LISTING_PRIORITY,
         )
 
@@ -542,11 +542,16 @@ class CnisSpider(Spider):
         self.listing_unreadable(kwargs["live_url"], reason)
 
     def found_section_crawled(self, section: Section, listing: ListingPage | str) -> bool:
-        """Tells discovery the first page of a found folder; whether its section is crawled."""
+        """Tells discovery the first page of a found folder; whether its section is crawled. A
+        crawled one is remembered at once: a run killed on its way resumes its articles."""
         if isinstance(listing, str):
             self.finder.first_page(section, None, listing)
             return False
-        return self.finder.first_page(section, articles_listed(listing, section))
+        listed = articles_listed(listing, section)
+        crawled = self.finder.first_page(section, listed)
+        if crawled and self.memory is not None and (verdict := self.finder.verdicts().get(section.key)):
+            self.memory.section_found(section.key, verdict.why, listed)
+        return crawled
 
     def follow_redirect(self, failure: Failure) -> Request | str | None:
         """For a redirect: the request that follows it, or why it is not followed; else None.
