@@ -4,6 +4,7 @@ break while still linked."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import TYPE_CHECKING
 
@@ -75,7 +76,7 @@ def test_a_found_section_the_site_drops_is_gone_and_the_crawl_healthy(tmp_path: 
         "gone",
         "no page links it any more and its first page failed (HTTP 404)",
     )
-    assert f"{COLUMN:30} gone" in second.log  # the closing table
+    assert re.search(rf"^{re.escape(COLUMN)} +gone +- ", second.log, re.MULTILINE)  # the closing table
     state = CrawlState(tmp_path / "work" / "output" / "state.sqlite")
     try:
         kinds = {verdict.key: verdict.kind for verdict in state.sections()}
@@ -104,3 +105,14 @@ def test_a_found_section_still_linked_whose_listing_fails_is_a_failed_section(tm
     assert second.summary["finish_reason"] == SECTION_EMPTY
     assert told(second, COLUMN) == ("crawled", "still linked, but its first page failed (HTTP 404)")
     assert f"{COLUMN} (still linked, but its first page failed (HTTP 404)" in second.log
+
+
+def test_the_closing_table_keeps_its_columns_for_a_long_found_path(mirror_crawl: CrawlResult) -> None:
+    logged = mirror_crawl.log.split("Per-section accounting", 1)[1]
+    table = re.split(r"\n\d{4}-\d\d-\d\d ", logged, maxsplit=1)[0].split("\n", 1)[1]
+    heading, *rows = [line for line in table.splitlines() if not line.lstrip().startswith("(")]
+    assert len(rows) == len(mirror_news_sections()) + 1
+    # Every count ends where its heading ends (the kind is left-aligned), whatever the path length.
+    ends = [match.end() for match in re.finditer(r"\S+", heading)][2:-1]
+    for row in rows:
+        assert [match.end() for match in re.finditer(r"\S+", row)][2 : len(ends) + 2] == ends, row

@@ -121,7 +121,8 @@ def closing_table(table: dict[str, dict[str, Any]]) -> str:
     headings = " ".join(
         f"{heading:>{width}}" for (heading, _), width in zip(CLOSING_COLUMNS, widths, strict=True)
     )
-    lines = [f"{'section':30} {'kind':8} {'page1':>6} {'pages':>7} {headings}  dropped"]
+    name = max([30, *map(len, table)])  # a found section's path may be long
+    lines = [f"{'section':{name}} {'kind':8} {'page1':>6} {'pages':>7} {headings}  dropped"]
     for section, row in table.items():
         pages = f"{row['listing_pages_fetched']}/{row['listing_pages_declared']}"
         counts = " ".join(
@@ -130,9 +131,11 @@ def closing_table(table: dict[str, dict[str, Any]]) -> str:
         dropped = ", ".join(f"{name}={count}" for name, count in sorted(row[DROPPED].items()))
         first = "-" if row[FIRST_PAGE_ARTICLES] is None else row[FIRST_PAGE_ARTICLES]
         kind = row[SECTION_KIND] or "-"
-        lines.append(f"{section:30} {kind:8} {first:>6} {pages:>7} {counts}  {dropped or '-'}")
-        if row[SECTION_KIND] not in ("", "known", "crawled") or row[SECTION_WHY].startswith("gone"):
-            lines.append(f"{'':30} ({row[SECTION_WHY]})")
+        lines.append(f"{section:{name}} {kind:8} {first:>6} {pages:>7} {counts}  {dropped or '-'}")
+        if row[SECTION_KIND] not in ("", "known", "crawled") or row[SECTION_WHY].startswith(
+            ("gone", "still")
+        ):
+            lines.append(f"{'':{name}} ({row[SECTION_WHY]})")
     return "\n".join(lines)
 
 
