@@ -115,6 +115,9 @@ CNIS_SUMMARY_PATH = "output/%(name)s-%(run_id)s.summary.json"
 # that also lets the next run finish what a stopped or killed one left (no JOBDIR: refused).
 CNIS_STATE_PATH = "output/state.sqlite"
 CNIS_RECHECK_PAGES = 1
+# A folder the menus link whose first page lists no article under it (a landing page, a missing
+# page) is read again after this many days, not in every run (0: every run).
+CNIS_FOLDER_RECHECK_DAYS = 7
 # Observations (unchanged, failed …) committed together, at the latest with each stored feed batch:
 # a kill loses at most these, which the next run fetches again.
 CNIS_STATE_COMMIT_EVERY = 100

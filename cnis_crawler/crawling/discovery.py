@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cnis_crawler.extraction.sections import news_verdict
+from cnis_crawler.memory.state import CRAWLED, GONE, KNOWN, SKIPPED
 from cnis_crawler.site import Section
 
 if TYPE_CHECKING:
@@ -27,12 +28,8 @@ if TYPE_CHECKING:
 
     from cnis_crawler.extraction.sections import FoundSection
 
-KNOWN = "known"
-CRAWLED = "crawled"
-SKIPPED = "skipped"
-GONE = "gone"
 DISCOVERED_KINDS = (CRAWLED, SKIPPED, GONE)
-"""The kinds the crawl state remembers a found section by, to read it again in the next run."""
+"""The kinds the crawl state remembers a found section by, to read it again in every run."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +52,8 @@ class Folder:
     linked: bool = False
     first_page_articles: int | None = None
     failure: str | None = None
+    rest: bool = False
+    """A folder found no listing lately: not read in this run (see :data:`NO_LISTING`)."""
 
 
 class SectionFinder:
@@ -67,12 +66,17 @@ class SectionFinder:
             section.key: Folder(section, known=True) for section in known if section.host in self.sites
         }
 
-    def remember(self, remembered: Mapping[str, str]) -> None:
-        """The found sections of earlier runs, by key: their kind then (the crawl state's)."""
+    def remember(self, remembered: Mapping[str, str], resting: Iterable[str] = ()) -> None:
+        """The found sections of earlier runs, by key: their kind then (the crawl state's); and
+        ``resting``, folders found no listing lately, not to be read in this run."""
         for key, kind in remembered.items():
             host, _, path = key.partition("/")
             if host in self.sites and key not in self.folders and kind in DISCOVERED_KINDS:
                 self.folders[key] = Folder(Section(host, path, ""), known=False, remembered=kind)
+        for key in resting:
+            host, _, path = key.partition("/")
+            if host in self.sites and key not in self.folders:
+                self.folders[key] = Folder(Section(host, path, ""), known=False, rest=True)
 
     def remembered(self) -> list[Section]:
         """The found sections of earlier runs, read again in this one whatever links them."""
@@ -144,13 +148,13 @@ class SectionFinder:
             return Verdict(CRAWLED, f"still linked, but {describe_first_page(folder)}", listed, broken=True)
         return Verdict(folder.remembered, f"still linked, but {describe_first_page(folder)}", listed)
 
-    def not_listings(self) -> list[str]:
-        """The folders met whose first page lists no article under them, with why."""
-        return [
-            f"{key} ({describe_first_page(folder)})"
+    def not_listings(self) -> dict[str, str]:
+        """The folders read in this run whose first page lists no article under them: why, by key."""
+        return {
+            key: describe_first_page(folder)
             for key, folder in sorted(self.folders.items())
-            if not folder.known and not folder.first_page_articles and folder.remembered is None
-        ]
+            if not (folder.known or folder.first_page_articles or folder.remembered or folder.rest)
+        }
 
 
 def describe_first_page(folder: Folder) -> str:

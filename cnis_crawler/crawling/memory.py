@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
 from cnis_crawler.crawling.config import number
-from cnis_crawler.crawling.discovery import CRAWLED
 from cnis_crawler.crawling.extensions import (
     FIRST_PAGE_ARTICLES,
     SECTION_KIND,
@@ -38,7 +38,17 @@ from cnis_crawler.crawling.health import REASONS as HEALTH_REASONS
 from cnis_crawler.crawling.records import RecordKeeper
 from cnis_crawler.extraction import Listed
 from cnis_crawler.extraction.listing import title_only
-from cnis_crawler.memory.state import STATE_MOVED_ASIDE, CrawlState, Link, SectionVerdict, Settled, utc_now
+from cnis_crawler.memory.files import run_time
+from cnis_crawler.memory.state import (
+    CRAWLED,
+    NO_LISTING,
+    STATE_MOVED_ASIDE,
+    CrawlState,
+    Link,
+    SectionVerdict,
+    Settled,
+    utc_now,
+)
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -83,6 +93,8 @@ class CrawlMemory:
         self.stats = crawler.stats
         self.state = state
         self.recheck_pages = recheck_pages
+        self.folder_recheck_days = 7.0
+        """How long a folder found no listing section rests before a run reads it again."""
         self.run_id = utc_now()
         self.settled: set[str] | None = None
         """URLs the state knows as articles, or as no article at all, when the run started."""
@@ -100,6 +112,7 @@ class CrawlMemory:
         if settings.get("JOBDIR"):
             raise ValueError(JOBDIR_REFUSED)
         recheck_pages = number(settings, "CNIS_RECHECK_PAGES", 1, 1)
+        folder_recheck_days = number(settings, "CNIS_FOLDER_RECHECK_DAYS", 7.0, 0.0)
         state_path = settings.get("CNIS_STATE_PATH") or None
         if state_path and not Path(state_path).is_absolute() and (project := project_above(Path.cwd())):
             # Scrapy finds the project from a folder below it; relative paths stay relative here.
@@ -117,6 +130,7 @@ class CrawlMemory:
         if state.moved_aside is not None:
             logger.warning(STATE_MOVED_ASIDE, state.path, state.moved_aside)
         memory = cls(crawler, state, recheck_pages)
+        memory.folder_recheck_days = folder_recheck_days
         crawler.signals.connect(memory.spider_opened, signal=signals.spider_opened)
         memory.records = RecordKeeper.connect(crawler, memory)
         crawler.signals.connect(memory.spider_closed, signal=signals.spider_closed)
@@ -183,9 +197,18 @@ class CrawlMemory:
         stored = self.state.link(url)
         return listed_from_json(stored.listed, stored.title) if stored else None
 
-    def remembered_sections(self) -> dict[str, str]:
-        """The sections earlier runs told, by key: their kind then."""
-        return {verdict.key: verdict.kind for verdict in self.state.sections()}
+    def remembered_sections(self) -> tuple[dict[str, str], list[str]]:
+        """The sections earlier runs told, by key: their kind then; and the folders found no
+        listing less than ``CNIS_FOLDER_RECHECK_DAYS`` ago, which this run does not read."""
+        told = self.state.sections()
+        since = run_time(self.run_id) - timedelta(days=self.folder_recheck_days)
+        resting = [v.key for v in told if v.kind == NO_LISTING and run_time(v.told_run) > since]
+        return {verdict.key: verdict.kind for verdict in told if verdict.kind != NO_LISTING}, resting
+
+    def folders_not_listing(self, folders: dict[str, str]) -> None:
+        """Folders whose first page this run read lists nothing under them (why, by key)."""
+        verdicts = [SectionVerdict(key, NO_LISTING, why, None) for key, why in folders.items()]
+        self.state.sections_told(verdicts, self.run_id)
 
     def may_stop_paging(self, section_key: str, all_known_pages: int) -> bool:
         """A section whose listing was never read to the end must be, whatever is known."""

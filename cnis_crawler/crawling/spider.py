@@ -147,7 +147,7 @@ class CnisSpider(Spider):
         self.memory = self.crawler.get_extension(CrawlMemory)
         self.readers = self.crawler.get_extension(PageReaders)
         if self.finder.discover and self.memory is not None:
-            self.finder.remember(self.memory.remembered_sections())
+            self.finder.remember(*self.memory.remembered_sections())
         if self.memory is not None:
             listings, articles = self.memory.left_undone()
             for url in listings:
@@ -207,10 +207,12 @@ class CnisSpider(Spider):
             self.crawler.stats.set_value("discovery/folders_not_listing", len(not_listings))
             self.logger.info(
                 "%d folders linked are no listing section (none of their first pages lists articles under"
-                " them): %s",
+                " them; read again in CNIS_FOLDER_RECHECK_DAYS): %s",
                 len(not_listings),
-                ", ".join(not_listings),
+                ", ".join(f"{key} ({why})" for key, why in not_listings.items()),
             )
+            if self.memory is not None:
+                self.memory.folders_not_listing(not_listings)
 
     def home_request(self, host: str) -> Request:
         live_url = f"{HOSTS[host].scheme}://{host}/"

@@ -31,7 +31,20 @@ PLACEHOLDER_RE = re.compile(r"%\([^)]*\)[-#0 +]*\d*[a-z]")
 def new_run_id() -> str:
     """Names a run's files (``%(run_id)s`` in FEEDS, the archive's, a re-extraction's): sortable,
     and unique even for two runs started within the same second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S.%f")
+    return datetime.now(UTC).strftime(RUN_ID_FORMAT)
+
+
+RUN_ID_FORMAT = "%Y-%m-%dT%H-%M-%S.%f"
+
+
+def run_time(run_id: str) -> datetime:
+    """When a run began, from its id (or a state timestamp); the distant past for anything else."""
+    for form in (RUN_ID_FORMAT, "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(run_id, form).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return datetime.min.replace(tzinfo=UTC)
 
 
 @contextmanager

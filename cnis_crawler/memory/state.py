@@ -165,6 +165,17 @@ REEXTRACT_FAILED = "failed/"
 """A re-extraction's accounting: ``failed/<drop>`` counts the pages that now fail, by reason."""
 
 
+# What a crawl made of a section (cnis_crawler.crawling.discovery): one of site.py's, found on the
+# sites and crawled (news) or skipped (not news), or found before and gone from the sites.
+KNOWN = "known"
+CRAWLED = "crawled"
+SKIPPED = "skipped"
+GONE = "gone"
+NO_LISTING = "no listing"
+"""A folder whose first page listed nothing under it (a landing page, a missing page): no section;
+read again once ``CNIS_FOLDER_RECHECK_DAYS`` have passed, not in every run."""
+
+
 @dataclass(frozen=True)
 class SectionVerdict:
     """What a run made of a section: its kind (known, crawled, skipped, gone), why, and how many

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from cnis_crawler.crawling.discovery import CRAWLED
 from cnis_crawler.extraction.article import RUNGS
+from cnis_crawler.memory.state import CRAWLED
 from cnis_crawler.site import SECTIONS, Section
 from cnis_crawler.tools.cli import plain
 from cnis_crawler.tools.export import counted

@@ -28,7 +28,13 @@ from cnis_crawler.crawling import drops
 from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
-from cnis_crawler.memory.state import REEXTRACT_FAILED, REEXTRACT_MODE, REEXTRACTED, SectionVerdict
+from cnis_crawler.memory.state import (
+    NO_LISTING,
+    REEXTRACT_FAILED,
+    REEXTRACT_MODE,
+    REEXTRACTED,
+    SectionVerdict,
+)
 from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.cli import fail, plain
 from cnis_crawler.tools.export import (
@@ -200,7 +206,7 @@ def gather(output_dir: Path, now: datetime | None = None, state: StateReader | N
         manifest if manifest.is_file() else None,
         len(dataset.missing),
         damaged_files(dataset) if dataset.changed_files else "",
-        state.sections(),
+        [verdict for verdict in state.sections() if verdict.kind != NO_LISTING],
     )
 
 
