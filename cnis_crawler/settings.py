@@ -118,6 +118,9 @@ CNIS_RECHECK_PAGES = 1
 # A folder the menus link whose first page lists no article under it (a landing page, a missing
 # page) is read again after this many days, not in every run (0: every run).
 CNIS_FOLDER_RECHECK_DAYS = 7
+# Folders a run reads at most to find sections (site.py's and those found before aside): a bound on
+# a site whose every page links new folders.
+CNIS_MAX_FOLDERS = 500
 # Observations (unchanged, failed …) committed together, at the latest with each stored feed batch:
 # a kill loses at most these, which the next run fetches again.
 CNIS_STATE_COMMIT_EVERY = 100

@@ -86,6 +86,9 @@ ARTICLE_PATH_RE = re.compile(
 # /<section>/, /<section>/index.<ext>, /<section>/index_<k>.<ext> (page k+1).
 LISTING_PATH_RE = re.compile(r"^/(?P<section>[\w/-]+?)/(?:index(?:_(?P<page>\d+))?\.s?html?)?$")
 LISTING_FILE_STEM = "index"
+# Folders deeper than this are never sections (the deepest seen: ynbm/<dept>/kydt): a site that
+# answers any path with a page linking relative folders would otherwise lead discovery on forever.
+MAX_FOLDER_DEPTH = 4
 # An article's month folder (``…/202403``): where articles sit, no section of its own.
 MONTH_FOLDER_RE = re.compile(r"(?:^|/)\d{6}$")
 # Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.

@@ -52,6 +52,14 @@ def test_an_article_link_names_its_folder_and_a_month_folder_is_none() -> None:
     assert folder_of("https://www.cnis.ac.cn/bydt/zhxw/202401/") is None
 
 
+def test_a_folder_deeper_than_any_section_is_none() -> None:
+    # A site answering any path with a page of relative folder links would lead on forever.
+    assert folder_of("https://en.cnis.ac.cn/trap/x/y/x/y/") is None  # five folders deep
+    assert folder_of("https://en.cnis.ac.cn/trap/x/y/x/")[1] == "trap/x/y/x"  # type: ignore[index]
+    assert folder_of("https://www.cnis.ac.cn/ynbm/spynyzlyjs/kydt/index_1.html") == (
+        "www.cnis.ac.cn", "ynbm/spynyzlyjs/kydt", "listing link")  # fmt: skip
+
+
 def test_a_folders_first_page_lists_articles_under_it_or_is_no_listing() -> None:
     links = linked_urls(page(EN_LISTING), EN_LISTING)
     assert articles_listed_under(links, "en.cnis.ac.cn", "xwdt/bydt") == 5

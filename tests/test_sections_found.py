@@ -53,9 +53,10 @@ def test_sections_known_reads_site_py_alone_and_a_later_run_takes_up_what_it_fin
     assert told(found, PROFILES_SECTION) == ("skipped", "About CNIS: profiles")
 
 
-def without_column(root: Path) -> None:
-    """The site drops the column: its folder, and every link to it."""
-    shutil.rmtree(root / COLUMN)
+def without_column(root: Path, keep_articles: bool = False) -> None:
+    """The site drops the column: its folder (or its listing only), and every link to it."""
+    if not keep_articles:
+        shutil.rmtree(root / COLUMN)
     for page in (root / "en.cnis.ac.cn").rglob("*.shtml"):
         html = page.read_text(encoding="utf-8")
         if "/xwdt/gjhz/" in html:
@@ -116,3 +117,57 @@ def test_the_closing_table_keeps_its_columns_for_a_long_found_path(mirror_crawl:
     ends = [match.end() for match in re.finditer(r"\S+", heading)][2:-1]
     for row in rows:
         assert [match.end() for match in re.finditer(r"\S+", row)][2 : len(ends) + 2] == ends, row
+
+
+def test_a_profile_a_listing_links_is_never_kept_to_fetch(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    listing = site / "en.cnis.ac.cn" / "kycg" / "index.shtml"
+    profile = '<li><a href="/bzygk_329/yjjg/201312/t20131231_35948.shtml">Institutions</a></li>'
+    listing.write_text(listing.read_text("utf-8").replace("</ul>", f"{profile}</ul>", 1), "utf-8")
+    with running_mirror(site) as url:
+        first = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+        second = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+    assert first.returncode == second.returncode == 0, second.log[-3000:]
+    assert "incremental/resumed_articles" not in second.stats, "nothing left to fetch"
+    state = CrawlState(tmp_path / "work" / "output" / "state.sqlite")
+    try:
+        assert state.pending_links() == []
+    finally:
+        state.close()
+
+
+def test_an_article_of_a_section_gone_meanwhile_is_fetched_when_it_answers(tmp_path: Path) -> None:
+    """A page of a found section failed; the section has left the site's menus since: the page is
+    tried again by the next runs all the same, and written when it answers."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    article = f"/{COLUMN}/202308/t20230817_55870.shtml"
+    failing = {article: {"kind": "status", "statuses": [503]}}
+    options = ("-s", "CNIS_RETRY_BACKOFF_BASE=0.05")
+    with running_mirror(site, faults=failing) as url:
+        first = run_crawl(tmp_path / "work", "-a", f"mirror={url}", *options)
+        for listing in (site / COLUMN).glob("index*.shtml"):
+            listing.unlink()
+        without_column(site, keep_articles=True)
+        second = run_crawl(tmp_path / "work", "-a", f"mirror={url}", *options)
+    with running_mirror(site) as url:
+        third = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+    assert first.stats["item_dropped_reasons_count/FetchFailed"] == 1
+    assert told(second, COLUMN)[0] == "gone"
+    assert second.stats["item_dropped_reasons_count/FetchFailed"] == 1, "tried again, failed again"
+    assert [record["url"] for record in third.records] == [f"https://{article.lstrip('/')}"]
+
+
+def test_an_article_of_a_found_section_without_a_breadcrumb_is_named_by_its_folder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    page = site / COLUMN / "202406" / "t20240605_58120.shtml"
+    page.write_text(
+        "".join(line for line in page.read_text("utf-8").splitlines(True) if 'class="location"' not in line),
+        "utf-8",
+    )
+    with running_mirror(site) as url:
+        crawl = run_crawl(tmp_path / "work", "-a", f"mirror={url}")
+    [record] = [record for record in crawl.records if record["url"].endswith("t20240605_58120.shtml")]
+    assert (record["section"], record["extracted_by"]["section"]) == ("xwdt/gjhz", "url-section")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
@@ -18,6 +18,9 @@ from cnis_crawler.crawling.spider import CnisSpider
 from cnis_crawler.extraction import Listed, extract_listing
 from cnis_crawler.extraction.document import Link
 from tests.conftest import get_testdata
+
+if TYPE_CHECKING:
+    from cnis_crawler.extraction.listing import ListingPage
 
 T = TypeVar("T")
 
@@ -114,6 +117,23 @@ def test_a_found_folder_is_crawled_only_when_it_lists_articles_and_its_rule_says
     stats = crawl.crawler.stats
     assert stats.get_value("cnis/en.cnis.ac.cn/xwdt/gjhz/listing_pages_fetched") == 1
     assert stats.get_value("cnis/en.cnis.ac.cn/bzygk_329/yjjg/listing_pages_fetched") is None
+
+
+def test_the_folders_read_in_a_run_are_bounded() -> None:
+    crawl = spider(mirror=MIRROR, sections="all")
+    crawl.finder.max_folders = 2
+    response = mirror_response(LISTING, get_testdata("en.cnis.ac.cn", "xwdt", "bydt", "index.shtml"))
+    probes = [
+        request for request in crawl.parse_listing(response, LISTING, 0) if request.cb_kwargs.get("probe")
+    ]
+    assert len(probes) == 2
+    known = {section.key for section in crawl.sections}
+    linked = [found for found in read_listing_page(response).sections if found.key not in known]
+    assert crawl.crawler.stats.get_value("discovery/folders_over_limit") == len(linked) - 2 > 0
+
+
+def read_listing_page(response: HtmlResponse) -> ListingPage:
+    return extract_listing(response.text, response.url, spider(mirror=MIRROR).to_live(LISTING))
 
 
 def test_links_written_for_a_mirror_are_read_as_live_urls() -> None:

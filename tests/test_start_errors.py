@@ -38,6 +38,9 @@ if TYPE_CHECKING:
         ),
         (("-s", "CNIS_MAX_DROP_SHARE=2"), "CNIS_MAX_DROP_SHARE must be a number, from 0.0 to 1.0; got '2'"),
         (("-a", "sites="), "-a sites= names no site; known sites: en.cnis.ac.cn"),
+        (("-a", "sections="), "-a sections= takes all or known (leave it out for all), got ''"),
+        (("-a", "sections=some"), "-a sections= takes all or known (leave it out for all), got 'some'"),
+        (("-s", "CNIS_MAX_FOLDERS=-1"), "CNIS_MAX_FOLDERS must be a whole number, 0 or more; got '-1'"),
     ],
     ids=[
         "unknown-argument",
@@ -48,6 +51,9 @@ if TYPE_CHECKING:
         "bad-share",
         "share-above-1",
         "no-site",
+        "no-sections",
+        "bad-sections",
+        "bad-max-folders",
     ],
 )
 def test_a_crawl_that_cannot_start_says_why_in_one_line(

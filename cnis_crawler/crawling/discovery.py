@@ -59,9 +59,16 @@ class Folder:
 class SectionFinder:
     """The account of one crawl's sections, per folder of the crawled ``sites``."""
 
-    def __init__(self, sites: Iterable[str], known: Iterable[Section], discover: bool) -> None:
+    def __init__(
+        self, sites: Iterable[str], known: Iterable[Section], discover: bool, max_folders: int = 500
+    ) -> None:
         self.sites = set(sites)
         self.discover = discover
+        self.max_folders = max_folders
+        """Folders read at most in one run (``CNIS_MAX_FOLDERS``): a bound on discovery."""
+        self.over_limit = 0
+        """Folders met once the limit was reached, not read."""
+        self.read = 0
         self.folders: dict[str, Folder] = {
             section.key: Folder(section, known=True) for section in known if section.host in self.sites
         }
@@ -92,6 +99,10 @@ class SectionFinder:
                 continue
             folder = self.folders.get(linked.key)
             if folder is None:
+                if self.read >= self.max_folders:
+                    self.over_limit += 1
+                    continue
+                self.read += 1
                 folder = self.folders[linked.key] = Folder(Section(linked.host, linked.path, ""), known=False)
                 new.append(folder.section)
             folder.linked = True
@@ -110,13 +121,13 @@ class SectionFinder:
 
     def crawls(self, section: Section) -> bool:
         """Whether the articles of ``section`` are fetched: a known section, a found one an earlier
-        run crawled (what it left undone, what a revalidation asks about, before its first page is
-        read again), or a found one whose first page lists articles and that the site data calls
+        run crawled, gone or not (what it left undone, what a revalidation asks about: the pages
+        may live on), or a found one whose first page lists articles and that the site data calls
         news."""
         folder = self.folders.get(section.key)
         if folder is None:
             return False
-        if folder.known or (folder.remembered == CRAWLED and folder.first_page_articles is None):
+        if folder.known or folder.remembered in (CRAWLED, GONE):
             return True
         return bool(folder.first_page_articles) and news_verdict(section)[0]
 

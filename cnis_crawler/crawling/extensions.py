@@ -231,7 +231,8 @@ class SectionReport:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         logger.info(
             "Per-section accounting (kind: known from site.py, crawled (found on the sites, news),"
-            " skipped (found, not news: why below), gone (found before, linked and listed no more);"
+            " skipped (found, not news: why below), gone (found before, now linked by no page and"
+            " listing nothing);"
             " page1: articles under the section its first listing page links;"
             " pages: listing pages read/declared; known: linked articles not"
             " fetched as the crawl state knows them; same: fetched and unchanged; alias: a copy of a"

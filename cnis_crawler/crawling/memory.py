@@ -258,6 +258,11 @@ class CrawlMemory:
             [SectionVerdict(section_key, CRAWLED, why, first_page_articles)], self.run_id
         )
 
+    def forget_links(self, urls: list[str]) -> None:
+        """Links kept as articles to fetch that are no news: resumed by no run, forgotten."""
+        self.state.forget_links(urls)
+        self.count("forgotten_links", len(urls))
+
     def listing_failed(self, url: str, section_key: str) -> None:
         self.state.settle([Settled(url)], self.run_id)
         self.state.forget_walk(section_key)

@@ -24,6 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.discovery import SectionFinder
 from cnis_crawler.crawling.drops import failure_name
 from cnis_crawler.crawling.extensions import FIRST_PAGE_ARTICLES, SECTION_KIND, SECTION_WHY, section_stat
@@ -75,6 +76,8 @@ GONE_STATUSES = (404, 410)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 REDIRECTS_META = "cnis_redirects"
 DISCOVERY_REQUESTS = "discovery/requests_beyond_listings"
+NAMED_FOLDERS = 30
+"""The folders found no listing that the closing log names (the others it counts)."""
 """Pages read only to find sections: home pages, and first pages of folders not crawled (no
 listing, not news, gone). With the listing pages and robots.txt, all a run with nothing new reads."""
 OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
@@ -112,6 +115,7 @@ class CnisSpider(Spider):
         """The sections whose listings this run reads and health judges: site.py's, and found
         ones that turned out broken (:meth:`tell_sections`)."""
         self.finder = SectionFinder(self.sites, self.sections, discover=parse_sections(sections))
+        self.over_limit_told = False
         self.full = parse_flag("full", full)
         self.revalidate = parse_flag("revalidate", revalidate)
         # Given or not: -a files=0 turns off a CNIS_FILES the settings turn on.
@@ -133,6 +137,7 @@ class CnisSpider(Spider):
             crawler.settings.setdict(MIRROR_SETTINGS, priority="spider")
         if spider.files is not None:
             crawler.settings.set(FILES_SETTING, spider.files, priority="spider")
+        spider.finder.max_folders = number(crawler.settings, "CNIS_MAX_FOLDERS", 500, 0)
         return spider
 
     @property
@@ -153,9 +158,14 @@ class CnisSpider(Spider):
             for url in listings:
                 if urlsplit(url).hostname in self.sites:
                     yield self.listing_request(url)
+            not_news = []
             for url, listed in articles:
                 if self.wants(url, even_if_known=True) and (request := self.in_turn(url, listed)):
                     yield request
+                elif is_not_news(url, self.sites):
+                    not_news.append(url)
+            if not_news:  # linked by an earlier version, which kept every link: never news
+                self.memory.forget_links(not_news)
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, listed, validators in self.memory.known_articles():
@@ -205,11 +215,12 @@ class CnisSpider(Spider):
     def closed(self, reason: str) -> None:
         if not_listings := self.finder.not_listings():
             self.crawler.stats.set_value("discovery/folders_not_listing", len(not_listings))
+            named = [f"{key} ({why})" for key, why in not_listings.items()]
+            more = f", and {len(named) - NAMED_FOLDERS} more" if len(named) > NAMED_FOLDERS else ""
             self.logger.info(
                 "%d folders linked are no listing section (none of their first pages lists articles under"
-                " them; read again in CNIS_FOLDER_RECHECK_DAYS): %s",
-                len(not_listings),
-                ", ".join(f"{key} ({why})" for key, why in not_listings.items()),
+                " them; read again in CNIS_FOLDER_RECHECK_DAYS): %s%s",
+                *(len(not_listings), ", ".join(named[:NAMED_FOLDERS]), more),
             )
             if self.memory is not None:
                 self.memory.folders_not_listing(not_listings)
@@ -248,6 +259,15 @@ class CnisSpider(Spider):
         for section in self.finder.met(found):
             self.crawler.stats.inc_value("discovery/folders_read")
             yield self.listing_request(listing_page_url(section, 0), probe=True)
+        if self.finder.over_limit:
+            self.crawler.stats.set_value("discovery/folders_over_limit", self.finder.over_limit)
+            if not self.over_limit_told:
+                self.over_limit_told = True
+                self.logger.warning(
+                    "More than CNIS_MAX_FOLDERS=%d folders linked: the others are not read in this run"
+                    " (counted in discovery/folders_over_limit)",
+                    self.finder.max_folders,
+                )
 
     def listing_request(self, live_url: str, all_known_pages: int = 0, probe: bool = False) -> Request:
         """``probe``: the first page of a folder found on the sites, a listing section or not."""
@@ -348,6 +368,7 @@ class CnisSpider(Spider):
         record the pipelines make of it), or a listing page: what it links, and the requests
         for the articles and the next page."""
         live_url = self.addressing.live_url(response.url, context_host="")
+        self.finder.discover = False  # one page, as the crawl reads it: not every folder its menus link
         if (article := parse_article_url(live_url)) is not None and article.part:
             first = self.addressing.fetch_url(first_page_url(live_url))
             self.logger.error(
@@ -359,7 +380,9 @@ class CnisSpider(Spider):
                 yield output
         elif listing_page_number(live_url) is not None:
             listing = read_listing(response, self.to_live(live_url))
-            if not isinstance(listing, str):
+            if not isinstance(listing, str) and (section := section_of(live_url)) is not None:
+                # Whichever page of its listing: judged as its first page would be.
+                self.finder.first_page(section, articles_listed(listing, section))
                 yield listing_summary(live_url, listing)
             for request in self.parse_listing(response, live_url, 0, listing=listing):
                 yield request
@@ -408,8 +431,10 @@ class CnisSpider(Spider):
             return
         if self.memory is not None:
             # The listing is newest first: past a page of known articles, the rest is known too.
-            links = [(link.url, link.listed or title_only(link.text)) for link in listing.article_links]
-            known = all(self.memory.is_settled(url) for url, _ in links if self.is_article(url))
+            # Only the articles this crawl fetches are kept: a profile linked beside is no news.
+            crawled = [link for link in listing.article_links if self.is_article(link.url)]
+            links = [(link.url, link.listed or title_only(link.text)) for link in crawled]
+            known = all(self.memory.is_settled(url) for url, _ in links)
             all_known_pages = all_known_pages + 1 if known else 0
             if next_page and not self.full and self.memory.may_stop_paging(section.key, all_known_pages):
                 self.memory.count("sections_stopped_early")
@@ -699,12 +724,21 @@ def parse_flag(name: str, value: str | None) -> bool:
     raise ValueError(f"-a {name}= takes 1 or 0 (true/false, yes/no), got {value!r}")
 
 
-def parse_sections(sections: str | None) -> bool:
-    """Whether ``-a sections=`` asks for the sections found on the sites too (the default)."""
-    chosen = (sections or "all").strip().lower()
+def parse_sections(sections: str | None, option: str = "-a sections=") -> bool:
+    """Whether ``-a sections=`` (or ``option``) asks for the sections found on the sites too
+    (the default, when it is not given)."""
+    chosen = "all" if sections is None else sections.strip().lower()
     if chosen not in SECTION_CHOICES:
-        raise ValueError(f"-a sections= takes {' or '.join(SECTION_CHOICES)}, got {sections!r}")
+        raise ValueError(
+            f"{option} takes {' or '.join(SECTION_CHOICES)} (leave it out for all), got {sections!r}"
+        )
     return SECTION_CHOICES[chosen]
+
+
+def is_not_news(url: str, sites: list[str]) -> bool:
+    """An article URL of a crawled host in a section the site data calls no news (a profile)."""
+    article = parse_article_url(url)
+    return article is not None and article.host in sites and not news_verdict(article.section)[0]
 
 
 def parse_sites(sites: str | None) -> list[str]:

@@ -195,7 +195,8 @@ def extract_article(
         "section",
         (
             ("breadcrumb", page.breadcrumb_trail()),
-            ("url-section", article_url.section.trail if article_url else None),
+            # A section found on the site has no trail of ours: its folder names it.
+            ("url-section", (article_url.section.trail or article_url.section.path) if article_url else None),
         ),
     )
     body = "\n\n".join(line.text for line in body_lines if line.text not in (title, subtitle))  # pages 2, 3 …

@@ -17,6 +17,7 @@ from cnis_crawler.site import (
     ARTICLE_PATH_RE,
     HOSTS,
     LISTING_PATH_RE,
+    MAX_FOLDER_DEPTH,
     MONTH_FOLDER_RE,
     SECTION_RULES,
     SectionRule,
@@ -70,6 +71,8 @@ def folder_of(url: str) -> tuple[str, str, str] | None:
         return host, article["section"], ARTICLE_LINK
     listing = LISTING_PATH_RE.match(parts.path)
     if listing is None or MONTH_FOLDER_RE.search(listing["section"]):
+        return None
+    if listing["section"].count("/") >= MAX_FOLDER_DEPTH:
         return None
     return host, listing["section"], LISTING_LINK
 

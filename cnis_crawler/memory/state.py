@@ -487,6 +487,10 @@ class CrawlState:
         )
         return [Link(*row) for row in rows]
 
+    def forget_links(self, urls: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("DELETE FROM links WHERE url = ?", [(url,) for url in urls])
+
     def settled_in_pass(self, pass_run: str) -> set[str]:
         """URLs written, seen or failed by a run of the pass ``pass_run`` began."""
         return {

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         sites = parse_sites(args.sites)
-        parse_sections(args.sections)
+        parse_sections(args.sections, option="--sections")
         Addressing(args.mirror or None)
         settings = check_settings(args.set, args.verbose)
     except ValueError as error:
