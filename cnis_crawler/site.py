@@ -89,8 +89,9 @@ LISTING_FILE_STEM = "index"
 # Folders deeper than this are never sections (the deepest seen: ynbm/<dept>/kydt): a site that
 # answers any path with a page linking relative folders would otherwise lead discovery on forever.
 MAX_FOLDER_DEPTH = 4
-# An article's month folder (``…/202403``): where articles sit, no section of its own.
-MONTH_FOLDER_RE = re.compile(r"(?:^|/)\d{6}$")
+# An article's month folder (``…/202403``): where articles sit, no section of its own, nor any
+# folder under it.
+MONTH_FOLDER_RE = re.compile(r"(?:^|/)\d{6}(?:/|$)")
 # Attachments live in the article's month folder: P0<YYYYMMDD><digits>.<ext>.
 ATTACHMENT_NAME_RE = re.compile(r"^P0\d{8}\d+\.\w{2,5}$")
 ATTACHMENT_EXTENSIONS = frozenset(

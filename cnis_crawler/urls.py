@@ -21,6 +21,7 @@ from cnis_crawler.site import (
     IMAGE_EXTENSIONS,
     LISTING_FILE_STEM,
     LISTING_PATH_RE,
+    MAX_FOLDER_DEPTH,
     MONTH_FOLDER_RE,
     SECTIONS,
     Host,
@@ -48,6 +49,12 @@ KNOWN_SECTIONS: dict[tuple[str, str], Section] = {
 }
 
 
+def is_section_folder(folder: str) -> bool:
+    """Whether a folder path (no slash at either end) may be a section: none of its folders is a
+    month folder, and it is no deeper than any section can be (``MAX_FOLDER_DEPTH``)."""
+    return not MONTH_FOLDER_RE.search(folder) and folder.count("/") < MAX_FOLDER_DEPTH
+
+
 # Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
 @lru_cache(maxsize=4096)
 def section_of(url: str) -> Section | None:
@@ -61,7 +68,7 @@ def section_of(url: str) -> Section | None:
     if host not in HOSTS:
         return None
     shaped = ARTICLE_PATH_RE.match(parts.path) or LISTING_PATH_RE.match(parts.path)
-    if shaped is not None and not MONTH_FOLDER_RE.search(folder := shaped["section"]):
+    if shaped is not None and is_section_folder(folder := shaped["section"]):
         return KNOWN_SECTIONS.get((host, folder)) or Section(host, folder, "")
     best: Section | None = None
     for section in SECTIONS:

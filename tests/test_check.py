@@ -80,6 +80,20 @@ def test_a_broken_copy_of_the_site_is_told_section_by_section(tmp_path: Path) ->
     assert list(workdir.iterdir()) == []
 
 
+def test_a_bad_discovery_setting_is_one_line(mirror_url: str, tmp_path: Path) -> None:
+    checked = check(tmp_path, "--mirror", mirror_url, "-s", "CNIS_MAX_FOLDERS=-1")
+    assert checked.returncode == 2
+    assert "CNIS_MAX_FOLDERS must be a whole number, 0 or more; got '-1'" in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_folders_left_unread_are_told(mirror_url: str, tmp_path: Path) -> None:
+    checked = check(tmp_path, "--mirror", mirror_url, "-s", "CNIS_MAX_FOLDERS=1")
+    assert "folders linked were not read (CNIS_MAX_FOLDERS=1): sections behind them are not checked" in (
+        checked.stdout
+    )
+
+
 def test_a_site_that_cannot_be_reached_is_told_apart(tmp_path: Path) -> None:
     started = time.monotonic()
     checked = check(tmp_path, "--mirror", "http://127.0.0.1:1", "--sites", "en.cnis.ac.cn")

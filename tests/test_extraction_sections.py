@@ -55,6 +55,10 @@ def test_an_article_link_names_its_folder_and_a_month_folder_is_none() -> None:
 def test_a_folder_deeper_than_any_section_is_none() -> None:
     # A site answering any path with a page of relative folder links would lead on forever.
     assert folder_of("https://en.cnis.ac.cn/trap/x/y/x/y/") is None  # five folders deep
+    assert folder_of("https://en.cnis.ac.cn/trap/x/y/x/y/202401/t20240101_1.shtml") is None
+    # A relative month link on an article page lands in a month folder of a month folder.
+    assert folder_of("https://en.cnis.ac.cn/xwdt/gjhz/202406/202406/t20240605_58120.shtml") is None
+    assert folder_of("https://en.cnis.ac.cn/xwdt/gjhz/202406/index.shtml") is None
     assert folder_of("https://en.cnis.ac.cn/trap/x/y/x/")[1] == "trap/x/y/x"  # type: ignore[index]
     assert folder_of("https://www.cnis.ac.cn/ynbm/spynyzlyjs/kydt/index_1.html") == (
         "www.cnis.ac.cn", "ynbm/spynyzlyjs/kydt", "listing link")  # fmt: skip

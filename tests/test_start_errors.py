@@ -41,6 +41,10 @@ if TYPE_CHECKING:
         (("-a", "sections="), "-a sections= takes all or known (leave it out for all), got ''"),
         (("-a", "sections=some"), "-a sections= takes all or known (leave it out for all), got 'some'"),
         (("-s", "CNIS_MAX_FOLDERS=-1"), "CNIS_MAX_FOLDERS must be a whole number, 0 or more; got '-1'"),
+        (
+            ("-s", "CNIS_FOLDER_RECHECK_DAYS=3000000"),
+            "CNIS_FOLDER_RECHECK_DAYS must be a number, from 0.0 to 36500.0; got '3000000'",
+        ),
     ],
     ids=[
         "unknown-argument",
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
         "no-sections",
         "bad-sections",
         "bad-max-folders",
+        "recheck-days-beyond-dates",
     ],
 )
 def test_a_crawl_that_cannot_start_says_why_in_one_line(

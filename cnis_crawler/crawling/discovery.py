@@ -54,6 +54,8 @@ class Folder:
     failure: str | None = None
     rest: bool = False
     """A folder found no listing lately: not read in this run (see :data:`NO_LISTING`)."""
+    cut: bool = False
+    """Some folders its page links were not read (``CNIS_MAX_FOLDERS``): it may not rest."""
 
 
 class SectionFinder:
@@ -66,7 +68,7 @@ class SectionFinder:
         self.discover = discover
         self.max_folders = max_folders
         """Folders read at most in one run (``CNIS_MAX_FOLDERS``): a bound on discovery."""
-        self.over_limit = 0
+        self.over_limit: set[str] = set()
         """Folders met once the limit was reached, not read."""
         self.read = 0
         self.folders: dict[str, Folder] = {
@@ -89,8 +91,9 @@ class SectionFinder:
         """The found sections of earlier runs, read again in this one whatever links them."""
         return [folder.section for folder in self.folders.values() if folder.remembered]
 
-    def met(self, found: Iterable[FoundSection]) -> list[Section]:
-        """Tells the folders a page links; returns those never met before, to read page 1 of."""
+    def met(self, found: Iterable[FoundSection], on: Section | None = None) -> list[Section]:
+        """Tells the folders a page (the first page of folder ``on``, or another) links; returns
+        those never met before, to read page 1 of."""
         if not self.discover:
             return []
         new = []
@@ -100,7 +103,9 @@ class SectionFinder:
             folder = self.folders.get(linked.key)
             if folder is None:
                 if self.read >= self.max_folders:
-                    self.over_limit += 1
+                    self.over_limit.add(linked.key)
+                    if on is not None and (page := self.folders.get(on.key)) is not None:
+                        page.cut = True
                     continue
                 self.read += 1
                 folder = self.folders[linked.key] = Folder(Section(linked.host, linked.path, ""), known=False)
@@ -166,6 +171,11 @@ class SectionFinder:
             for key, folder in sorted(self.folders.items())
             if not (folder.known or folder.first_page_articles or folder.remembered or folder.rest)
         }
+
+    def may_rest(self, key: str) -> bool:
+        """Whether a folder found no listing may be left alone by the next runs: not when some
+        folders its page links went unread (the limit), which only it leads to."""
+        return not self.folders[key].cut
 
 
 def describe_first_page(folder: Folder) -> str:

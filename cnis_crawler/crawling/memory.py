@@ -112,7 +112,7 @@ class CrawlMemory:
         if settings.get("JOBDIR"):
             raise ValueError(JOBDIR_REFUSED)
         recheck_pages = number(settings, "CNIS_RECHECK_PAGES", 1, 1)
-        folder_recheck_days = number(settings, "CNIS_FOLDER_RECHECK_DAYS", 7.0, 0.0)
+        folder_recheck_days = number(settings, "CNIS_FOLDER_RECHECK_DAYS", 7.0, 0.0, 36500.0)
         state_path = settings.get("CNIS_STATE_PATH") or None
         if state_path and not Path(state_path).is_absolute() and (project := project_above(Path.cwd())):
             # Scrapy finds the project from a folder below it; relative paths stay relative here.

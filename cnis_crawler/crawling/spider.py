@@ -213,6 +213,8 @@ class CnisSpider(Spider):
                 self.sections.append(self.finder.folders[key].section)
 
     def closed(self, reason: str) -> None:
+        if not self.finder.discover:  # -a sections=known, or scrapy parse: nothing found
+            return
         if not_listings := self.finder.not_listings():
             self.crawler.stats.set_value("discovery/folders_not_listing", len(not_listings))
             named = [f"{key} ({why})" for key, why in not_listings.items()]
@@ -223,7 +225,9 @@ class CnisSpider(Spider):
                 *(len(not_listings), ", ".join(named[:NAMED_FOLDERS]), more),
             )
             if self.memory is not None:
-                self.memory.folders_not_listing(not_listings)
+                self.memory.folders_not_listing(
+                    {k: why for k, why in not_listings.items() if self.finder.may_rest(k)}
+                )
 
     def home_request(self, host: str) -> Request:
         live_url = f"{HOSTS[host].scheme}://{host}/"
@@ -254,13 +258,14 @@ class CnisSpider(Spider):
         # Discovery goes on from the listings and articles read; site.py's sections are read anyway.
         self.logger.warning("Home page failed (%s): %s; sections are found on other pages", reason, live_url)
 
-    def sections_met(self, found: tuple[FoundSection, ...]) -> Iterator[Request]:
-        """The first listing page of each folder ``found`` names for the first time."""
-        for section in self.finder.met(found):
+    def sections_met(self, found: tuple[FoundSection, ...], on: Section | None = None) -> Iterator[Request]:
+        """The first listing page of each folder ``found`` (on the first page of folder ``on``, or
+        another page) names for the first time."""
+        for section in self.finder.met(found, on):
             self.crawler.stats.inc_value("discovery/folders_read")
             yield self.listing_request(listing_page_url(section, 0), probe=True)
         if self.finder.over_limit:
-            self.crawler.stats.set_value("discovery/folders_over_limit", self.finder.over_limit)
+            self.crawler.stats.set_value("discovery/folders_over_limit", len(self.finder.over_limit))
             if not self.over_limit_told:
                 self.over_limit_told = True
                 self.logger.warning(
@@ -409,7 +414,7 @@ class CnisSpider(Spider):
         if probe and not self.found_section_crawled(section, listing):
             stats.inc_value(DISCOVERY_REQUESTS)
             if not isinstance(listing, str):  # a landing page's menus lead on
-                yield from self.sections_met(listing.sections)
+                yield from self.sections_met(listing.sections, on=section)
             return
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
         if isinstance(listing, str):
@@ -417,7 +422,7 @@ class CnisSpider(Spider):
             return
         if listing_page_number(live_url) == 0 and not probe:
             self.finder.first_page(section, articles_listed(listing, section))
-        yield from self.sections_met(listing.sections)
+        yield from self.sections_met(listing.sections, on=section)
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
         if ignored := [link.url for link in listing.article_links if not self.is_article(link.url)]:

@@ -17,12 +17,10 @@ from cnis_crawler.site import (
     ARTICLE_PATH_RE,
     HOSTS,
     LISTING_PATH_RE,
-    MAX_FOLDER_DEPTH,
-    MONTH_FOLDER_RE,
     SECTION_RULES,
     SectionRule,
 )
-from cnis_crawler.urls import KNOWN_SECTIONS
+from cnis_crawler.urls import KNOWN_SECTIONS, is_section_folder
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -68,11 +66,9 @@ def folder_of(url: str) -> tuple[str, str, str] | None:
     if host not in HOSTS:
         return None
     if (article := ARTICLE_PATH_RE.match(parts.path)) is not None:
-        return host, article["section"], ARTICLE_LINK
+        return (host, article["section"], ARTICLE_LINK) if is_section_folder(article["section"]) else None
     listing = LISTING_PATH_RE.match(parts.path)
-    if listing is None or MONTH_FOLDER_RE.search(listing["section"]):
-        return None
-    if listing["section"].count("/") >= MAX_FOLDER_DEPTH:
+    if listing is None or not is_section_folder(listing["section"]):
         return None
     return host, listing["section"], LISTING_LINK
 

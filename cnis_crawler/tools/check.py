@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         failed = failures_by_kind(stats)
         print(f"check: no answer from the site ({failed}): check the network, the DNS or --mirror")
         return UNREACHABLE_STATUS
+    if unread := stats.get("discovery/folders_over_limit"):
+        print(
+            f"check: {unread} folders linked were not read (CNIS_MAX_FOLDERS="
+            f"{settings.getint('CNIS_MAX_FOLDERS')}): sections behind them are not checked"
+        )
     wrong = [row for row in checked if row.problems]
     if wrong:
         named = "; ".join(f"{row.section}: {', '.join(row.problems)}" for row in wrong)
@@ -103,6 +108,7 @@ def check_settings(assignments: list[str], verbose: bool) -> Settings:
 
     from cnis_crawler.crawling.check import CHECK_SETTINGS
     from cnis_crawler.crawling.commands.shell import LOOK_ONLY
+    from cnis_crawler.crawling.config import number
 
     settings = get_project_settings()
     if settings.get("BOT_NAME") != "cnis_crawler":  # not in the project's folder
@@ -113,6 +119,8 @@ def check_settings(assignments: list[str], verbose: bool) -> Settings:
         if not equals or not name.strip():
             raise ValueError(f"-s takes NAME=VALUE, got {assignment!r}")
         settings.set(name.strip(), value, priority="cmdline")
+    # Read by the spider once it runs: a bad value is refused here, in one line, not mid-crawl.
+    number(settings, "CNIS_MAX_FOLDERS", 500, 0)
     return settings
 
 
