@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -247,3 +248,26 @@ def test_a_forced_shutdown_is_no_success(tmp_path: Path) -> None:
         resumed = run_crawl(tmp_path, "-a", f"mirror={url}")
     assert resumed.returncode == 0
     assert_one_record_per_article(all_records(tmp_path))
+
+
+def test_a_run_of_other_sites_resumes_none_of_what_it_leaves_alone(mirror_url: str, tmp_path: Path) -> None:
+    """Killed with articles of one host linked and not fetched: a run of another host neither
+    fetches them nor says it resumes them; they wait for a run of theirs."""
+    killed_crawl(tmp_path, mirror_url, "listed")
+    left = state_links(tmp_path)
+    hosts = {urlsplit(url).hostname for url in left}
+    assert left
+    elsewhere = next(host for host in ("www.cnis.ac.cn", "en.cnis.ac.cn") if host not in hosts)
+    other = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-a", f"sites={elsewhere}")
+    assert other.returncode == 0, other.log[-3000:]
+    assert "incremental/resumed_articles" not in other.stats
+    assert RESUME_LINE not in other.log
+    assert state_links(tmp_path) == left
+
+
+def state_links(workdir: Path) -> list[str]:
+    state = CrawlState(workdir / "output" / "state.sqlite")
+    try:
+        return [link.url for link in state.pending_links()]
+    finally:
+        state.close()

@@ -176,16 +176,19 @@ class CrawlMemory:
             *((url, self.listed(url)) for url in self.state.retryable()),
         ]:
             found[url] = found.get(url) or listed
-        articles = list(found.items())
+        return listings, list(found.items())
+
+    def resuming(self, listings: int, articles: int) -> None:
+        """Tells what of :meth:`left_undone` this run takes up (another run may take up the rest:
+        one of the sites or sections this one leaves alone)."""
         if listings or articles:
             logger.info(
                 "Resuming what earlier runs left: %d listing pages to read, %d articles to fetch"
                 " (linked and not settled, or failed for a reason that may pass)",
-                *(len(listings), len(articles)),
+                *(listings, articles),
             )
-            self.count("resumed_listing_pages", len(listings))
-            self.count("resumed_articles", len(articles))
-        return listings, articles
+            self.count("resumed_listing_pages", listings)
+            self.count("resumed_articles", articles)
 
     def known_articles(self) -> Iterable[tuple[str, Listed | None, Validators]]:
         """Every known article with its validators, but those this run's pass has revalidated."""

@@ -155,17 +155,17 @@ class CnisSpider(Spider):
             self.finder.remember(*self.memory.remembered_sections())
         if self.memory is not None:
             listings, articles = self.memory.left_undone()
+            listings = [url for url in listings if urlsplit(url).hostname in self.sites]
+            # Linked by an earlier version, which kept every link: never news, never fetched.
+            if not_news := [url for url, _ in articles if is_not_news(url, self.sites)]:
+                self.memory.forget_links(not_news)
+            articles = [(url, listed) for url, listed in articles if self.is_article(url)]
+            self.memory.resuming(len(listings), len(articles))
             for url in listings:
-                if urlsplit(url).hostname in self.sites:
-                    yield self.listing_request(url)
-            not_news = []
+                yield self.listing_request(url)
             for url, listed in articles:
                 if self.wants(url, even_if_known=True) and (request := self.in_turn(url, listed)):
                     yield request
-                elif is_not_news(url, self.sites):
-                    not_news.append(url)
-            if not_news:  # linked by an earlier version, which kept every link: never news
-                self.memory.forget_links(not_news)
             if self.revalidate:
                 # Before the listings, which would otherwise meet these articles as known first.
                 for url, listed, validators in self.memory.known_articles():
