@@ -127,6 +127,22 @@ def test_scrapy_parse_refuses_a_url_of_no_cnis_site_in_one_line(tmp_path: Path) 
     assert "Traceback" not in parse.stderr
 
 
+@pytest.mark.parametrize(
+    ("argument", "line"),
+    [
+        ("sections=bad", "-a sections= takes all or known (leave it out for all), got 'bad'"),
+        ("full=maybe", "-a full= takes 1 or 0 (true/false, yes/no), got 'maybe'"),
+    ],
+)
+def test_scrapy_parse_refuses_a_bad_spider_argument_in_one_line(
+    argument: str, line: str, tmp_path: Path
+) -> None:
+    parse = run_scrapy(tmp_path, "parse", "--spider", "cnis", "-a", argument, "https://en.cnis.ac.cn/kycg/")
+    assert parse.returncode == 2
+    assert parse.stderr.strip().splitlines()[-1].split(": ", 1)[1] == f"error: {line}"
+    assert "Traceback" not in parse.stderr
+
+
 def test_dash_o_csv_holds_the_nested_fields_as_the_export_does(mirror_url: str, tmp_path: Path) -> None:
     crawl = run_crawl(tmp_path, "-a", f"mirror={mirror_url}", "-O", "news.csv")
     assert crawl.returncode == 0, crawl.log[-3000:]

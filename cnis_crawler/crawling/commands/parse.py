@@ -27,7 +27,7 @@ from scrapy.utils import display
 
 from cnis_crawler.crawling.commands.shell import LOOK_ONLY
 from cnis_crawler.crawling.items import Article, record_of
-from cnis_crawler.crawling.spider import describe_failure
+from cnis_crawler.crawling.spider import CnisSpider, describe_failure
 from cnis_crawler.site import HOSTS
 from cnis_crawler.urls import mirrored_host
 
@@ -60,6 +60,11 @@ class Command(ScrapyParseCommand):
         self.settings.setdict(look_only, priority="cmdline")
         if len(args) == 1 and (mirror := mirror_of(args[0])):
             opts.spargs.setdefault("mirror", mirror)
+        if opts.spider in (None, CnisSpider.name):
+            try:  # a bad -a is one line, as for scrapy crawl; Scrapy's own is an asyncio traceback
+                CnisSpider(**opts.spargs)
+            except ValueError as error:
+                raise UsageError(str(error), print_help=False) from None
         # The records are printed as the pipelines made them: every item goes through the
         # engine's pipelines (Scrapy's --pipelines would run them aside, after printing).
         opts.pipelines = False
