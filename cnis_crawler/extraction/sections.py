@@ -10,6 +10,7 @@ a section is news is the site data's word (:func:`news_verdict`), never a menu's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -59,6 +60,8 @@ def news_verdict(section: Section) -> tuple[bool, str]:
     return False, "no site rule names its folder news"
 
 
+# Pure, and asked about the same URLs (a site's menus) on every page: memoized.
+@lru_cache(maxsize=4096)
 def folder_of(url: str) -> tuple[str, str, str] | None:
     """(host, folder, what names it) of a crawled site's listing or article URL, or None."""
     parts = urlsplit(url)
