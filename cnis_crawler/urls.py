@@ -55,6 +55,13 @@ def is_section_folder(folder: str) -> bool:
     return not MONTH_FOLDER_RE.search(folder) and folder.count("/") < MAX_FOLDER_DEPTH
 
 
+def section_named(key: str) -> Section:
+    """The section ``<host>/<path>`` names: one of ``site.SECTIONS``, or one found on the site (no
+    trail)."""
+    host, _, path = key.partition("/")
+    return KNOWN_SECTIONS.get((host, path)) or Section(host, path, "")
+
+
 # Pure, and asked about the same URLs (a site's navigation) on every page: memoized.
 @lru_cache(maxsize=4096)
 def section_of(url: str) -> Section | None:
@@ -69,7 +76,7 @@ def section_of(url: str) -> Section | None:
         return None
     shaped = ARTICLE_PATH_RE.match(parts.path) or LISTING_PATH_RE.match(parts.path)
     if shaped is not None and is_section_folder(folder := shaped["section"]):
-        return KNOWN_SECTIONS.get((host, folder)) or Section(host, folder, "")
+        return section_named(f"{host}/{folder}")
     best: Section | None = None
     for section in SECTIONS:
         inside = section.host == host and parts.path.startswith(f"/{section.path}/")

@@ -107,9 +107,8 @@ class CheckSpider(CnisSpider):
         listing = read_listing(response, self.to_live(row.listing_url), any_page=probe)
         section = section_of(row.listing_url)
         assert section is not None, row.listing_url
-        if probe and not self.found_section_crawled(section, listing):
-            if not isinstance(listing, str):
-                yield from self.sections_met(listing.sections)
+        if probe and (leads := self.folder_not_crawled(section, listing)) is not None:
+            yield from leads
             return
         if isinstance(listing, str):
             row.failed = f"listing: {listing}"
@@ -152,9 +151,7 @@ class CheckSpider(CnisSpider):
     def check_failed(self, failure: Failure) -> Iterator[SectionCheck]:
         row: SectionCheck = failure.request.cb_kwargs["row"]  # type: ignore[attr-defined]
         if failure.request.cb_kwargs.get("probe"):  # type: ignore[attr-defined]
-            section = section_of(row.listing_url)
-            assert section is not None, row.listing_url
-            self.finder.first_page(section, None, describe_failure(failure))
+            self.folder_unreadable(row.listing_url, describe_failure(failure))
             return
         page = "newest article" if row.newest_url else "listing"
         row.failed = f"{page}: {describe_failure(failure)}"

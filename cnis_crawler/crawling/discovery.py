@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from cnis_crawler.extraction.sections import news_verdict
 from cnis_crawler.memory.state import CRAWLED, GONE, KNOWN, SKIPPED
 from cnis_crawler.site import Section
+from cnis_crawler.urls import section_named
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -79,13 +80,15 @@ class SectionFinder:
         """The found sections of earlier runs, by key: their kind then (the crawl state's); and
         ``resting``, folders found no listing lately, not to be read in this run."""
         for key, kind in remembered.items():
-            host, _, path = key.partition("/")
-            if host in self.sites and key not in self.folders and kind in DISCOVERED_KINDS:
-                self.folders[key] = Folder(Section(host, path, ""), known=False, remembered=kind)
+            if kind in DISCOVERED_KINDS and self.unmet(key):
+                self.folders[key] = Folder(section_named(key), known=False, remembered=kind)
         for key in resting:
-            host, _, path = key.partition("/")
-            if host in self.sites and key not in self.folders:
-                self.folders[key] = Folder(Section(host, path, ""), known=False, rest=True)
+            if self.unmet(key):
+                self.folders[key] = Folder(section_named(key), known=False, rest=True)
+
+    def unmet(self, key: str) -> bool:
+        """A folder of a crawled site this run has no account of yet."""
+        return key.partition("/")[0] in self.sites and key not in self.folders
 
     def remembered(self) -> list[Section]:
         """The found sections of earlier runs, read again in this one whatever links them."""
@@ -120,9 +123,7 @@ class SectionFinder:
             section.key, Folder(section, known=False)
         )
         folder.first_page_articles, folder.failure = articles, failure
-        if folder.known:
-            return True
-        return bool(articles) and news_verdict(section)[0]
+        return folder.known or lists_news(folder)
 
     def crawls(self, section: Section) -> bool:
         """Whether the articles of ``section`` are fetched: a known section, a found one an earlier
@@ -132,9 +133,7 @@ class SectionFinder:
         folder = self.folders.get(section.key)
         if folder is None:
             return False
-        if folder.known or folder.remembered in (CRAWLED, GONE):
-            return True
-        return bool(folder.first_page_articles) and news_verdict(section)[0]
+        return folder.known or folder.remembered in (CRAWLED, GONE) or lists_news(folder)
 
     def verdicts(self) -> dict[str, Verdict]:
         """Every section's verdict so far (final once the crawl is idle): folders no listing."""
@@ -176,6 +175,11 @@ class SectionFinder:
         """Whether a folder found no listing may be left alone by the next runs: not when some
         folders its page links went unread (the limit), which only it leads to."""
         return not self.folders[key].cut
+
+
+def lists_news(folder: Folder) -> bool:
+    """A found folder whose first page lists articles under it, which the site data calls news."""
+    return bool(folder.first_page_articles) and news_verdict(folder.section)[0]
 
 
 def describe_first_page(folder: Folder) -> str:

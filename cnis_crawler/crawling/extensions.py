@@ -25,6 +25,7 @@ from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.drops import NotNew, failure_name
 from cnis_crawler.crawling.items import WORK_META
 from cnis_crawler.memory.files import write_atomically
+from cnis_crawler.memory.state import CRAWLED, KNOWN, TROUBLED
 from cnis_crawler.urls import section_of
 
 if TYPE_CHECKING:
@@ -132,9 +133,7 @@ def closing_table(table: dict[str, dict[str, Any]]) -> str:
         first = "-" if row[FIRST_PAGE_ARTICLES] is None else row[FIRST_PAGE_ARTICLES]
         kind = row[SECTION_KIND] or "-"
         lines.append(f"{section:{name}} {kind:8} {first:>6} {pages:>7} {counts}  {dropped or '-'}")
-        if row[SECTION_KIND] not in ("", "known", "crawled") or row[SECTION_WHY].startswith(
-            ("gone", "still")
-        ):
+        if row[SECTION_KIND] not in ("", KNOWN, CRAWLED) or row[SECTION_WHY].startswith(TROUBLED):
             lines.append(f"{'':{name}} ({row[SECTION_WHY]})")
     return "\n".join(lines)
 

@@ -45,6 +45,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from cnis_crawler.crawling.config import number
 from cnis_crawler.crawling.extensions import DROPPED, SECTION_WHY, SETTLED, empty_row, section_table
+from cnis_crawler.memory.state import TROUBLED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -150,7 +151,7 @@ def finish_reason(
 
 def why_empty(row: Mapping[str, Any]) -> str:
     pages = f"listing pages read {row['listing_pages_fetched']}, failed {row['listing_pages_failed']}"
-    if (why := row.get(SECTION_WHY, "")).startswith(("gone", "still linked")):
+    if (why := row.get(SECTION_WHY, "")).startswith(TROUBLED):
         pages = f"{why}; {pages}"
     if row["articles_linked"]:
         return f"{pages}; all {row['articles_linked']} linked dropped: {describe_drops(row[DROPPED])}"

@@ -76,10 +76,10 @@ GONE_STATUSES = (404, 410)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 REDIRECTS_META = "cnis_redirects"
 DISCOVERY_REQUESTS = "discovery/requests_beyond_listings"
-NAMED_FOLDERS = 30
-"""The folders found no listing that the closing log names (the others it counts)."""
 """Pages read only to find sections: home pages, and first pages of folders not crawled (no
 listing, not news, gone). With the listing pages and robots.txt, all a run with nothing new reads."""
+NAMED_FOLDERS = 30
+"""The folders found no listing that the closing log names (the others it counts)."""
 OWN_META = (WORK_META, "handle_httpstatus_list", "dont_redirect")
 
 
@@ -411,10 +411,8 @@ class CnisSpider(Spider):
         assert section is not None, live_url  # only section listing URLs are ever requested
         stats = self.crawler.stats
         listing = listing or read_listing(response, self.to_live(live_url), any_page=probe)
-        if probe and not self.found_section_crawled(section, listing):
-            stats.inc_value(DISCOVERY_REQUESTS)
-            if not isinstance(listing, str):  # a landing page's menus lead on
-                yield from self.sections_met(listing.sections, on=section)
+        if probe and (leads := self.folder_not_crawled(section, listing)) is not None:
+            yield from leads
             return
         stats.inc_value(section_stat(section.key, "listing_pages_fetched"))
         if isinstance(listing, str):
@@ -425,9 +423,11 @@ class CnisSpider(Spider):
         yield from self.sections_met(listing.sections, on=section)
         if listing.declared_pages is not None:
             stats.max_value(section_stat(section.key, "listing_pages_declared"), listing.declared_pages)
-        if ignored := [link.url for link in listing.article_links if not self.is_article(link.url)]:
-            stats.inc_value("discovery/ignored/outside_crawled_sections", len(ignored))
-        yield from self.article_requests(listing.article_links)
+        # Only the articles this crawl fetches count: a profile linked beside is no news.
+        crawled = [link for link in listing.article_links if self.is_article(link.url)]
+        if ignored := len(listing.article_links) - len(crawled):
+            stats.inc_value("discovery/ignored/outside_crawled_sections", ignored)
+        yield from self.article_requests(tuple(crawled))
         next_page = following_page(live_url, listing.page_urls)
         declared = stats.get_value(section_stat(section.key, "listing_pages_declared"), 0)
         if next_page is None and (listing_page_number(live_url) or 0) + 1 < declared:
@@ -436,8 +436,6 @@ class CnisSpider(Spider):
             return
         if self.memory is not None:
             # The listing is newest first: past a page of known articles, the rest is known too.
-            # Only the articles this crawl fetches are kept: a profile linked beside is no news.
-            crawled = [link for link in listing.article_links if self.is_article(link.url)]
             links = [(link.url, link.listed or title_only(link.text)) for link in crawled]
             known = all(self.memory.is_settled(url) for url, _ in links)
             all_known_pages = all_known_pages + 1 if known else 0
@@ -566,24 +564,31 @@ class CnisSpider(Spider):
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         reason = followed or describe_failure(failure)
         if kwargs.get("probe"):
-            section = section_of(kwargs["live_url"])
-            assert section is not None, kwargs["live_url"]  # only section listing URLs are requested
-            self.finder.first_page(section, None, reason)
-            self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
+            self.folder_unreadable(kwargs["live_url"], reason)
             return
         self.listing_unreadable(kwargs["live_url"], reason)
 
-    def found_section_crawled(self, section: Section, listing: ListingPage | str) -> bool:
-        """Tells discovery the first page of a found folder; whether its section is crawled. A
-        crawled one is remembered at once: a run killed on its way resumes its articles."""
+    def folder_not_crawled(self, section: Section, listing: ListingPage | str) -> list[Request] | None:
+        """Tells discovery the first page of a found folder: None when its section is crawled (a
+        crawled one is remembered at once, so that a run killed on its way resumes its articles);
+        else the first pages of the folders it leads to (a landing page's menus)."""
         if isinstance(listing, str):
-            self.finder.first_page(section, None, listing)
-            return False
+            self.folder_unreadable(listing_page_url(section, 0), listing)
+            return []
         listed = articles_listed(listing, section)
-        crawled = self.finder.first_page(section, listed)
-        if crawled and self.memory is not None and (verdict := self.finder.verdicts().get(section.key)):
-            self.memory.section_found(section.key, verdict.why, listed)
-        return crawled
+        if self.finder.first_page(section, listed):
+            if self.memory is not None:
+                self.memory.section_found(section.key, news_verdict(section)[1], listed)
+            return None
+        self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
+        return list(self.sections_met(listing.sections, on=section))
+
+    def folder_unreadable(self, live_url: str, reason: str) -> None:
+        """A found folder's first page failed, or is no page: no section, or a broken one."""
+        section = section_of(live_url)
+        assert section is not None, live_url  # only section listing URLs are ever requested
+        self.finder.first_page(section, None, reason)
+        self.crawler.stats.inc_value(DISCOVERY_REQUESTS)
 
     def follow_redirect(self, failure: Failure) -> Request | str | None:
         """For a redirect: the request that follows it, or why it is not followed; else None.

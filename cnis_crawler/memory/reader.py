@@ -17,6 +17,7 @@ from cnis_crawler.memory.state import (
     FILES_AS_STORED,
     MIGRATIONS,
     SCHEMA_VERSION,
+    SECTIONS_TOLD,
     SectionVerdict,
     file_changes,
 )
@@ -112,10 +113,7 @@ class StateReader:
         discovery)."""
         if not self.has_table("sections"):
             return []
-        rows = self.query(
-            "SELECT key, kind, why, first_page_articles, found_run, told_run FROM sections ORDER BY key"
-        )
-        return [SectionVerdict(*row) for row in rows]
+        return [SectionVerdict(*row) for row in self.query(SECTIONS_TOLD)]
 
     def runs(self) -> list[RunRow]:
         return [

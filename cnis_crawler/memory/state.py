@@ -171,6 +171,8 @@ KNOWN = "known"
 CRAWLED = "crawled"
 SKIPPED = "skipped"
 GONE = "gone"
+TROUBLED = ("gone", "still linked")
+"""How the why of a section in trouble starts: gone from the sites, or linked and failing."""
 NO_LISTING = "no listing"
 """A folder whose first page listed nothing under it (a landing page, a missing page): no section;
 read again once ``CNIS_FOLDER_RECHECK_DAYS`` have passed, not in every run."""
@@ -189,6 +191,10 @@ class SectionVerdict:
     """The run that first told it."""
     told_run: str = ""
     """The last run that told it."""
+
+
+SECTIONS_TOLD = "SELECT key, kind, why, first_page_articles, found_run, told_run FROM sections ORDER BY key"
+"""Every section a run told, as :class:`SectionVerdict` fields (the crawl's and the reader's)."""
 
 
 def utc_now() -> str:
@@ -788,10 +794,7 @@ class CrawlState:
 
     def sections(self) -> list[SectionVerdict]:
         """Every section a run told, by key."""
-        rows = self.db.execute(
-            "SELECT key, kind, why, first_page_articles, found_run, told_run FROM sections ORDER BY key"
-        )
-        return [SectionVerdict(*row) for row in rows]
+        return [SectionVerdict(*row) for row in self.db.execute(SECTIONS_TOLD)]
 
     def start_run(self, run_id: str, at: str, mode: str = "", pass_run: str | None = None) -> None:
         """``pass_run``: the run that began the pass this one finishes (itself when None)."""

@@ -26,10 +26,10 @@ from rich.table import Table
 
 from cnis_crawler.extraction.article import RUNGS
 from cnis_crawler.memory.state import CRAWLED
-from cnis_crawler.site import SECTIONS, Section
+from cnis_crawler.site import SECTIONS
 from cnis_crawler.tools.cli import plain
 from cnis_crawler.tools.export import counted
-from cnis_crawler.urls import Addressing, listing_page_url
+from cnis_crawler.urls import Addressing, listing_page_url, section_named
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -165,8 +165,7 @@ def unchecked(key: str) -> SectionCheck:
     """The row of a section the check got no answer for (an error logged above)."""
     from cnis_crawler.crawling.check import SectionCheck
 
-    host, _, path = key.partition("/")
-    listing = listing_page_url(Section(host, path, ""), 0)
+    listing = listing_page_url(section_named(key), 0)
     return SectionCheck(key, listing, failed="not checked: see the errors above")
 
 

@@ -29,6 +29,7 @@ from cnis_crawler.crawling.extensions import OUTPUT_NOT_STORED
 from cnis_crawler.memory.files import write_atomically
 from cnis_crawler.memory.reader import StateReader, StateUnreadableError
 from cnis_crawler.memory.state import (
+    GONE,
     NO_LISTING,
     REEXTRACT_FAILED,
     REEXTRACT_MODE,
@@ -297,7 +298,7 @@ def sections_table(report: Report) -> str:
         tr([escape(verdict.key), escape(verdict.kind),
             "-" if verdict.first_page_articles is None else str(verdict.first_page_articles),
             str(records[verdict.key]), escape(verdict.why), escape(verdict.found_run[:10])],
-           f' class="section{" bad" if verdict.kind == "gone" else ""}"')
+           f' class="section{" bad" if verdict.kind == GONE else ""}"')
         for verdict in sorted(report.sections, key=lambda verdict: verdict.key)
     ]  # fmt: skip
     header = ("section", "kind", "page 1 lists", "records", "why", "first told")
